@@ -1,0 +1,2 @@
+export { launchBrowser, completeLogin } from './browser.ts';
+export type { DemoCredentials } from './browser.ts';

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Debian packages, npm packages) and runs them.
+# The README's test command and the body of .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(chromium gnome-keyring dbus dbus-x11 xvfb xauth)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# Electron's own install downloads its binary from GitHub; the tests need only
+# its package and types (see README, "Electron's binary").
+ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci
+
+# A private D-Bus session with a fresh, unlocked gnome-keyring: the real Secret
+# Service the vault tests talk to, and nothing of the user's own keyring.
+exec dbus-run-session -- scripts/with-keyring.sh npm test
