@@ -1,0 +1,20 @@
+/**
+ * Where the refresh token rests between launches. A vault stores one opaque
+ * string (the library encodes and validates what it puts there); it knows
+ * nothing of tokens, so an app may bring its own store.
+ *
+ * Methods reject with an `AuthError` of code `ERR_VAULT_UNAVAILABLE` when the
+ * store cannot be read or written; they never return partial data.
+ */
+export interface Vault {
+  /** What kind of store this is, for logs and status output (e.g. `keychain`, `memory`). */
+  readonly kind: string;
+  /** Whether what is stored survives the process (false for memory only). */
+  readonly persistent: boolean;
+  /** The stored value, or `undefined` when nothing is stored. */
+  read(): Promise<string | undefined>;
+  /** Replaces the stored value. */
+  write(value: string): Promise<void>;
+  /** Removes the stored value; succeeds when nothing was stored. */
+  clear(): Promise<void>;
+}
