@@ -1,0 +1,180 @@
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { Interaction, PromptDetail } from 'oidc-provider';
+import { findAccountById, verifyPassword } from '../users.ts';
+import { CONTENT_SECURITY_POLICY } from './html.ts';
+import { WRONG_CREDENTIALS, consentPage, errorPage, loginPage } from './views.ts';
+
+/**
+ * The login and consent pages that replace oidc-provider's development
+ * interactions (which accept any password). oidc-provider sends the browser to
+ * `/interaction/<uid>` for both prompts; the pages post back to sub-paths of
+ * that URL, where the interaction cookie is scoped.
+ */
+export function interactionRoutes(provider: Provider): express.Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '4kb' });
+
+  router.use('/interaction', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    res.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    next();
+  });
+
+  router.get('/interaction/:uid', async (req, res) => {
+    const interaction = await currentInteraction(provider, req, res);
+    const clientName = await clientNameOf(provider, interaction);
+    switch (interaction.prompt.name) {
+      case 'login':
+        res.type('html').send(loginPage({ uid: interaction.uid, clientName }));
+        return;
+      case 'consent':
+        res.type('html').send(
+          consentPage({
+            uid: interaction.uid,
+            clientName,
+            userName: userNameOf(interaction),
+            scopes: missingScopes(interaction.prompt.details),
+          }),
+        );
+        return;
+      default:
+        res
+          .status(400)
+          .type('html')
+          .send(
+            errorPage(
+              'Cannot continue',
+              `This provider has no page for the "${interaction.prompt.name}" prompt.`,
+            ),
+          );
+    }
+  });
+
+  router.post('/interaction/:uid/login', form, async (req, res) => {
+    const interaction = await currentInteraction(provider, req, res, 'login');
+    const username = typeof req.body?.username === 'string' ? req.body.username.trim() : '';
+    const password = typeof req.body?.password === 'string' ? req.body.password : '';
+    const account = await verifyPassword(username, password);
+    if (!account) {
+      res
+        .status(401)
+        .type('html')
+        .send(
+          loginPage({
+            uid: interaction.uid,
+            clientName: await clientNameOf(provider, interaction),
+            username,
+            error: WRONG_CREDENTIALS,
+          }),
+        );
+      return;
+    }
+    // OIDC Core §2 `amr`: RFC 8176 "pwd" records that a password was checked.
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: account.id, amr: ['pwd'] } },
+      { mergeWithLastSubmission: false },
+    );
+  });
+
+  router.post('/interaction/:uid/confirm', async (req, res) => {
+    const interaction = await currentInteraction(provider, req, res, 'consent');
+    const { details } = interaction.prompt;
+    const accountId = interaction.session?.accountId;
+    const clientId = interaction.params['client_id'];
+    if (!accountId || typeof clientId !== 'string') {
+      throw new errors.SessionNotFound('interaction has no signed-in account or client');
+    }
+    // Since oidc-provider 7 consent means saving a Grant with what was asked
+    // for and is not yet granted; the grant id is the interaction's result.
+    const grant = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : new provider.Grant({ accountId, clientId });
+    if (!grant) throw new errors.SessionNotFound('the grant this consent extends no longer exists');
+    const missingScope = details['missingOIDCScope'] as string[] | undefined;
+    const missingClaims = details['missingOIDCClaims'] as string[] | undefined;
+    const missingResourceScopes = details['missingResourceScopes'] as Record<string, string[]> | undefined;
+    if (missingScope) grant.addOIDCScope(missingScope.join(' '));
+    if (missingClaims) grant.addOIDCClaims(missingClaims);
+    for (const [resource, scopes] of Object.entries(missingResourceScopes ?? {})) {
+      grant.addResourceScope(resource, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  });
+
+  router.post('/interaction/:uid/abort', async (req, res) => {
+    await currentInteraction(provider, req, res);
+    // OAuth 2.0 §4.1.2.1: the resource owner denied the request.
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The user denied the request.' },
+      { mergeWithLastSubmission: false },
+    );
+  });
+
+  router.use('/interaction', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (error instanceof errors.SessionNotFound) {
+      res
+        .status(400)
+        .type('html')
+        .send(
+          errorPage(
+            'This sign-in has expired',
+            'This page belongs to a sign-in that is over or has expired. Go back to the app and sign in again.',
+          ),
+        );
+      return;
+    }
+    next(error);
+  });
+
+  return router;
+}
+
+/**
+ * The interaction named by the browser's interaction cookie, which must be the
+ * one in the URL (a page left open from an earlier sign-in must not act on a
+ * newer one) and, where given, be at the expected prompt.
+ */
+async function currentInteraction(
+  provider: Provider,
+  req: Request,
+  res: Response,
+  expectedPrompt?: string,
+): Promise<Interaction> {
+  const interaction = await provider.interactionDetails(req, res);
+  if (interaction.uid !== req.params['uid']) {
+    throw new errors.SessionNotFound('interaction in the URL is not the current one');
+  }
+  if (expectedPrompt && interaction.prompt.name !== expectedPrompt) {
+    throw new errors.SessionNotFound(
+      `interaction is at the ${interaction.prompt.name} prompt, not ${expectedPrompt}`,
+    );
+  }
+  return interaction;
+}
+
+async function clientNameOf(provider: Provider, interaction: Interaction): Promise<string> {
+  const clientId = String(interaction.params['client_id']);
+  const client = await provider.Client.find(clientId);
+  return client?.clientName ?? clientId;
+}
+
+function userNameOf(interaction: Interaction): string {
+  const accountId = interaction.session?.accountId;
+  return (accountId && findAccountById(accountId)?.name) || 'you';
+}
+
+function missingScopes(details: PromptDetail['details']): string[] {
+  const oidc = (details['missingOIDCScope'] as string[] | undefined) ?? [];
+  const resources = Object.values(
+    (details['missingResourceScopes'] as Record<string, string[]> | undefined) ?? {},
+  );
+  return [...new Set([...oidc, ...resources.flat()])];
+}

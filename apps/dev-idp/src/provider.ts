@@ -1,0 +1,172 @@
+import Provider, { errors } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { FileStore } from './adapter/file-adapter.ts';
+import { avatarUrl } from './avatars.ts';
+import type { IdpConfig } from './config.ts';
+import { CONTENT_SECURITY_POLICY, Html } from './interactions/html.ts';
+import { errorPage, loggedOutPage, logoutPage } from './interactions/views.ts';
+import type { ProviderKeys } from './keys.ts';
+import { findAccountById } from './users.ts';
+
+/** The scope the API's access tokens carry. */
+export const API_SCOPE = 'read:messages';
+
+export interface ProviderParts {
+  issuer: string;
+  config: IdpConfig;
+  keys: ProviderKeys;
+  store: FileStore;
+}
+
+/** oidc-provider configured for one public native client and one API. */
+export function createProvider({ issuer, config, keys, store }: ProviderParts): Provider {
+  const configuration: Configuration = {
+    adapter: store.adapterFor,
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: { keys: keys.cookieKeys },
+
+    clients: [
+      {
+        client_id: config.clientId,
+        client_name: 'Desktop app',
+        // RFC 8252 §8.4: a native app cannot keep a secret, so it is a public client;
+        // "native" is also what lets loopback redirect URIs match any port (§7.3).
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: config.redirectUris,
+        post_logout_redirect_uris: config.postLogoutRedirectUris,
+        id_token_signed_response_alg: 'RS256',
+      },
+    ],
+
+    // RFC 9700 §2.1.2: the authorization code flow only, no implicit or hybrid responses.
+    responseTypes: ['code'],
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'picture'],
+      email: ['email', 'email_verified'],
+    },
+    // The access token is for the API (below), so the app cannot call the
+    // userinfo endpoint with it; the profile must travel in the ID token.
+    conformIdTokenClaims: false,
+
+    async findAccount(_ctx, sub) {
+      const account = findAccountById(sub);
+      if (!account) return undefined;
+      return {
+        accountId: account.id,
+        async claims() {
+          return {
+            sub: account.id,
+            name: account.name,
+            given_name: account.givenName,
+            family_name: account.familyName,
+            preferred_username: account.username,
+            picture: avatarUrl(issuer, account),
+            email: account.email,
+            email_verified: account.emailVerified,
+          };
+        },
+      };
+    },
+
+    // RFC 7636 / RFC 9700 §2.1.1: PKCE for every authorization request; oidc-provider 9
+    // only accepts the S256 method.
+    pkce: { required: () => true },
+
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+
+    features: {
+      // Its pages sign anyone in with any password; ours check it (see interactions/).
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          sendPage(ctx, 200, logoutPage(ctx.host, new Html(form)));
+        },
+        postLogoutSuccessSource: (ctx) => {
+          const client = ctx.oidc.client;
+          sendPage(ctx, 200, loggedOutPage(client?.clientName ?? client?.clientId));
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // With no `resource` parameter the request is for the API (RFC 8707 §2), so
+        // the app gets a JWT access token for it without naming it.
+        defaultResource: (_ctx, _client, oneOf) => {
+          if (!oneOf) return config.apiResource;
+          return oneOf.includes(config.apiResource) ? config.apiResource : oneOf;
+        },
+        // Without this, a token request with `openid` in scope and no `resource`
+        // yields an opaque access token for the userinfo endpoint instead.
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== config.apiResource) {
+            // RFC 8707 §2: invalid_target; a plain Error here would be a 500.
+            throw new errors.InvalidTarget(
+              `unknown resource indicator; this provider knows only ${config.apiResource}`,
+            );
+          }
+          return {
+            scope: API_SCOPE,
+            audience: config.apiResource,
+            accessTokenTTL: config.accessTokenTtl,
+            // RFC 9068: a JWT access token with `typ: at+jwt`, which the API can verify on its own.
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+
+    // oidc-provider only keeps `offline_access` when the request also has
+    // prompt=consent (OIDC Core §11), and by default issues refresh tokens only
+    // with that scope. A native app should not have to make its user confirm
+    // consent on every sign-in just to stay signed in, so this first-party
+    // native client always gets a refresh token for the grant it was given.
+    issueRefreshToken: (_ctx, client) =>
+      client.grantTypeAllowed('refresh_token') && client.applicationType === 'native',
+    // RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or
+    // rotated; with rotation each refresh retires the token used (and reusing a
+    // retired one revokes the whole grant).
+    rotateRefreshToken: () => config.refreshTokenRotation,
+
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 60 * 60,
+      Interaction: 60 * 60,
+      Grant: config.refreshTokenTtl,
+      Session: config.refreshTokenTtl,
+      RefreshToken: config.refreshTokenTtl,
+    },
+
+    renderError: (ctx, out) => {
+      const details = Object.entries(out).map(([name, value]): [string, string] => [name, String(value)]);
+      sendPage(
+        ctx,
+        ctx.status >= 400 ? ctx.status : 400,
+        errorPage('Something went wrong', describe(out), details),
+      );
+    },
+  };
+
+  return new Provider(issuer, configuration);
+}
+
+function describe(out: { error?: string; error_description?: string }): string {
+  return out.error_description ?? out.error ?? 'The request could not be completed.';
+}
+
+function sendPage(ctx: KoaContextWithOIDC, status: number, page: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  ctx.body = page;
+}
