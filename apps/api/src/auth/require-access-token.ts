@@ -1,0 +1,89 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { extractBearerToken } from './bearer.ts';
+import { BearerError } from './errors.ts';
+import { requireScopes } from './scope.ts';
+import type { AccessTokenVerifier, VerifiedAccessToken } from './verify.ts';
+
+export interface RequireAccessTokenOptions {
+  verifier: AccessTokenVerifier;
+  /** Scopes the route needs; all of them must be granted. */
+  requiredScopes: readonly string[];
+  /** The `realm` of every challenge (RFC 6750 §3). */
+  realm?: string;
+}
+
+/** What the route handler finds in `res.locals.accessToken` once the token passed. */
+export type AccessTokenLocals = { accessToken: VerifiedAccessToken };
+
+/** What the request logger finds in `res.locals.authFailure`: a code and a reason, never a token. */
+export interface AuthFailure {
+  error: string;
+  reason: string;
+}
+
+/** Every `Authorization` field of the request: `req.headers` silently keeps only the first one. */
+function authorizationHeaders(req: Request): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]?.toLowerCase() === 'authorization') values.push(req.rawHeaders[i + 1] ?? '');
+  }
+  return values;
+}
+
+function hasAccessTokenParam(container: unknown): boolean {
+  return typeof container === 'object' && container !== null && Object.hasOwn(container, 'access_token');
+}
+
+/** The reason chain of an error, for logs (`fetch failed: connect ECONNREFUSED …`). */
+function describeCause(err: Error): string {
+  const parts = [err.message];
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth += 1) {
+    parts.push(cause.message);
+    cause = cause.cause;
+  }
+  return parts.join(': ');
+}
+
+/** The one place where a {@link BearerError} becomes an HTTP answer. */
+function sendBearerError(res: Response, err: BearerError, realm: string): void {
+  res.locals.authFailure = { error: err.code, reason: describeCause(err) } satisfies AuthFailure;
+  res
+    .status(err.status)
+    .set({ ...err.headers(realm), 'Cache-Control': 'no-store' })
+    .json(err.body());
+}
+
+/**
+ * Express middleware: the route runs only for a request with one valid bearer access token
+ * (RFC 6750 §2.1) granting every required scope. Otherwise it answers 400, 401, 403 or 503
+ * as RFC 6750 §3 says, with the `WWW-Authenticate` challenge built by the error itself.
+ *
+ * @example
+ * ```ts
+ * app.get('/private', requireAccessToken({ verifier, requiredScopes: ['read:messages'] }), handler);
+ * ```
+ */
+export function requireAccessToken(options: RequireAccessTokenOptions): RequestHandler {
+  const { verifier, requiredScopes, realm = 'api' } = options;
+  return async (req, res, next) => {
+    try {
+      const token = extractBearerToken({
+        authorization: authorizationHeaders(req),
+        tokenInQuery: hasAccessTokenParam(req.query),
+        tokenInBody: hasAccessTokenParam(req.body),
+      });
+      const accessToken = await verifier.verify(token);
+      requireScopes(accessToken.scopes, requiredScopes);
+      (res.locals as AccessTokenLocals).accessToken = accessToken;
+    } catch (err) {
+      if (err instanceof BearerError) {
+        sendBearerError(res, err, realm);
+        return;
+      }
+      next(err);
+      return;
+    }
+    next();
+  };
+}

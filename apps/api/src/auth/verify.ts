@@ -1,0 +1,137 @@
+import { errors, jwtVerify } from 'jose';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import { BearerError, InvalidTokenError } from './errors.ts';
+import type { IssuerKeys } from './issuer-keys.ts';
+import { grantedScopes } from './scope.ts';
+
+/**
+ * Asymmetric signature algorithms only. A resource server verifies with the issuer's public
+ * keys, so an HMAC (`HS*`) token could only have been made with a secret we do not have, or
+ * with the public key misused as a secret (key confusion); `none` is never accepted by jose.
+ */
+export const ACCEPTED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+/**
+ * The `typ` header the API insists on. `at+jwt` (RFC 9068 §4) keeps ID tokens and other JWTs
+ * from the same issuer from passing as access tokens; `any` skips that check, for providers
+ * that issue `typ: JWT` access tokens (the `aud` check still rejects their ID tokens, whose
+ * audience is the client).
+ */
+export type AccessTokenType = 'at+jwt' | 'any';
+
+/** Every check a token must pass; none is optional. */
+export interface AccessTokenVerifierOptions {
+  /** Expected `iss`, compared exactly (RFC 9068 §4). */
+  issuer: string;
+  /** Expected `aud`: the API's resource identifier (RFC 9068 §4, RFC 8707). */
+  audience: string;
+  accessTokenType: AccessTokenType;
+  /** Leeway for `exp` and `nbf`, for clocks that drift apart. */
+  clockToleranceSeconds: number;
+  /** Where the issuer's public keys come from. */
+  keys: IssuerKeys;
+}
+
+/** A token that passed every check. */
+export interface VerifiedAccessToken {
+  header: JWTHeaderParameters;
+  claims: JWTPayload;
+  /** The scopes it grants, from `scope`, `scp` or `permissions`. */
+  scopes: ReadonlySet<string>;
+}
+
+/**
+ * Verifies access tokens. One method, so a later cache of verified tokens can wrap any
+ * verifier without its callers noticing.
+ */
+export interface AccessTokenVerifier {
+  /**
+   * @throws {InvalidTokenError} the token fails a check (RFC 6750 §3.1 `invalid_token`).
+   * @throws {IssuerUnavailableError} the issuer's keys cannot be fetched.
+   */
+  verify(token: string): Promise<VerifiedAccessToken>;
+}
+
+/**
+ * Words for the client: what is wrong with the token, never the token itself. Printable
+ * ASCII without `"` or `\`, as `error_description` requires (RFC 6750 §3).
+ */
+function describeFailure(err: errors.JOSEError): string {
+  if (err instanceof errors.JWTExpired) return 'The access token has expired.';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return `The access token has no '${err.claim}' claim.`;
+    if (err.reason === 'invalid') return `The access token's '${err.claim}' claim is malformed.`;
+    switch (err.claim) {
+      case 'nbf':
+        return 'The access token is not valid yet.';
+      case 'iss':
+        return 'The access token was issued by another issuer.';
+      case 'aud':
+        return 'The access token is meant for another audience.';
+      case 'typ':
+        return 'The token is not an access token: its typ header must be at+jwt (RFC 9068, section 4).';
+      default:
+        return `The access token's '${err.claim}' claim is not acceptable.`;
+    }
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) {
+    return 'The access token is not signed with an accepted asymmetric algorithm.';
+  }
+  if (err instanceof errors.JWKSNoMatchingKey) return "No key of the issuer matches the access token's kid.";
+  if (err instanceof errors.JWKSMultipleMatchingKeys) {
+    return 'The access token does not name (kid) which of the issuer keys signed it.';
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
+  return 'The access token is malformed.';
+}
+
+/**
+ * Creates the verifier: signature with the issuer's keys (asymmetric algorithms only),
+ * `typ` (RFC 9068 §4), `iss`, `aud`, and `exp`/`nbf` with a small clock tolerance. No
+ * framework here: the result is a value or one of the errors of `errors.ts`.
+ *
+ * @example
+ * ```ts
+ * const verifier = createAccessTokenVerifier({ issuer, audience, accessTokenType: 'at+jwt',
+ *   clockToleranceSeconds: 30, keys: createIssuerKeys({ issuer, ... }) });
+ * const { claims, scopes } = await verifier.verify(token);
+ * ```
+ */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const { issuer, audience, accessTokenType, clockToleranceSeconds, keys } = options;
+  return {
+    async verify(token) {
+      try {
+        const { payload, protectedHeader } = await jwtVerify(token, keys, {
+          algorithms: [...ACCEPTED_ALGORITHMS],
+          issuer,
+          audience,
+          clockTolerance: clockToleranceSeconds,
+          // jose compares typ case-insensitively with the "application/" prefix optional, so
+          // both `at+jwt` and `application/at+jwt` pass (RFC 9068 §4).
+          ...(accessTokenType === 'at+jwt' ? { typ: 'at+jwt' } : {}),
+          // Without `exp` a token would never expire; RFC 9068 §2.2 makes these REQUIRED.
+          requiredClaims: ['exp', 'iat', 'sub'],
+        });
+        return { header: protectedHeader, claims: payload, scopes: grantedScopes(payload) };
+      } catch (err) {
+        // Our own errors (the issuer's keys are unavailable) pass through unchanged.
+        if (err instanceof BearerError) throw err;
+        if (err instanceof errors.JOSEError)
+          throw new InvalidTokenError(describeFailure(err), { cause: err });
+        throw err;
+      }
+    },
+  };
+}

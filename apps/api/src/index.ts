@@ -1,0 +1,26 @@
+// The API's public surface, for tests and for whoever embeds it.
+export { createApi, createVerifierFromConfig } from './app.ts';
+export type { CreateApiOptions } from './app.ts';
+export { ApiConfigError, checkApiConfig, DEFAULT_API_CONFIG, loadApiConfig } from './config.ts';
+export type { ApiConfig, ApiConfigProblem } from './config.ts';
+export { startApi } from './server.ts';
+export type { RunningApi } from './server.ts';
+export type { Log, RequestLogEntry } from './logger.ts';
+export { ACCEPTED_ALGORITHMS, createAccessTokenVerifier } from './auth/verify.ts';
+export type {
+  AccessTokenType,
+  AccessTokenVerifier,
+  AccessTokenVerifierOptions,
+  VerifiedAccessToken,
+} from './auth/verify.ts';
+export { createIssuerKeys } from './auth/issuer-keys.ts';
+export type { IssuerKeys, IssuerKeysOptions } from './auth/issuer-keys.ts';
+export {
+  BearerError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  IssuerUnavailableError,
+  UnauthorizedError,
+} from './auth/errors.ts';
+export type { BearerErrorCode } from './auth/errors.ts';
