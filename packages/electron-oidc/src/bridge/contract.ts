@@ -1,0 +1,98 @@
+import type { AuthErrorCode } from '../core/errors.ts';
+
+/**
+ * The contract between the main process and the renderer: what `window.auth`
+ * offers and what each verb answers. Everything here crosses a process
+ * boundary by structured clone, so it is plain data: no class instances, no
+ * functions (except the unsubscribe the preload hands back), and never a token.
+ */
+
+/** The name under which the preload exposes the bridge: `window.auth`. */
+export const AUTH_BRIDGE_KEY = 'auth';
+
+/** Where the session stands, as the UI shows it. */
+export type SessionState = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
+
+export const SESSION_STATES: readonly SessionState[] = Object.freeze([
+  'signed-out',
+  'signing-in',
+  'signed-in',
+  'offline',
+]);
+
+export function isSessionState(value: unknown): value is SessionState {
+  return typeof value === 'string' && (SESSION_STATES as readonly string[]).includes(value);
+}
+
+/**
+ * The profile the renderer may see: a small sanitized object, not the raw
+ * claims (no `sub`, no token). `picture` is a `data:image/…` URL fetched by the
+ * main process, so the renderer's CSP names no remote origin.
+ */
+export interface BridgeProfile {
+  readonly name: string | null;
+  readonly email: string | null;
+  readonly picture: string | null;
+}
+
+/** What the API's protected endpoint said. */
+export interface PrivateMessage {
+  readonly message: string;
+}
+
+/**
+ * Every failure the bridge reports. The library's own codes pass through (see
+ * `AuthErrorCode`); the rest are the bridge's and the API call's.
+ */
+export type BridgeErrorCode =
+  | AuthErrorCode
+  /** The call came from a frame that is not the app's own origin. */
+  | 'ERR_SENDER_REFUSED'
+  /** The call carried arguments the verb does not take. */
+  | 'ERR_INVALID_ARGUMENTS'
+  /** The API refused the access token (401) or its scope (403). */
+  | 'ERR_API_REFUSED'
+  /** The API could not be reached or failed (network error, 5xx, other status). */
+  | 'ERR_API_UNAVAILABLE'
+  /** The API answered something that is not the expected message. */
+  | 'ERR_API_RESPONSE_INVALID'
+  /** Anything else; the details are in the main process's log, not here. */
+  | 'ERR_INTERNAL';
+
+/** An error as it crosses the bridge: a code to branch on and a message to show. */
+export interface BridgeError {
+  readonly code: BridgeErrorCode;
+  readonly message: string;
+}
+
+/**
+ * Every verb resolves to a result instead of rejecting: Electron flattens a
+ * rejected `invoke` into a string ("Error invoking remote method …"), which
+ * would lose the code the UI branches on.
+ */
+export type BridgeResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: BridgeError };
+
+/** What the renderer sees as `window.auth`. No verb takes an argument. */
+export interface AuthBridge {
+  /** Opens the system browser to sign in; resolves when the sign-in ends (signed in, cancelled, failed). */
+  signIn(): Promise<BridgeResult<null>>;
+  /** Abandons a pending sign-in. */
+  cancelSignIn(): Promise<BridgeResult<null>>;
+  /** Signs out here and at the provider. */
+  signOut(): Promise<BridgeResult<null>>;
+  /** The current session state (then follow it with {@link AuthBridge.onSessionState}). */
+  getSessionState(): Promise<BridgeResult<SessionState>>;
+  /** The signed-in user's sanitized profile. */
+  getProfile(): Promise<BridgeResult<BridgeProfile>>;
+  /** Calls the API's protected endpoint on the user's behalf (the token stays in the main process). */
+  getPrivateMessage(): Promise<BridgeResult<PrivateMessage>>;
+  /** Calls `listener` on every state change; returns the function that stops it. */
+  onSessionState(listener: (state: SessionState) => void): () => void;
+}
+
+/** The verbs that are calls (request, answer); `onSessionState` is a subscription. */
+export type BridgeVerb = Exclude<keyof AuthBridge, 'onSessionState'>;
+
+/** What a verb resolves to. */
+export type BridgeAnswer<V extends BridgeVerb> = Awaited<ReturnType<AuthBridge[V]>>;

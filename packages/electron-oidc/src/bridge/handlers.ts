@@ -1,0 +1,310 @@
+import { BRIDGE_CHANNELS } from './channels.ts';
+import type { BridgeChannel } from './channels.ts';
+import { isSessionState } from './contract.ts';
+import type {
+  BridgeAnswer,
+  BridgeError,
+  BridgeErrorCode,
+  BridgeProfile,
+  BridgeResult,
+  BridgeVerb,
+  PrivateMessage,
+  SessionState,
+} from './contract.ts';
+import { assertAppOrigin, isAppUrl } from './origin.ts';
+import { fetchPictureAsDataUrl } from './picture.ts';
+import type { PictureFetchOptions } from './picture.ts';
+
+/**
+ * Just what the bridge needs of the library's session (see `createDesktopAuth`
+ * in `electron-oidc`). Declared structurally so the bridge can be tested with
+ * any object of this shape and so it can never reach for more (e.g. a token).
+ */
+export interface BridgeAuth {
+  readonly state: string;
+  signIn(): Promise<unknown>;
+  cancelSignIn(): unknown;
+  /** Signs out locally and returns the provider's end-session URL to open, if it has one. */
+  signOut(): Promise<string | URL | null | undefined | void>;
+  getProfile(): unknown;
+  fetchApi(pathOrUrl: string, init?: RequestInit): Promise<Response>;
+}
+
+/** What the bridge needs to follow the session state. */
+export interface SessionStateSource {
+  readonly state: string;
+  onStateChange(listener: (...args: never[]) => void): () => void;
+}
+
+export interface BridgeHandlerOptions {
+  /**
+   * The app's own origin, e.g. `app://desktop`. Calls from any other origin
+   * are refused (Electron security checklist: "Validate the sender of all IPC
+   * messages").
+   */
+  appOrigin: string;
+  /** The API path of the private message. Default `/private`. */
+  privateMessagePath?: string;
+  /**
+   * Opens the provider's end-session URL after a local sign-out (Electron:
+   * `shell.openExternal`). Without it the provider session is left as is.
+   */
+  openEndSessionUrl?: (url: string) => Promise<void> | void;
+  /** Limits of the picture fetch (size cap, timeout). */
+  picture?: PictureFetchOptions;
+  /** Where failures that are not shown in full to the renderer are logged. Default `console.warn`. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/**
+ * One handler per channel: `(senderUrl, args)` where `senderUrl` is the URL of
+ * the frame that sent the call (`event.senderFrame.url` in Electron). A handler
+ * never rejects; failures are results.
+ */
+export type BridgeHandler<V extends BridgeVerb> = (
+  senderUrl: string,
+  args: readonly unknown[],
+) => Promise<BridgeAnswer<V>>;
+
+export type BridgeHandlers = {
+  readonly [V in BridgeVerb as (typeof BRIDGE_CHANNELS)[V]]: BridgeHandler<V>;
+};
+
+const MAX_TEXT = 256;
+const MAX_MESSAGE = 2_000;
+
+function ok<T>(value: T): BridgeResult<T> {
+  return { ok: true, value };
+}
+
+function fail(code: BridgeErrorCode, message: string): { ok: false; error: BridgeError } {
+  return { ok: false, error: { code, message } };
+}
+
+/**
+ * Untrusted text from claims or the API, made safe to hand over: strings only,
+ * control and bidi-override characters removed (they can disguise a name),
+ * trimmed and capped. The renderer still renders it as text, never as HTML.
+ */
+export function cleanText(value: unknown, max = MAX_TEXT): string | null {
+  if (typeof value !== 'string') return null;
+  // eslint-disable-next-line no-control-regex
+  const cleaned = value.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  return cleaned === '' ? null : cleaned.slice(0, max);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+const LIBRARY_CODES = new Set<string>([
+  'ERR_CONFIG',
+  'ERR_VAULT_UNAVAILABLE',
+  'ERR_REDIRECT_PORT_IN_USE',
+  'ERR_BROWSER_OPEN_FAILED',
+  'ERR_SIGN_IN_CANCELLED',
+  'ERR_SIGN_IN_TIMEOUT',
+  'ERR_PROVIDER_DENIED',
+  'ERR_PROVIDER_ERROR',
+  'ERR_PROVIDER_UNREACHABLE',
+  'ERR_RESPONSE_INVALID',
+  'ERR_ID_TOKEN_INVALID',
+  'ERR_SUBJECT_CHANGED',
+  'ERR_NOT_SIGNED_IN',
+  'ERR_SESSION_EXPIRED',
+  'ERR_OFFLINE',
+  'ERR_API_ORIGIN_REFUSED',
+] satisfies BridgeErrorCode[]);
+
+/**
+ * Maps a thrown value to what the renderer may see. The library's errors carry
+ * a code from a closed set and a message written for the user, so they pass
+ * through; anything else is logged here and reported as `ERR_INTERNAL`, since
+ * its message may hold details (paths, URLs, responses) the renderer has no
+ * business seeing.
+ */
+function toBridgeError(
+  err: unknown,
+  log: (message: string, error?: unknown) => void,
+  what: string,
+): BridgeError {
+  if (
+    isRecord(err) &&
+    typeof err.code === 'string' &&
+    LIBRARY_CODES.has(err.code) &&
+    typeof err.message === 'string'
+  ) {
+    return {
+      code: err.code as BridgeErrorCode,
+      message: cleanText(err.message, 500) ?? 'Something went wrong.',
+    };
+  }
+  log(`electron-oidc bridge: ${what} failed`, err);
+  return { code: 'ERR_INTERNAL', message: `Something went wrong while trying to ${what}. Please try again.` };
+}
+
+function normalizeState(state: unknown): SessionState {
+  return isSessionState(state) ? state : 'signed-out';
+}
+
+/**
+ * Creates the main-process side of the bridge: one handler per channel of
+ * {@link BRIDGE_CHANNELS}. Each handler
+ *
+ * 1. refuses a sender whose origin is not exactly `appOrigin` (`file:`, `data:`,
+ *    `null` origins, other schemes, hosts and ports included);
+ * 2. refuses any argument (no verb takes one);
+ * 3. answers with sanitized data only: never a token, never raw claims.
+ *
+ * @example
+ * ```ts
+ * const handlers = createBridgeHandlers(auth, { appOrigin: 'app://desktop', openEndSessionUrl: shell.openExternal });
+ * registerBridge(ipcMain, handlers, { appOrigin: 'app://desktop', windows: () => [win], sessionState: auth });
+ * ```
+ */
+export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOptions): BridgeHandlers {
+  const appOrigin = assertAppOrigin(options.appOrigin);
+  const privateMessagePath = options.privateMessagePath ?? '/private';
+  const log = options.log ?? ((message, error) => console.warn(message, error));
+  let pictureCache: { url: string; dataUrl: string } | undefined;
+
+  function guarded<V extends BridgeVerb>(
+    what: string,
+    body: () => Promise<BridgeAnswer<V>>,
+  ): BridgeHandler<V> {
+    return async (senderUrl, args) => {
+      if (typeof senderUrl !== 'string' || !isAppUrl(senderUrl, appOrigin)) {
+        return fail(
+          'ERR_SENDER_REFUSED',
+          'This request did not come from the app and was refused.',
+        ) as BridgeAnswer<V>;
+      }
+      if (!Array.isArray(args) || args.length !== 0) {
+        return fail('ERR_INVALID_ARGUMENTS', 'This request takes no arguments.') as BridgeAnswer<V>;
+      }
+      try {
+        return await body();
+      } catch (err) {
+        return { ok: false, error: toBridgeError(err, log, what) } as BridgeAnswer<V>;
+      }
+    };
+  }
+
+  async function pictureOf(url: string | null): Promise<string | null> {
+    if (url === null) return null;
+    if (pictureCache?.url === url) return pictureCache.dataUrl;
+    try {
+      const dataUrl = await fetchPictureAsDataUrl(url, options.picture);
+      pictureCache = { url, dataUrl };
+      return dataUrl;
+    } catch (err) {
+      // A missing picture is not worth failing the profile for.
+      log('electron-oidc bridge: profile picture not shown', err);
+      return null;
+    }
+  }
+
+  const handlers: BridgeHandlers = {
+    [BRIDGE_CHANNELS.signIn]: guarded<'signIn'>('sign in', async () => {
+      await auth.signIn();
+      return ok(null);
+    }),
+    [BRIDGE_CHANNELS.cancelSignIn]: guarded<'cancelSignIn'>('cancel the sign-in', async () => {
+      await auth.cancelSignIn();
+      return ok(null);
+    }),
+    [BRIDGE_CHANNELS.signOut]: guarded<'signOut'>('sign out', async () => {
+      const endSession = await auth.signOut();
+      pictureCache = undefined;
+      const url = endSession ? String(endSession) : undefined;
+      if (url !== undefined && options.openEndSessionUrl) {
+        const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+        // shell.openExternal with anything but http(s) can launch other programs
+        // (Electron security checklist: "Do not use openExternal with untrusted content").
+        if (protocol === 'https:' || protocol === 'http:') {
+          try {
+            await options.openEndSessionUrl(url);
+          } catch (err) {
+            // Signed out here already; the provider session outlives it, which the log says.
+            log('electron-oidc bridge: could not open the end-session URL', err);
+          }
+        } else {
+          log(`electron-oidc bridge: refused to open an end-session URL with scheme ${protocol || '(none)'}`);
+        }
+      }
+      return ok(null);
+    }),
+    [BRIDGE_CHANNELS.getSessionState]: guarded<'getSessionState'>('read the session state', async () =>
+      ok(normalizeState(auth.state)),
+    ),
+    [BRIDGE_CHANNELS.getProfile]: guarded<'getProfile'>('read the profile', async () => {
+      const claims: unknown = await auth.getProfile();
+      if (!isRecord(claims)) return fail('ERR_NOT_SIGNED_IN', 'Nobody is signed in.');
+      const profile: BridgeProfile = {
+        name: cleanText(claims.name),
+        email: cleanText(claims.email),
+        picture: await pictureOf(typeof claims.picture === 'string' ? claims.picture : null),
+      };
+      return ok(profile);
+    }),
+    [BRIDGE_CHANNELS.getPrivateMessage]: guarded<'getPrivateMessage'>('get the private message', async () => {
+      let response: Response;
+      try {
+        response = await auth.fetchApi(privateMessagePath, {
+          method: 'GET',
+          headers: { accept: 'application/json' },
+        });
+      } catch (err) {
+        if (isRecord(err) && typeof err.code === 'string' && LIBRARY_CODES.has(err.code)) throw err;
+        log('electron-oidc bridge: the API could not be reached', err);
+        return fail(
+          'ERR_API_UNAVAILABLE',
+          'The API could not be reached. Check your connection and try again.',
+        );
+      }
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel();
+        return fail(
+          'ERR_API_REFUSED',
+          response.status === 401
+            ? 'The API did not accept your sign-in. Sign out and sign in again.'
+            : 'The API says your account may not read this message.',
+        );
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        return fail(
+          'ERR_API_UNAVAILABLE',
+          `The API is having trouble (status ${response.status}). Try again later.`,
+        );
+      }
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch {
+        body = undefined;
+      }
+      const message = isRecord(body) ? cleanText(body.message, MAX_MESSAGE) : null;
+      if (message === null) return fail('ERR_API_RESPONSE_INVALID', 'The API answered something unexpected.');
+      const answer: PrivateMessage = { message };
+      return ok(answer);
+    }),
+  };
+  return Object.freeze(handlers);
+}
+
+/**
+ * Follows the session state for the bridge: calls `listener` with a valid
+ * {@link SessionState} on every change (anything unknown reads as signed out).
+ */
+export function followSessionState(
+  source: SessionStateSource,
+  listener: (state: SessionState) => void,
+): () => void {
+  return source.onStateChange(() => listener(normalizeState(source.state)));
+}
+
+/** The channel for a verb; re-exported for adapters that iterate over verbs. */
+export function channelOf(verb: BridgeVerb): BridgeChannel {
+  return BRIDGE_CHANNELS[verb];
+}

@@ -1,0 +1,37 @@
+/**
+ * `electron-oidc/bridge`: the contract between the main process and the
+ * renderer, and the main-process handlers behind it. Runtime-agnostic (web
+ * platform APIs only): it never imports `electron`, so it runs and is tested
+ * in plain Node.
+ */
+export { AUTH_BRIDGE_KEY, SESSION_STATES, isSessionState } from './contract.ts';
+export type {
+  AuthBridge,
+  BridgeAnswer,
+  BridgeError,
+  BridgeErrorCode,
+  BridgeProfile,
+  BridgeResult,
+  BridgeVerb,
+  PrivateMessage,
+  SessionState,
+} from './contract.ts';
+export { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
+export type { BridgeChannel } from './channels.ts';
+export { createBridgeHandlers, followSessionState, channelOf, cleanText } from './handlers.ts';
+export type {
+  BridgeAuth,
+  BridgeHandler,
+  BridgeHandlerOptions,
+  BridgeHandlers,
+  SessionStateSource,
+} from './handlers.ts';
+export { assertAppOrigin, isAppUrl, originOf } from './origin.ts';
+export {
+  DEFAULT_PICTURE_MAX_BYTES,
+  DEFAULT_PICTURE_TIMEOUT_MS,
+  PICTURE_TYPES,
+  PictureRefusedError,
+  fetchPictureAsDataUrl,
+} from './picture.ts';
+export type { PictureFetchOptions } from './picture.ts';

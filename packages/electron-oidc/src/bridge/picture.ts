@@ -1,0 +1,203 @@
+/**
+ * Fetches the profile picture in the main process and turns it into a
+ * `data:` URL, so the renderer never makes a network request and its CSP can
+ * stay `img-src 'self' data:` (Electron security checklist: "Define a Content
+ * Security Policy"). Written against web-platform APIs only (fetch, streams,
+ * btoa) so it runs unchanged in Node and Electron's main process.
+ */
+
+/**
+ * The image types the picture may have.
+ *
+ * SVG is accepted on purpose: the local provider (and some real ones) serve SVG
+ * avatars. It is safe *as used here*: the renderer shows the data URL only
+ * through `<img>`, where Chromium renders SVG in "secure static mode" (no
+ * script, no external loads), top-level navigation to `data:` URLs is blocked,
+ * the app's CSP has `object-src 'none'` and the window denies every navigation.
+ * An app that would put the URL anywhere but an `<img src>` must drop SVG.
+ */
+export const PICTURE_TYPES: readonly string[] = Object.freeze([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/svg+xml',
+]);
+
+export interface PictureFetchOptions {
+  /** Largest body accepted, in bytes. Default 256 KiB: an avatar, not a photo album. */
+  maxBytes?: number;
+  /** How long the whole fetch (headers and body) may take. Default 5 s. */
+  timeoutMs?: number;
+  /** The fetch to use (tests, or a proxy-aware one). Default: the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+export const DEFAULT_PICTURE_MAX_BYTES = 256 * 1024;
+export const DEFAULT_PICTURE_TIMEOUT_MS = 5_000;
+
+/** Why a picture was not taken. The profile is still shown, without a picture. */
+export class PictureRefusedError extends Error {
+  readonly reason: 'not-http' | 'status' | 'type' | 'too-large' | 'content-mismatch' | 'network';
+  constructor(reason: PictureRefusedError['reason'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PictureRefusedError';
+    this.reason = reason;
+  }
+}
+
+/** The media type of a `Content-Type` header, lower-cased, without parameters. */
+function mediaTypeOf(contentType: string | null): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
+  return signature.every((byte, i) => bytes[offset + i] === byte);
+}
+
+/**
+ * Whether the bytes are what the header claims. A server that labels HTML as
+ * `image/png` is not trusted to have sent an image.
+ */
+function bytesMatchType(bytes: Uint8Array, type: string): boolean {
+  switch (type) {
+    case 'image/png':
+      return startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    case 'image/jpeg':
+      return startsWith(bytes, [0xff, 0xd8, 0xff]);
+    case 'image/gif':
+      return (
+        startsWith(bytes, [0x47, 0x49, 0x46, 0x38]) &&
+        (bytes[4] === 0x37 || bytes[4] === 0x39) &&
+        bytes[5] === 0x61
+      );
+    case 'image/webp':
+      return startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8);
+    case 'image/svg+xml': {
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 4096));
+      return /^\uFEFF?\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(
+        text,
+      );
+    }
+    default:
+      return false;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}
+
+/** Reads at most `maxBytes` of the body, cancelling the stream as soon as it is over. */
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    throw new PictureRefusedError(
+      'too-large',
+      `The picture is ${declared} bytes; at most ${maxBytes} are accepted.`,
+    );
+  }
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new PictureRefusedError('too-large', `The picture is over ${maxBytes} bytes.`);
+    }
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Fetches an http(s) image and returns it as a `data:` URL.
+ *
+ * Refuses (with {@link PictureRefusedError}) anything but http(s) URLs, non-2xx
+ * answers, types outside {@link PICTURE_TYPES}, bodies whose bytes are not of
+ * the declared type, and bodies over `maxBytes`. Sends no cookies, no
+ * credentials and no referrer.
+ *
+ * @example
+ * ```ts
+ * const src = await fetchPictureAsDataUrl('https://idp.example.com/avatars/alice.png');
+ * // 'data:image/png;base64,iVBORw0…'
+ * ```
+ */
+export async function fetchPictureAsDataUrl(url: string, options: PictureFetchOptions = {}): Promise<string> {
+  const maxBytes = options.maxBytes ?? DEFAULT_PICTURE_MAX_BYTES;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PICTURE_TIMEOUT_MS;
+  const doFetch = options.fetch ?? fetch;
+
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PictureRefusedError('not-http', 'The picture URL is not a URL.');
+  }
+  // No file:, data:, blob: or custom schemes: the main process must not be
+  // talked into reading local files or app resources on the provider's word.
+  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) {
+    throw new PictureRefusedError(
+      'not-http',
+      `Only http(s) pictures are fetched, not ${parsed.protocol} URLs.`,
+    );
+  }
+
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await doFetch(parsed.href, {
+      method: 'GET',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+      redirect: 'follow',
+      headers: { accept: PICTURE_TYPES.join(', ') },
+      signal,
+    });
+  } catch (err) {
+    throw new PictureRefusedError('network', 'The picture could not be fetched.', { cause: err });
+  }
+  try {
+    // A redirect may only land on http(s) as well (fetch follows no other, but a custom fetch might).
+    const finalProtocol = response.url ? new URL(response.url).protocol : parsed.protocol;
+    if (finalProtocol !== 'https:' && finalProtocol !== 'http:') {
+      throw new PictureRefusedError('not-http', `The picture redirected to a ${finalProtocol} URL.`);
+    }
+    if (!response.ok) {
+      throw new PictureRefusedError('status', `The picture's server answered ${response.status}.`);
+    }
+    const type = mediaTypeOf(response.headers.get('content-type'));
+    if (!PICTURE_TYPES.includes(type)) {
+      throw new PictureRefusedError(
+        'type',
+        `The picture is of type "${type || 'unknown'}", not an accepted image type.`,
+      );
+    }
+    const bytes = await readCapped(response, maxBytes);
+    if (!bytesMatchType(bytes, type)) {
+      throw new PictureRefusedError('content-mismatch', `The picture's bytes are not ${type}.`);
+    }
+    return `data:${type};base64,${toBase64(bytes)}`;
+  } catch (err) {
+    await response.body?.cancel().catch(() => {});
+    if (err instanceof PictureRefusedError) throw err;
+    throw new PictureRefusedError('network', 'The picture could not be read.', { cause: err });
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * `electron-oidc/preload`: exposes `window.auth` to the renderer. Imports
+ * nothing from `electron` at run time (the app's preload passes Electron's
+ * objects in), so it bundles small and runs under a test transport too.
+ */
+export { createAuthBridge, exposeAuthBridge } from './expose.ts';
+export type {
+  PreloadContextBridge,
+  PreloadElectron,
+  PreloadIpcListener,
+  PreloadIpcRenderer,
+} from './expose.ts';
+export type {
+  AuthBridge,
+  BridgeProfile,
+  BridgeResult,
+  PrivateMessage,
+  SessionState,
+} from '../bridge/contract.ts';
