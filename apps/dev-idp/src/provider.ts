@@ -45,7 +45,8 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     claims: {
-      openid: ['sub'],
+      // amr (RFC 8176) tells the app a password was checked.
+      openid: ['sub', 'amr'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'picture'],
       email: ['email', 'email_verified'],
     },

@@ -1,5 +1,5 @@
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 
 /** Debian's Chromium; override with CHROMIUM_PATH. */
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,21 +33,45 @@ export interface DemoCredentials {
 /**
  * Signs in on the local provider's login page the way a person would, by the
  * labels a screen reader announces, and approves the consent page if one is
- * shown. Resolves once the browser has left the provider (the redirect back to
- * the app has started).
+ * shown. Call it once the page shows the login form (after navigating to the
+ * authorization URL). Resolves once the browser has left the provider (the
+ * redirect back to the app has started).
  */
 export async function completeLogin(page: Page, { username, password }: DemoCredentials): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  const consent = page.getByRole('button', { name: 'Allow' });
-  const left = page.waitForURL((url) => !url.pathname.startsWith('/interaction/') && !url.pathname.startsWith('/auth'), {
-    waitUntil: 'commit',
-  });
-  const shown = consent.waitFor({ state: 'visible' }).then(() => 'consent' as const);
-  const outcome = await Promise.race([left.then(() => 'left' as const), shown]);
-  if (outcome === 'consent') {
-    await consent.click();
-    await left;
-  }
+  const left = page.waitForURL(
+    (url) => !url.pathname.startsWith('/interaction/') && !url.pathname.startsWith('/auth'),
+    { waitUntil: 'commit' },
+  );
+  await clickIfShownBefore(page.getByRole('button', { name: 'Allow' }), left);
+}
+
+/**
+ * Confirms sign-out on the local provider's end-session page, if it asks
+ * (it does when the browser has a session there). Call it after navigating to
+ * the end-session URL. Resolves once the browser has reached the
+ * post-logout redirect URI, or the provider's own "Signed out" page when the
+ * request named none.
+ */
+export async function completeLogout(page: Page): Promise<void> {
+  const left = page.waitForURL(
+    (url) => !url.pathname.startsWith('/session/end') || url.pathname === '/session/end/success',
+    { waitUntil: 'commit' },
+  );
+  await clickIfShownBefore(page.getByRole('button', { name: 'Sign out' }), left);
+}
+
+/** Clicks `button` if it appears before `done` settles, then waits for `done`. */
+async function clickIfShownBefore(button: Locator, done: Promise<void>): Promise<void> {
+  // A button that never appears makes waitFor reject when the page closes; that
+  // outcome is expected, not an error.
+  const shown = button.waitFor({ state: 'visible' }).then(
+    () => 'shown' as const,
+    () => 'never' as const,
+  );
+  const outcome = await Promise.race([done.then(() => 'done' as const), shown]);
+  if (outcome === 'shown') await button.click();
+  await done;
 }

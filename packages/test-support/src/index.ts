@@ -1,2 +1,2 @@
-export { launchBrowser, completeLogin } from './browser.ts';
+export { launchBrowser, completeLogin, completeLogout } from './browser.ts';
 export type { DemoCredentials } from './browser.ts';
