@@ -1,0 +1,462 @@
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { AuthError } from './errors.ts';
+
+/**
+ * What an app (or the CLI, or a JSON file, or the environment) may set. Every
+ * field is optional: the defaults point at the local development provider.
+ */
+export interface AuthConfigInput {
+  /** The provider's issuer URL (discovery happens at `<issuer>/.well-known/openid-configuration`). */
+  issuer?: string;
+  /** The client id registered at the provider (a public, native client). */
+  clientId?: string;
+  /**
+   * The API's identifier, sent as the RFC 8707 `resource` parameter so the
+   * access token is issued for that API only.
+   */
+  apiAudience?: string;
+  /** Where the API lives; the bearer token is sent to this origin only. Defaults to `apiAudience` when that is an http(s) URL. */
+  apiBaseUrl?: string;
+  /** Whether to send `resource` (RFC 8707); turn off for providers that reject it (and use `authorizationParams.audience`). */
+  sendResourceIndicator?: boolean;
+  /** Scopes, as an array or a space-separated string. */
+  scopes?: string | readonly string[];
+  /** A fixed loopback port for the redirect URI, for providers that cannot match any port (RFC 8252 §7.3 says they should). */
+  redirectPort?: number;
+  /** Extra authorization request parameters, e.g. Auth0's `{ audience: 'https://api.example.com' }`. */
+  authorizationParams?: Readonly<Record<string, string>>;
+  /**
+   * A client secret, only for providers that insist on one even for installed
+   * apps (it is not a secret there: RFC 8252 §8.5). Switches client
+   * authentication from `none` to `client_secret_post`, or `client_secret_basic` with `clientAuthMethod`.
+   */
+  clientSecret?: string;
+  /** How the client secret is sent, when there is one. */
+  clientAuthMethod?: 'client_secret_post' | 'client_secret_basic';
+  /** How long a sign-in may wait for the browser, in milliseconds. */
+  signInTimeoutMs?: number;
+  /** How long before expiry the access token is refreshed, in seconds. */
+  refreshAheadSeconds?: number;
+  /** Path of the loopback post-logout redirect URI. */
+  postLogoutRedirectPath?: string;
+}
+
+/** A validated configuration with every default filled in. Build one with {@link defineConfig} or {@link loadConfig}. */
+export interface AuthConfig {
+  readonly issuer: URL;
+  readonly clientId: string;
+  readonly apiAudience: string;
+  /** The origin (`scheme://host:port`) the bearer token may be sent to. */
+  readonly apiOrigin: string;
+  /** The base URL relative API paths are resolved against. */
+  readonly apiBaseUrl: URL;
+  readonly sendResourceIndicator: boolean;
+  readonly scopes: readonly string[];
+  readonly redirectPort: number | undefined;
+  readonly authorizationParams: Readonly<Record<string, string>>;
+  readonly clientSecret: string | undefined;
+  readonly clientAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  readonly signInTimeoutMs: number;
+  readonly refreshAheadSeconds: number;
+  readonly callbackPath: string;
+  readonly postLogoutRedirectPath: string;
+}
+
+/** The defaults: the local development provider and API started by this repository. */
+export const DEFAULT_CONFIG = Object.freeze({
+  issuer: 'http://127.0.0.1:4000',
+  clientId: 'desktop-app',
+  apiAudience: 'http://127.0.0.1:3000',
+  scopes: Object.freeze(['openid', 'profile', 'email', 'offline_access', 'read:messages']),
+  signInTimeoutMs: 5 * 60_000,
+  refreshAheadSeconds: 60,
+  callbackPath: '/callback',
+  postLogoutRedirectPath: '/logout',
+});
+
+/**
+ * Parameters the library sets itself; letting `authorizationParams` override
+ * them would weaken PKCE, `state`, `nonce` or the redirect (RFC 9700 §2.1).
+ */
+const RESERVED_AUTHORIZATION_PARAMS = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'request',
+  'request_uri',
+]);
+
+function configError(option: string, message: string): AuthError {
+  return new AuthError('ERR_CONFIG', `Invalid configuration "${option}": ${message}`, { option });
+}
+
+/** Whether a host name is loopback: 127.0.0.0/8, ::1 or `localhost` (RFC 8252 §7.3, RFC 6761 §6.3). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+function parseHttpUrl(option: string, value: unknown, { allowPath }: { allowPath: boolean }): URL {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw configError(option, 'it must be a non-empty URL string such as "https://login.example.com".');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError(option, `"${value}" is not a URL; write it in full, e.g. "https://login.example.com".`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw configError(option, `"${value}" must use https.`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw configError(
+      option,
+      `"${value}" uses plain http on a non-loopback host; use https (plain http is allowed only on 127.0.0.1, ::1 or localhost).`,
+    );
+  }
+  if (url.username || url.password) throw configError(option, 'it must not contain credentials.');
+  if (url.hash) throw configError(option, 'it must not contain a fragment (#...).');
+  if (!allowPath && url.search) throw configError(option, 'it must not contain a query string.');
+  return url;
+}
+
+function parseScopes(value: AuthConfigInput['scopes']): readonly string[] {
+  if (value === undefined) return DEFAULT_CONFIG.scopes;
+  const list = typeof value === 'string' ? value.split(/\s+/) : Array.isArray(value) ? [...value] : null;
+  if (list === null || list.some((s) => typeof s !== 'string')) {
+    throw configError('scopes', 'give an array of strings or a space-separated string.');
+  }
+  const scopes = [...new Set(list.filter((s) => s !== ''))];
+  // RFC 6749 §3.3: scope tokens are printable ASCII without space, " or \.
+  const bad = scopes.find((s) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s));
+  if (bad !== undefined) throw configError('scopes', `"${bad}" is not a valid scope token (RFC 6749 §3.3).`);
+  if (!scopes.includes('openid')) {
+    throw configError('scopes', 'must include "openid": the library signs users in with OpenID Connect.');
+  }
+  return Object.freeze(scopes);
+}
+
+function parseInteger(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw configError(
+      option,
+      `it must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)}).`,
+    );
+  }
+  return value;
+}
+
+function parsePath(option: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(value)) {
+    throw configError(option, 'it must be a URL path starting with "/", e.g. "/logout".');
+  }
+  return value;
+}
+
+/**
+ * Validates a configuration and fills in the defaults. Every problem is an
+ * {@link AuthError} `ERR_CONFIG` whose message names the option and says how to fix it.
+ *
+ * @example
+ * ```ts
+ * const config = defineConfig({ issuer: 'https://login.example.com', clientId: 'my-app', apiAudience: 'https://api.example.com' });
+ * ```
+ */
+export function defineConfig(input: AuthConfigInput = {}): AuthConfig {
+  if (typeof input !== 'object' || input === null) throw configError('config', 'it must be an object.');
+  const known = new Set<string>([
+    'issuer',
+    'clientId',
+    'apiAudience',
+    'apiBaseUrl',
+    'sendResourceIndicator',
+    'scopes',
+    'redirectPort',
+    'authorizationParams',
+    'clientSecret',
+    'clientAuthMethod',
+    'signInTimeoutMs',
+    'refreshAheadSeconds',
+    'postLogoutRedirectPath',
+  ]);
+  for (const key of Object.keys(input)) {
+    if (!known.has(key))
+      throw configError(key, `unknown option; known options are ${[...known].join(', ')}.`);
+  }
+
+  const issuer = parseHttpUrl('issuer', input.issuer ?? DEFAULT_CONFIG.issuer, { allowPath: true });
+  if (issuer.search) throw configError('issuer', 'an issuer identifier has no query string (RFC 8414 §2).');
+
+  const clientId = input.clientId ?? DEFAULT_CONFIG.clientId;
+  if (typeof clientId !== 'string' || clientId.trim() === '') {
+    throw configError('clientId', 'give the client id registered at the provider.');
+  }
+
+  const apiAudience = input.apiAudience ?? DEFAULT_CONFIG.apiAudience;
+  if (typeof apiAudience !== 'string' || apiAudience === '') {
+    throw configError('apiAudience', 'give the API\'s identifier, e.g. "https://api.example.com".');
+  }
+  const sendResourceIndicator = input.sendResourceIndicator ?? true;
+  if (typeof sendResourceIndicator !== 'boolean')
+    throw configError('sendResourceIndicator', 'use true or false.');
+  if (sendResourceIndicator) {
+    // RFC 8707 §2: the resource is an absolute URI without a fragment.
+    const ok = URL.canParse(apiAudience) && !new URL(apiAudience).hash;
+    if (!ok) {
+      throw configError(
+        'apiAudience',
+        `"${apiAudience}" is not an absolute URI without fragment, as RFC 8707 "resource" requires; fix it or set sendResourceIndicator to false.`,
+      );
+    }
+  }
+
+  let apiBaseUrlValue = input.apiBaseUrl;
+  if (apiBaseUrlValue === undefined) {
+    if (!/^https?:\/\//i.test(apiAudience)) {
+      throw configError(
+        'apiBaseUrl',
+        `"apiAudience" (${apiAudience}) is not an http(s) URL; give the API's URL here.`,
+      );
+    }
+    apiBaseUrlValue = apiAudience;
+  }
+  const apiBaseUrl = parseHttpUrl(
+    input.apiBaseUrl === undefined ? 'apiAudience' : 'apiBaseUrl',
+    apiBaseUrlValue,
+    {
+      allowPath: true,
+    },
+  );
+
+  const redirectPort =
+    input.redirectPort === undefined ? undefined : parseInteger('redirectPort', input.redirectPort, 1, 65535);
+
+  const authorizationParams: Record<string, string> = {};
+  if (input.authorizationParams !== undefined) {
+    if (typeof input.authorizationParams !== 'object' || input.authorizationParams === null) {
+      throw configError(
+        'authorizationParams',
+        'give an object of string values, e.g. { "audience": "..." }.',
+      );
+    }
+    for (const [key, value] of Object.entries(input.authorizationParams)) {
+      if (RESERVED_AUTHORIZATION_PARAMS.has(key)) {
+        throw configError(
+          `authorizationParams.${key}`,
+          'the library sets this parameter itself; remove it (use scopes or apiAudience instead where they apply).',
+        );
+      }
+      if (typeof value !== 'string')
+        throw configError(`authorizationParams.${key}`, 'the value must be a string.');
+      authorizationParams[key] = value;
+    }
+  }
+
+  const clientSecret = input.clientSecret;
+  if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
+    throw configError('clientSecret', 'leave it out for public clients, or give the non-empty secret.');
+  }
+  const method = input.clientAuthMethod;
+  if (method !== undefined && method !== 'client_secret_post' && method !== 'client_secret_basic') {
+    throw configError('clientAuthMethod', 'use "client_secret_post" or "client_secret_basic".');
+  }
+  if (method !== undefined && clientSecret === undefined) {
+    throw configError(
+      'clientAuthMethod',
+      'it only applies with a clientSecret; remove it or set clientSecret.',
+    );
+  }
+
+  return Object.freeze({
+    issuer,
+    clientId,
+    apiAudience,
+    apiOrigin: apiBaseUrl.origin,
+    apiBaseUrl,
+    sendResourceIndicator,
+    scopes: parseScopes(input.scopes),
+    redirectPort,
+    authorizationParams: Object.freeze(authorizationParams),
+    clientSecret,
+    clientAuthMethod: clientSecret === undefined ? 'none' : (method ?? 'client_secret_post'),
+    signInTimeoutMs:
+      input.signInTimeoutMs === undefined
+        ? DEFAULT_CONFIG.signInTimeoutMs
+        : parseInteger('signInTimeoutMs', input.signInTimeoutMs, 1, 24 * 3600_000),
+    refreshAheadSeconds:
+      input.refreshAheadSeconds === undefined
+        ? DEFAULT_CONFIG.refreshAheadSeconds
+        : parseInteger('refreshAheadSeconds', input.refreshAheadSeconds, 0, 3600),
+    callbackPath: DEFAULT_CONFIG.callbackPath,
+    postLogoutRedirectPath:
+      input.postLogoutRedirectPath === undefined
+        ? DEFAULT_CONFIG.postLogoutRedirectPath
+        : parsePath('postLogoutRedirectPath', input.postLogoutRedirectPath),
+  });
+}
+
+/**
+ * The environment variables {@link loadConfigFromEnv} reads, and the option each sets.
+ * `OIDC_AUDIENCE_PARAM` sets `authorizationParams.audience` (Auth0's API audience).
+ */
+export const CONFIG_ENV_VARS = Object.freeze({
+  OIDC_ISSUER: 'issuer',
+  OIDC_CLIENT_ID: 'clientId',
+  OIDC_API_AUDIENCE: 'apiAudience',
+  OIDC_API_BASE_URL: 'apiBaseUrl',
+  OIDC_SEND_RESOURCE: 'sendResourceIndicator',
+  OIDC_SCOPES: 'scopes',
+  OIDC_REDIRECT_PORT: 'redirectPort',
+  OIDC_AUDIENCE_PARAM: 'authorizationParams.audience',
+  OIDC_CLIENT_SECRET: 'clientSecret',
+  OIDC_CLIENT_AUTH_METHOD: 'clientAuthMethod',
+  OIDC_SIGN_IN_TIMEOUT_MS: 'signInTimeoutMs',
+  OIDC_REFRESH_AHEAD_SECONDS: 'refreshAheadSeconds',
+  OIDC_POST_LOGOUT_PATH: 'postLogoutRedirectPath',
+} as const);
+
+function envNumber(name: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw new AuthError(
+      'ERR_CONFIG',
+      `Invalid environment variable ${name}: "${value}" is not a whole number.`,
+      {
+        option: name,
+      },
+    );
+  }
+  return Number(value.trim());
+}
+
+function envBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new AuthError('ERR_CONFIG', `Invalid environment variable ${name}: use true or false.`, {
+    option: name,
+  });
+}
+
+/**
+ * Reads the configuration from environment variables (see {@link CONFIG_ENV_VARS});
+ * unset or empty variables are left out, so the result can be layered over a file.
+ *
+ * @example
+ * ```ts
+ * const config = defineConfig(loadConfigFromEnv(process.env));
+ * ```
+ */
+export function loadConfigFromEnv(env: Readonly<Record<string, string | undefined>>): AuthConfigInput {
+  const get = (name: keyof typeof CONFIG_ENV_VARS): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const out: AuthConfigInput = {};
+  const issuer = get('OIDC_ISSUER');
+  if (issuer !== undefined) out.issuer = issuer;
+  const clientId = get('OIDC_CLIENT_ID');
+  if (clientId !== undefined) out.clientId = clientId;
+  const apiAudience = get('OIDC_API_AUDIENCE');
+  if (apiAudience !== undefined) out.apiAudience = apiAudience;
+  const apiBaseUrl = get('OIDC_API_BASE_URL');
+  if (apiBaseUrl !== undefined) out.apiBaseUrl = apiBaseUrl;
+  const sendResource = get('OIDC_SEND_RESOURCE');
+  if (sendResource !== undefined) out.sendResourceIndicator = envBoolean('OIDC_SEND_RESOURCE', sendResource);
+  const scopes = get('OIDC_SCOPES');
+  if (scopes !== undefined) out.scopes = scopes;
+  const port = get('OIDC_REDIRECT_PORT');
+  if (port !== undefined) out.redirectPort = envNumber('OIDC_REDIRECT_PORT', port);
+  const audience = get('OIDC_AUDIENCE_PARAM');
+  if (audience !== undefined) out.authorizationParams = { audience };
+  const secret = get('OIDC_CLIENT_SECRET');
+  if (secret !== undefined) out.clientSecret = secret;
+  const method = get('OIDC_CLIENT_AUTH_METHOD');
+  if (method !== undefined) out.clientAuthMethod = method as AuthConfigInput['clientAuthMethod'];
+  const timeout = get('OIDC_SIGN_IN_TIMEOUT_MS');
+  if (timeout !== undefined) out.signInTimeoutMs = envNumber('OIDC_SIGN_IN_TIMEOUT_MS', timeout);
+  const ahead = get('OIDC_REFRESH_AHEAD_SECONDS');
+  if (ahead !== undefined) out.refreshAheadSeconds = envNumber('OIDC_REFRESH_AHEAD_SECONDS', ahead);
+  const logoutPath = get('OIDC_POST_LOGOUT_PATH');
+  if (logoutPath !== undefined) out.postLogoutRedirectPath = logoutPath;
+  return out;
+}
+
+/**
+ * Reads a JSON configuration file whose keys are those of {@link AuthConfigInput}.
+ * A missing file is an `ERR_CONFIG` naming the path; so is invalid JSON.
+ */
+export async function readConfigFile(path: string): Promise<AuthConfigInput> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new AuthError('ERR_CONFIG', `Cannot read the configuration file ${path}; check the path.`, {
+      cause,
+      option: 'configFile',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new AuthError('ERR_CONFIG', `The configuration file ${path} is not valid JSON.`, {
+      cause,
+      option: 'configFile',
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AuthError('ERR_CONFIG', `The configuration file ${path} must hold a JSON object.`, {
+      option: 'configFile',
+    });
+  }
+  return parsed as AuthConfigInput;
+}
+
+/** Layers configuration inputs, later ones winning; `authorizationParams` are merged key by key. */
+export function mergeConfig(...layers: ReadonlyArray<AuthConfigInput | undefined>): AuthConfigInput {
+  const out: AuthConfigInput = {};
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    const { authorizationParams, ...rest } = layer;
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+    }
+    if (authorizationParams !== undefined) {
+      out.authorizationParams = { ...out.authorizationParams, ...authorizationParams };
+    }
+  }
+  return out;
+}
+
+/**
+ * The configuration an app and its CLI share: defaults, then the JSON file
+ * (when given), then the environment, then explicit overrides; validated.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig({ file: 'oidc.json', env: process.env });
+ * ```
+ */
+export async function loadConfig(
+  sources: {
+    file?: string;
+    env?: Readonly<Record<string, string | undefined>>;
+    overrides?: AuthConfigInput;
+  } = {},
+): Promise<AuthConfig> {
+  const fromFile = sources.file === undefined ? undefined : await readConfigFile(sources.file);
+  const fromEnv = sources.env === undefined ? undefined : loadConfigFromEnv(sources.env);
+  return defineConfig(mergeConfig(fromFile, fromEnv, sources.overrides));
+}

@@ -1,0 +1,68 @@
+import * as client from 'openid-client';
+import type { AuthConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+import { startLoopbackListener } from './sign-in/loopback-listener.ts';
+import type { BrowserOpener } from './system-browser.ts';
+
+/**
+ * Builds the RP-initiated logout URL (OIDC RP-Initiated Logout 1.0 §2) with
+ * `id_token_hint`, `client_id` and, when a port is given, the loopback
+ * `post_logout_redirect_uri`. `undefined` when the provider has no
+ * `end_session_endpoint`.
+ */
+export function buildEndSessionUrl(
+  provider: client.Configuration,
+  config: AuthConfig,
+  options: { idToken?: string | undefined; postLogoutPort?: number | undefined },
+): URL | undefined {
+  if (provider.serverMetadata().end_session_endpoint === undefined) return undefined;
+  const parameters: Record<string, string> = { client_id: config.clientId };
+  if (options.idToken !== undefined) parameters.id_token_hint = options.idToken;
+  if (options.postLogoutPort !== undefined) {
+    parameters.post_logout_redirect_uri = `http://127.0.0.1:${options.postLogoutPort}${config.postLogoutRedirectPath}`;
+  }
+  return client.buildEndSessionUrl(provider, parameters);
+}
+
+/**
+ * Opens the end-session URL in the browser with a loopback
+ * `post_logout_redirect_uri` served by a short-lived listener, and resolves
+ * once the browser comes back (true) or after `timeoutMs` (false). The
+ * listener is closed either way.
+ */
+export async function endSessionInBrowser(options: {
+  endSessionUrl: URL;
+  config: AuthConfig;
+  openBrowser: BrowserOpener;
+  logger: Logger;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}): Promise<boolean> {
+  const { config } = options;
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  // RP-Initiated Logout §2 `state`: only the provider's redirect is answered as ours.
+  const state = client.randomState();
+  const listener = await startLoopbackListener({
+    path: config.postLogoutRedirectPath,
+    expectedState: state,
+    signal,
+    port: config.redirectPort,
+  });
+  try {
+    const url = new URL(options.endSessionUrl);
+    url.searchParams.set('post_logout_redirect_uri', listener.redirectUri);
+    url.searchParams.set('state', state);
+    await options.openBrowser(url.href);
+    const request = await listener.nextRequest();
+    request.respond({ ok: true, title: 'You are signed out', message: 'You can close this tab.' });
+    return true;
+  } catch (err) {
+    options.logger.info(
+      `The browser did not return from the provider's sign-out page (${err instanceof Error ? err.message : String(err)}).`,
+    );
+    return false;
+  } finally {
+    await listener.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What the vault holds between launches: the refresh token, bound to the
+ * issuer, the client and the user it was issued for. Binding them means a
+ * changed configuration (another provider or client) never replays a token
+ * where it does not belong (RFC 9700 §4.14).
+ */
+export interface StoredSession {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly sub: string;
+  readonly refreshToken: string;
+}
+
+/** Why a stored entry was not used. */
+export type StoredSessionProblem = 'corrupt' | 'unsupported-version' | 'foreign';
+
+/** The outcome of {@link decodeStoredSession}. */
+export type DecodedStoredSession =
+  | { readonly ok: true; readonly session: StoredSession }
+  | { readonly ok: false; readonly problem: StoredSessionProblem; readonly detail: string };
+
+/** The format version written now; bump it when the shape changes. */
+export const STORED_SESSION_VERSION = 1;
+
+/** Serializes a session for the vault as versioned JSON. */
+export function encodeStoredSession(session: StoredSession): string {
+  return JSON.stringify({
+    v: STORED_SESSION_VERSION,
+    iss: session.issuer,
+    client_id: session.clientId,
+    sub: session.sub,
+    refresh_token: session.refreshToken,
+  });
+}
+
+const MAX_ENTRY_LENGTH = 64 * 1024;
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * Parses a vault entry and checks it belongs to this issuer and client. Never
+ * throws: a corrupt or foreign entry is reported, and the caller treats it as
+ * "signed out". The detail is safe to log (it never contains the token).
+ */
+export function decodeStoredSession(
+  raw: string,
+  expected: { readonly issuer: string; readonly clientId: string },
+): DecodedStoredSession {
+  if (raw.length > MAX_ENTRY_LENGTH)
+    return { ok: false, problem: 'corrupt', detail: 'the entry is too large' };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { ok: false, problem: 'corrupt', detail: 'the entry is not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problem: 'corrupt', detail: 'the entry is not a JSON object' };
+  }
+  const entry = value as Record<string, unknown>;
+  if (entry.v !== STORED_SESSION_VERSION) {
+    return {
+      ok: false,
+      problem: 'unsupported-version',
+      detail: `the entry has format version ${JSON.stringify(entry.v) ?? 'none'}, this library reads version ${STORED_SESSION_VERSION}`,
+    };
+  }
+  const { iss, client_id: clientId, sub, refresh_token: refreshToken } = entry;
+  if (!nonEmpty(iss) || !nonEmpty(clientId) || !nonEmpty(sub) || !nonEmpty(refreshToken)) {
+    return { ok: false, problem: 'corrupt', detail: 'the entry lacks iss, client_id, sub or refresh_token' };
+  }
+  if (iss !== expected.issuer || clientId !== expected.clientId) {
+    return {
+      ok: false,
+      problem: 'foreign',
+      detail: `the entry belongs to issuer ${iss} and client ${clientId}, not to issuer ${expected.issuer} and client ${expected.clientId}`,
+    };
+  }
+  return { ok: true, session: { issuer: iss, clientId, sub, refreshToken } };
+}

@@ -1,0 +1,450 @@
+import { AuthError, isAuthError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Vault } from '../vault/vault.ts';
+import { DEFAULT_RETRY_SCHEDULE, retryDelay } from './retry-schedule.ts';
+import type { RetrySchedule } from './retry-schedule.ts';
+import { decodeStoredSession, encodeStoredSession } from './stored-session.ts';
+
+/** Where the user stands, as the UI shows it. */
+export type SessionState = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
+
+/** Verified ID token claims (OIDC Core §2); `sub` is always there. */
+export interface IdTokenClaims {
+  readonly sub: string;
+  readonly [claim: string]: unknown;
+}
+
+/** Tokens from a grant, after openid-client has verified them. */
+export interface TokenGrant {
+  readonly accessToken: string;
+  /** `expires_in` (RFC 6749 §5.1), when the provider sent it. */
+  readonly expiresInSeconds?: number | undefined;
+  readonly refreshToken?: string | undefined;
+  readonly idToken?: string | undefined;
+  readonly claims?: IdTokenClaims | undefined;
+}
+
+/** Performs one refresh grant; rejects with an {@link AuthError} (see `toAuthError`). */
+export type RefreshGrant = (refreshToken: string) => Promise<TokenGrant>;
+
+/** What {@link TokenSession} needs. */
+export interface TokenSessionOptions {
+  vault: Vault;
+  /** The issuer and client the stored entry must belong to. */
+  identity: { readonly issuer: string; readonly clientId: string };
+  refresh: RefreshGrant;
+  logger: Logger;
+  /** Refresh this long before the access token expires. */
+  refreshAheadMs: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+  /** Delays between background attempts while offline. */
+  retrySchedule?: RetrySchedule;
+}
+
+interface Current {
+  readonly sub: string;
+  readonly refreshToken: string | undefined;
+  readonly accessToken: string | undefined;
+  readonly accessTokenExpiresAt: number | undefined;
+  readonly idToken: string | undefined;
+  readonly claims: IdTokenClaims | undefined;
+}
+
+/** What a sign-out needs from the session that ended. */
+export interface EndedSession {
+  readonly sub: string;
+  readonly refreshToken: string | undefined;
+  readonly idToken: string | undefined;
+}
+
+const notSignedIn = (): AuthError =>
+  new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.');
+
+/**
+ * The token session of one user (DESIGN "Token session"): access and ID
+ * tokens in memory only, the refresh token in the vault, refresh ahead of
+ * expiry with one request however many callers wait, the rotated refresh
+ * token stored before the new access token is handed out, offline kept apart
+ * from "the provider said no".
+ */
+export class TokenSession {
+  readonly #vault: Vault;
+  readonly #identity: { readonly issuer: string; readonly clientId: string };
+  readonly #refreshGrant: RefreshGrant;
+  readonly #logger: Logger;
+  readonly #refreshAheadMs: number;
+  readonly #now: () => number;
+  readonly #retrySchedule: RetrySchedule;
+  readonly #listeners = new Set<(state: SessionState) => void>();
+
+  #state: SessionState = 'signed-out';
+  #current: Current | undefined;
+  /** Bumped whenever the session is replaced or ended; stale work checks it and drops its result. */
+  #generation = 0;
+  #inflight: Promise<Current> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryAttempt = 0;
+  /** Vault writes and clears run one after another, in call order. */
+  #vaultQueue: Promise<void> = Promise.resolve();
+  #stateBeforeSignIn: SessionState | undefined;
+
+  constructor(options: TokenSessionOptions) {
+    this.#vault = options.vault;
+    this.#identity = options.identity;
+    this.#refreshGrant = options.refresh;
+    this.#logger = options.logger;
+    this.#refreshAheadMs = options.refreshAheadMs;
+    this.#now = options.now ?? Date.now;
+    this.#retrySchedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
+  }
+
+  /** The current state. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Calls `listener` on every state change; returns the unsubscribe function. */
+  onStateChange(listener: (state: SessionState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** When the access token in memory expires, if known. */
+  get accessTokenExpiresAt(): Date | undefined {
+    const at = this.#current?.accessTokenExpiresAt;
+    return at === undefined ? undefined : new Date(at);
+  }
+
+  /** The verified claims of the latest ID token, if any. */
+  get claims(): IdTokenClaims | undefined {
+    return this.#current?.claims;
+  }
+
+  /** The signed-in user's `sub`, if any. */
+  get subject(): string | undefined {
+    return this.#current?.sub;
+  }
+
+  /** The latest raw ID token (for `id_token_hint` only). */
+  get idToken(): string | undefined {
+    return this.#current?.idToken;
+  }
+
+  /** A number that changes whenever the session is replaced or ended. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  #setState(state: SessionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(state);
+      } catch (err) {
+        this.#logger.error(
+          `A session state listener threw: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+  }
+
+  /** Marks an interactive sign-in as started. */
+  beginSignIn(): void {
+    this.#stateBeforeSignIn ??= this.#state;
+    this.#setState('signing-in');
+  }
+
+  /** Marks an interactive sign-in as ended without a new session; the state goes back. */
+  endSignInWithoutSession(): void {
+    const previous = this.#stateBeforeSignIn ?? 'signed-out';
+    this.#stateBeforeSignIn = undefined;
+    this.#setState(this.#current === undefined ? 'signed-out' : previous);
+  }
+
+  #enqueueVault(work: () => Promise<void>): Promise<void> {
+    const run = this.#vaultQueue.then(work);
+    this.#vaultQueue = run.catch(() => {});
+    return run;
+  }
+
+  /** Stores the refresh token if this generation is still current. Vault failure keeps the session in memory. */
+  async #persist(generation: number, sub: string, refreshToken: string): Promise<void> {
+    await this.#enqueueVault(async () => {
+      if (generation !== this.#generation) return;
+      try {
+        await this.#vault.write(encodeStoredSession({ ...this.#identity, sub, refreshToken }));
+      } catch (err) {
+        this.#logger.error(
+          `Could not store the session in the ${this.#vault.kind} vault; it lasts until the app quits (${err instanceof Error ? err.message : String(err)}).`,
+        );
+      }
+    });
+  }
+
+  async #clearVault(): Promise<void> {
+    await this.#enqueueVault(async () => {
+      try {
+        await this.#vault.clear();
+      } catch (err) {
+        this.#logger.error(
+          `Could not clear the ${this.#vault.kind} vault (${err instanceof Error ? err.message : String(err)}).`,
+        );
+      }
+    });
+  }
+
+  /**
+   * Installs the session a sign-in produced: the refresh token is stored
+   * first, then the tokens become available and the state is `signed-in`.
+   */
+  async establish(grant: TokenGrant): Promise<void> {
+    const sub = grant.claims?.sub;
+    if (sub === undefined) {
+      throw new AuthError(
+        'ERR_ID_TOKEN_INVALID',
+        'The sign-in returned no identity token. Please sign in again.',
+      );
+    }
+    const generation = ++this.#generation;
+    this.#stopRetrying();
+    if (grant.refreshToken !== undefined) {
+      await this.#persist(generation, sub, grant.refreshToken);
+    } else {
+      // No refresh token (offline_access not granted): a stale entry must not outlive this session.
+      this.#logger.warn('The provider issued no refresh token; the session will end when the app quits.');
+      await this.#clearVault();
+    }
+    if (generation !== this.#generation) return;
+    this.#current = {
+      sub,
+      refreshToken: grant.refreshToken,
+      accessToken: grant.accessToken,
+      accessTokenExpiresAt: this.#expiresAt(grant),
+      idToken: grant.idToken,
+      claims: grant.claims,
+    };
+    this.#stateBeforeSignIn = undefined;
+    this.#setState('signed-in');
+  }
+
+  #expiresAt(grant: TokenGrant): number | undefined {
+    return grant.expiresInSeconds === undefined ? undefined : this.#now() + grant.expiresInSeconds * 1000;
+  }
+
+  /**
+   * Signs in silently from the vault: one refresh grant with the stored
+   * refresh token. Resolves with the resulting state; never throws for a
+   * missing, corrupt or foreign entry, an ended session or being offline.
+   */
+  async restore(): Promise<SessionState> {
+    if (this.#current !== undefined) return this.#state;
+    let raw: string | undefined;
+    try {
+      raw = await this.#vault.read();
+    } catch (err) {
+      this.#logger.warn(
+        `Could not read the ${this.#vault.kind} vault, so no stored session is restored (${err instanceof Error ? err.message : String(err)}).`,
+      );
+      return this.#state;
+    }
+    if (raw === undefined || this.#current !== undefined) return this.#state;
+    const decoded = decodeStoredSession(raw, this.#identity);
+    if (!decoded.ok) {
+      this.#logger.warn(
+        `Ignoring the stored session (${decoded.problem}): ${decoded.detail}. Sign in again.`,
+      );
+      return this.#state;
+    }
+    this.#generation++;
+    this.#current = {
+      sub: decoded.session.sub,
+      refreshToken: decoded.session.refreshToken,
+      accessToken: undefined,
+      accessTokenExpiresAt: undefined,
+      idToken: undefined,
+      claims: undefined,
+    };
+    this.#setState('signing-in');
+    try {
+      await this.#refresh();
+    } catch (err) {
+      if (isAuthError(err, 'ERR_OFFLINE')) {
+        this.#logger.info(
+          'The provider is unreachable; the stored session is kept and retried in the background.',
+        );
+      } else if (this.#current !== undefined && this.#state === 'signing-in') {
+        // An unexpected refusal: forget the session in memory, keep the entry for a later launch.
+        this.#logger.error(
+          `Could not restore the stored session: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        this.#generation++;
+        this.#current = undefined;
+        this.#setState('signed-out');
+      }
+    }
+    return this.#state;
+  }
+
+  #needsRefresh(current: Current): boolean {
+    if (current.accessToken === undefined) return true;
+    if (current.accessTokenExpiresAt === undefined) return false;
+    return this.#now() >= current.accessTokenExpiresAt - this.#refreshAheadMs;
+  }
+
+  #isExpired(current: Current): boolean {
+    return current.accessTokenExpiresAt !== undefined && this.#now() >= current.accessTokenExpiresAt;
+  }
+
+  /**
+   * A valid access token, refreshed ahead of expiry. `rejected` names a token
+   * the API refused (RFC 6750 §3.1 `invalid_token`): it is refreshed only if
+   * it is still the current one, so many callers retrying after one 401 cause
+   * one refresh.
+   */
+  async getAccessToken(options: { rejected?: string } = {}): Promise<string> {
+    const current = this.#current;
+    if (current === undefined) throw notSignedIn();
+    const rejected = options.rejected !== undefined && options.rejected === current.accessToken;
+    if (current.accessToken !== undefined && !rejected && !this.#needsRefresh(current))
+      return current.accessToken;
+    try {
+      const refreshed = await this.#refresh();
+      if (refreshed.accessToken === undefined) throw notSignedIn();
+      return refreshed.accessToken;
+    } catch (err) {
+      // Offline inside the refresh-ahead margin: the token in hand is still good.
+      if (
+        isAuthError(err, 'ERR_OFFLINE') &&
+        !rejected &&
+        current.accessToken !== undefined &&
+        this.#current === current &&
+        !this.#isExpired(current)
+      ) {
+        return current.accessToken;
+      }
+      throw err;
+    }
+  }
+
+  /** Single-flight: every caller during a refresh shares its one request. */
+  #refresh(): Promise<Current> {
+    this.#inflight ??= this.#doRefresh().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #doRefresh(): Promise<Current> {
+    const generation = this.#generation;
+    const current = this.#current;
+    if (current === undefined) throw notSignedIn();
+    if (current.refreshToken === undefined) {
+      throw new AuthError('ERR_SESSION_EXPIRED', 'Your session has expired. Please sign in again.');
+    }
+    let grant: TokenGrant;
+    try {
+      grant = await this.#refreshGrant(current.refreshToken);
+    } catch (err) {
+      if (generation !== this.#generation) throw notSignedIn();
+      if (isAuthError(err, 'ERR_PROVIDER_UNREACHABLE')) {
+        this.#goOffline();
+        throw new AuthError(
+          'ERR_OFFLINE',
+          'The sign-in provider cannot be reached, so the session cannot be renewed right now. You stay signed in; the app retries automatically.',
+          { cause: err },
+        );
+      }
+      if (isAuthError(err, 'ERR_SESSION_EXPIRED')) {
+        // RFC 6749 §5.2 invalid_grant: the refresh token is dead; sign out cleanly.
+        this.#logger.info('The provider ended the session (invalid_grant); signing out.');
+        await this.#endLocally();
+      }
+      throw err;
+    }
+    if (generation !== this.#generation) throw notSignedIn();
+    // OIDC Core §12.2: a refreshed ID token must name the same user.
+    if (grant.claims !== undefined && grant.claims.sub !== current.sub) {
+      this.#logger.error('The refreshed identity token names another user; signing out.');
+      await this.#endLocally();
+      throw new AuthError(
+        'ERR_SUBJECT_CHANGED',
+        'The sign-in provider answered for a different user than the one signed in, so you were signed out. Please sign in again.',
+      );
+    }
+    // Keep the old refresh token when the provider does not rotate (RFC 6749 §6).
+    const refreshToken = grant.refreshToken ?? current.refreshToken;
+    if (refreshToken !== current.refreshToken) {
+      // Stored BEFORE anyone gets the new access token: a crash now must not leave the vault
+      // with a rotated-out token whose reuse would revoke the grant (RFC 9700 §4.14.2).
+      await this.#persist(generation, current.sub, refreshToken);
+      if (generation !== this.#generation) throw notSignedIn();
+    }
+    const next: Current = {
+      sub: current.sub,
+      refreshToken,
+      accessToken: grant.accessToken,
+      accessTokenExpiresAt: this.#expiresAt(grant),
+      idToken: grant.idToken ?? current.idToken,
+      claims: grant.claims ?? current.claims,
+    };
+    this.#current = next;
+    this.#stopRetrying();
+    this.#setState('signed-in');
+    return next;
+  }
+
+  #goOffline(): void {
+    this.#setState('offline');
+    if (this.#retryTimer !== undefined) return;
+    const delay = retryDelay(this.#retrySchedule, this.#retryAttempt++);
+    const generation = this.#generation;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (generation !== this.#generation) return;
+      this.#refresh().catch((err: unknown) => {
+        if (!isAuthError(err, 'ERR_OFFLINE', 'ERR_NOT_SIGNED_IN')) {
+          this.#logger.warn(
+            `Background session renewal failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
+      });
+    }, delay);
+    // A pending retry must not keep a CLI process alive.
+    this.#retryTimer.unref();
+  }
+
+  #stopRetrying(): void {
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#retryAttempt = 0;
+  }
+
+  async #endLocally(): Promise<EndedSession | undefined> {
+    const ended = this.#current;
+    this.#generation++;
+    this.#current = undefined;
+    this.#inflight = undefined;
+    this.#stateBeforeSignIn = undefined;
+    this.#stopRetrying();
+    this.#setState('signed-out');
+    await this.#clearVault();
+    return ended === undefined
+      ? undefined
+      : { sub: ended.sub, refreshToken: ended.refreshToken, idToken: ended.idToken };
+  }
+
+  /**
+   * Ends the session locally: memory and vault cleared, state `signed-out`.
+   * Returns what revocation and RP-initiated logout need.
+   */
+  end(): Promise<EndedSession | undefined> {
+    return this.#endLocally();
+  }
+
+  /** Stops background work (the retry timer). The session itself stays as it is. */
+  dispose(): void {
+    this.#stopRetrying();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * electron-oidc: sign-in for desktop apps with OpenID Connect, done the way
+ * RFC 8252 and RFC 9700 ask (system browser, loopback redirect, PKCE, verified
+ * ID tokens, refresh token in the OS keychain). This entry point is
+ * runtime-agnostic: it runs in plain Node and in Electron's main process.
+ *
+ * @example
+ * ```ts
+ * import { createDesktopAuth } from 'electron-oidc';
+ * const auth = createDesktopAuth({ config: { issuer: 'https://login.example.com', clientId: 'my-app', apiAudience: 'https://api.example.com' } });
+ * if ((await auth.restore()) === 'signed-out') await auth.signIn();
+ * const res = await auth.fetchApi('/private');
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { createDesktopAuth } from './core/desktop-auth.ts';
+export type { DesktopAuth, DesktopAuthOptions, SignOutResult } from './core/desktop-auth.ts';
+export {
+  CONFIG_ENV_VARS,
+  DEFAULT_CONFIG,
+  defineConfig,
+  isLoopbackHost,
+  loadConfig,
+  loadConfigFromEnv,
+  mergeConfig,
+  readConfigFile,
+} from './core/config.ts';
+export type { AuthConfig, AuthConfigInput } from './core/config.ts';
+export { AuthError, isAuthError } from './core/errors.ts';
+export type { AuthErrorCode, AuthErrorDetails } from './core/errors.ts';
+export { consoleLogger, silentLogger } from './core/logger.ts';
+export type { Logger } from './core/logger.ts';
+export type { Profile } from './core/profile.ts';
+export type { FetchLike } from './core/provider.ts';
+export type { SessionState } from './core/session/token-session.ts';
+export { DEFAULT_RETRY_SCHEDULE } from './core/session/retry-schedule.ts';
+export type { RetrySchedule } from './core/session/retry-schedule.ts';
+export { createSystemBrowserOpener, openSystemBrowser } from './core/system-browser.ts';
+export type { BrowserOpener } from './core/system-browser.ts';
+export type { Vault } from './core/vault/vault.ts';
