@@ -61,7 +61,7 @@ export function extractBearerToken(source: BearerCredentialsSource): string {
   const [token = ''] = parts;
   if (!B64TOKEN.test(token)) {
     throw new InvalidRequestError(
-      'The bearer token has characters outside the b64token syntax (RFC 6750 §2.1).',
+      'The bearer token has characters outside the b64token syntax (RFC 6750, section 2.1).',
     );
   }
   return token;

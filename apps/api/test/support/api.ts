@@ -1,0 +1,37 @@
+import { onTestFinished } from 'vitest';
+import { startApi } from '../../src/index.ts';
+import type { ApiConfig } from '../../src/index.ts';
+import { TEST_AUDIENCE } from './fake-issuer.ts';
+import type { FakeIssuer } from './fake-issuer.ts';
+import { request } from './http.ts';
+import type { TestRequest, TestResponse } from './http.ts';
+
+export interface TestApi {
+  url: string;
+  /** Every log entry the API wrote, as objects. */
+  logs: Record<string, unknown>[];
+  get(path: string, options?: TestRequest): Promise<TestResponse>;
+}
+
+/**
+ * Starts the API on an ephemeral loopback port against `issuer`, capturing its logs;
+ * it is closed when the current test finishes.
+ */
+export async function startTestApi(issuer: FakeIssuer, config: Partial<ApiConfig> = {}): Promise<TestApi> {
+  const logs: Record<string, unknown>[] = [];
+  const api = await startApi(
+    { issuer: issuer.url, audience: TEST_AUDIENCE, port: 0, ...config },
+    { log: (entry) => logs.push(entry as Record<string, unknown>) },
+  );
+  onTestFinished(() => api.close());
+  return {
+    url: api.url,
+    logs,
+    get: (path, options) => request(`${api.url}${path}`, options),
+  };
+}
+
+/** The exact challenge of RFC 6750 §3 for an error, as this API builds it. */
+export function challenge(error: string, description: string, extra = ''): string {
+  return `Bearer realm="api", error="${error}", error_description="${description}"${extra}`;
+}
