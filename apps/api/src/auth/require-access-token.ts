@@ -42,7 +42,7 @@ function describeCause(err: Error): string {
     parts.push(cause.message);
     cause = cause.cause;
   }
-  return parts.join(': ');
+  return parts.map((part) => part.replace(/\.$/, '')).join(': ');
 }
 
 /** The one place where a {@link BearerError} becomes an HTTP answer. */
