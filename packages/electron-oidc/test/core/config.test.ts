@@ -1,0 +1,202 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defineConfig, loadConfig, loadConfigFromEnv, mergeConfig } from '../../src/core/config.ts';
+import { AuthError } from '../../src/core/errors.ts';
+
+function configErrorOf(fn: () => unknown): AuthError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as AuthError).code).toBe('ERR_CONFIG');
+    return err as AuthError;
+  }
+  throw new Error('expected an ERR_CONFIG error');
+}
+
+describe('defineConfig', () => {
+  it('defaults point at the local provider and API', () => {
+    const config = defineConfig();
+    expect(config.issuer.href).toBe('http://127.0.0.1:4000/');
+    expect(config.clientId).toBe('desktop-app');
+    expect(config.apiAudience).toBe('http://127.0.0.1:3000');
+    expect(config.apiOrigin).toBe('http://127.0.0.1:3000');
+    expect(config.scopes).toEqual(['openid', 'profile', 'email', 'offline_access', 'read:messages']);
+    expect(config.signInTimeoutMs).toBe(300_000);
+    expect(config.clientAuthMethod).toBe('none');
+    expect(config.postLogoutRedirectPath).toBe('/logout');
+    expect(config.redirectPort).toBeUndefined();
+  });
+
+  it('plain http issuers are refused off loopback, and the error names the option', () => {
+    const err = configErrorOf(() => defineConfig({ issuer: 'http://login.example.com' }));
+    expect(err.option).toBe('issuer');
+    expect(err.message).toMatch(/"issuer".*https/);
+  });
+
+  it.each(['http://127.0.0.1:4000', 'http://127.8.9.10', 'http://[::1]:4000', 'http://localhost:4000'])(
+    'plain http is allowed on loopback: %s',
+    (issuer) => {
+      expect(defineConfig({ issuer }).issuer.protocol).toBe('http:');
+    },
+  );
+
+  it('a bearer-carrying API URL over plain http is refused off loopback', () => {
+    const err = configErrorOf(() =>
+      defineConfig({ issuer: 'https://idp.example.com', apiAudience: 'http://api.example.com' }),
+    );
+    expect(err.option).toBe('apiAudience');
+  });
+
+  it('a non-URL audience needs apiBaseUrl, named in the error', () => {
+    const err = configErrorOf(() =>
+      defineConfig({
+        apiAudience: 'api://default',
+        sendResourceIndicator: false,
+        issuer: 'https://idp.example.com',
+      }),
+    );
+    expect(err.option).toBe('apiBaseUrl');
+    const ok = defineConfig({
+      apiAudience: 'api://default',
+      sendResourceIndicator: false,
+      issuer: 'https://idp.example.com',
+      apiBaseUrl: 'https://api.example.com/v1/',
+    });
+    expect(ok.apiOrigin).toBe('https://api.example.com');
+  });
+
+  it('scopes must include openid and be valid RFC 6749 scope tokens', () => {
+    expect(configErrorOf(() => defineConfig({ scopes: 'profile email' })).option).toBe('scopes');
+    expect(configErrorOf(() => defineConfig({ scopes: ['openid', 'bad"scope'] })).option).toBe('scopes');
+    expect(defineConfig({ scopes: ' openid  profile ' }).scopes).toEqual(['openid', 'profile']);
+  });
+
+  it('redirectPort must be a port number', () => {
+    expect(configErrorOf(() => defineConfig({ redirectPort: 70000 })).option).toBe('redirectPort');
+    expect(configErrorOf(() => defineConfig({ redirectPort: 1.5 })).option).toBe('redirectPort');
+    expect(defineConfig({ redirectPort: 53682 }).redirectPort).toBe(53682);
+  });
+
+  it('authorization params cannot override what the library sets (PKCE, state, nonce, redirect)', () => {
+    for (const key of ['state', 'nonce', 'code_challenge_method', 'redirect_uri', 'scope', 'resource']) {
+      expect(configErrorOf(() => defineConfig({ authorizationParams: { [key]: 'x' } })).option).toBe(
+        `authorizationParams.${key}`,
+      );
+    }
+    expect(defineConfig({ authorizationParams: { audience: 'https://api' } }).authorizationParams).toEqual({
+      audience: 'https://api',
+    });
+  });
+
+  it('a client secret switches client authentication away from none', () => {
+    expect(defineConfig({ clientSecret: 's3cret' }).clientAuthMethod).toBe('client_secret_post');
+    expect(
+      defineConfig({ clientSecret: 's3cret', clientAuthMethod: 'client_secret_basic' }).clientAuthMethod,
+    ).toBe('client_secret_basic');
+    expect(configErrorOf(() => defineConfig({ clientAuthMethod: 'client_secret_basic' })).option).toBe(
+      'clientAuthMethod',
+    );
+  });
+
+  it('unknown options are refused by name (typos do not silently fall back to defaults)', () => {
+    const err = configErrorOf(() => defineConfig({ isuer: 'https://x' } as never));
+    expect(err.option).toBe('isuer');
+  });
+
+  it('the resource indicator must be an absolute URI (RFC 8707 §2)', () => {
+    expect(configErrorOf(() => defineConfig({ apiAudience: 'my-api' })).option).toBe('apiAudience');
+  });
+
+  it('timeouts and margins are range-checked', () => {
+    expect(configErrorOf(() => defineConfig({ signInTimeoutMs: 0 })).option).toBe('signInTimeoutMs');
+    expect(configErrorOf(() => defineConfig({ refreshAheadSeconds: -1 })).option).toBe('refreshAheadSeconds');
+    expect(configErrorOf(() => defineConfig({ postLogoutRedirectPath: 'logout' })).option).toBe(
+      'postLogoutRedirectPath',
+    );
+  });
+});
+
+describe('loadConfigFromEnv', () => {
+  it('maps the documented variables and ignores empty ones', () => {
+    const input = loadConfigFromEnv({
+      OIDC_ISSUER: 'https://tenant.auth0.com/',
+      OIDC_CLIENT_ID: 'abc',
+      OIDC_API_AUDIENCE: 'https://api.example.com',
+      OIDC_SCOPES: 'openid profile',
+      OIDC_REDIRECT_PORT: '53682',
+      OIDC_AUDIENCE_PARAM: 'https://api.example.com',
+      OIDC_CLIENT_SECRET: '',
+    });
+    expect(input).toEqual({
+      issuer: 'https://tenant.auth0.com/',
+      clientId: 'abc',
+      apiAudience: 'https://api.example.com',
+      scopes: 'openid profile',
+      redirectPort: 53682,
+      authorizationParams: { audience: 'https://api.example.com' },
+    });
+  });
+
+  it('a malformed number names the variable', () => {
+    const err = (() => {
+      try {
+        loadConfigFromEnv({ OIDC_REDIRECT_PORT: 'eighty' });
+      } catch (e) {
+        return e as AuthError;
+      }
+      throw new Error('no error');
+    })();
+    expect(err.code).toBe('ERR_CONFIG');
+    expect(err.message).toContain('OIDC_REDIRECT_PORT');
+  });
+});
+
+describe('loadConfig (file, then environment, then overrides)', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('later layers win and authorization params merge key by key', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'oidc-config-'));
+    const file = path.join(dir, 'oidc.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        issuer: 'https://a.example.com',
+        clientId: 'from-file',
+        authorizationParams: { prompt: 'login' },
+      }),
+    );
+    const config = await loadConfig({
+      file,
+      env: { OIDC_CLIENT_ID: 'from-env', OIDC_AUDIENCE_PARAM: 'https://api' },
+      overrides: { signInTimeoutMs: 1000 },
+    });
+    expect(config.issuer.href).toBe('https://a.example.com/');
+    expect(config.clientId).toBe('from-env');
+    expect(config.authorizationParams).toEqual({ prompt: 'login', audience: 'https://api' });
+    expect(config.signInTimeoutMs).toBe(1000);
+  });
+
+  it('a missing or invalid file is ERR_CONFIG naming the path', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'oidc-config-'));
+    const file = path.join(dir, 'broken.json');
+    await writeFile(file, '{ not json');
+    await expect(loadConfig({ file })).rejects.toMatchObject({
+      code: 'ERR_CONFIG',
+      message: expect.stringContaining(file),
+    });
+    await expect(loadConfig({ file: path.join(dir, 'nope.json') })).rejects.toMatchObject({
+      code: 'ERR_CONFIG',
+    });
+  });
+
+  it('mergeConfig skips undefined values', () => {
+    expect(mergeConfig({ clientId: 'a' }, { clientId: undefined }, undefined)).toEqual({ clientId: 'a' });
+  });
+});

@@ -1,0 +1,352 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuthError } from '../../../src/core/errors.ts';
+import type { Logger } from '../../../src/core/logger.ts';
+import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
+import { TokenSession } from '../../../src/core/session/token-session.ts';
+import type { SessionState, TokenGrant } from '../../../src/core/session/token-session.ts';
+import type { Vault } from '../../../src/core/vault/vault.ts';
+
+const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
+
+/** A vault that records every operation in order, so tests can check what was stored when. */
+class RecordingVault implements Vault {
+  readonly kind = 'test';
+  readonly persistent = true;
+  value: string | undefined;
+  readonly log: string[];
+  failReads = false;
+  constructor(log: string[] = [], value?: string) {
+    this.log = log;
+    this.value = value;
+  }
+  async read() {
+    if (this.failReads) throw new AuthError('ERR_VAULT_UNAVAILABLE', 'no keychain');
+    return this.value;
+  }
+  async write(value: string) {
+    this.log.push(`vault.write ${JSON.parse(value).refresh_token}`);
+    this.value = value;
+  }
+  async clear() {
+    this.log.push('vault.clear');
+    this.value = undefined;
+  }
+}
+
+function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const unreachable = () => new AuthError('ERR_PROVIDER_UNREACHABLE', 'cannot reach');
+const invalidGrant = () => new AuthError('ERR_SESSION_EXPIRED', 'ended', { oauthError: 'invalid_grant' });
+
+let sessions: TokenSession[] = [];
+afterEach(() => {
+  for (const s of sessions) s.dispose();
+  sessions = [];
+});
+
+function makeSession(options: {
+  vault?: RecordingVault;
+  refresh: (rt: string) => Promise<TokenGrant>;
+  now?: () => number;
+  retrySchedule?: number[];
+  logger?: Logger;
+}) {
+  const session = new TokenSession({
+    vault: options.vault ?? new RecordingVault(),
+    identity: IDENTITY,
+    refresh: options.refresh,
+    logger: options.logger ?? memoryLogger(),
+    refreshAheadMs: 60_000,
+    now: options.now,
+    retrySchedule: options.retrySchedule ?? [0],
+  });
+  sessions.push(session);
+  return session;
+}
+
+const signInGrant: TokenGrant = {
+  accessToken: 'at-0',
+  expiresInSeconds: 600,
+  refreshToken: 'rt-0',
+  idToken: 'id-0',
+  claims: { sub: 'alice', name: 'Alice' },
+};
+
+function nextState(session: TokenSession, wanted: SessionState): Promise<void> {
+  return new Promise((resolve) => {
+    const off = session.onStateChange((s) => {
+      if (s === wanted) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+describe('token session', () => {
+  it('stores the refresh token before the session becomes signed-in', async () => {
+    const log: string[] = [];
+    const vault = new RecordingVault(log);
+    const session = makeSession({ vault, refresh: vi.fn() });
+    session.onStateChange((s) => log.push(`state ${s}`));
+    await session.establish(signInGrant);
+    expect(log).toEqual(['vault.write rt-0', 'state signed-in']);
+    expect(await session.getAccessToken()).toBe('at-0');
+  });
+
+  it('N concurrent callers at expiry cause exactly one refresh request', async () => {
+    let now = 1_000_000;
+    const gate = deferred<TokenGrant>();
+    const refresh = vi.fn(() => gate.promise);
+    const session = makeSession({ refresh, now: () => now });
+    await session.establish(signInGrant);
+    now += 600_000; // expired
+    const callers = Array.from({ length: 50 }, () => session.getAccessToken());
+    gate.resolve({
+      accessToken: 'at-1',
+      expiresInSeconds: 600,
+      refreshToken: 'rt-1',
+      claims: { sub: 'alice' },
+    });
+    expect(new Set(await Promise.all(callers))).toEqual(new Set(['at-1']));
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(refresh).toHaveBeenCalledWith('rt-0');
+  });
+
+  it('refreshes ahead of expiry, inside the margin', async () => {
+    let now = 0;
+    const refresh = vi.fn(async () => ({ accessToken: 'at-1', expiresInSeconds: 600 }));
+    const session = makeSession({ refresh, now: () => now });
+    await session.establish(signInGrant);
+    now = 600_000 - 60_001;
+    expect(await session.getAccessToken()).toBe('at-0');
+    now = 600_000 - 59_999;
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(refresh).toHaveBeenCalledTimes(1);
+  });
+
+  it('a rotated refresh token is written to the vault before the new access token is handed out', async () => {
+    let now = 0;
+    const log: string[] = [];
+    const vault = new RecordingVault(log);
+    const session = makeSession({
+      vault,
+      now: () => now,
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
+    });
+    await session.establish(signInGrant);
+    now = 600_000;
+    const token = session.getAccessToken().then((t) => {
+      log.push(`handed ${t}`);
+      return t;
+    });
+    await token;
+    expect(log).toEqual(['vault.write rt-0', 'vault.write rt-1', 'handed at-1']);
+    expect(JSON.parse(vault.value!).refresh_token).toBe('rt-1');
+  });
+
+  it('keeps the old refresh token when the provider returns none', async () => {
+    let now = 0;
+    const refresh = vi.fn(async () => ({ accessToken: 'at-1', expiresInSeconds: 1 }));
+    const vault = new RecordingVault();
+    const session = makeSession({ vault, now: () => now, refresh });
+    await session.establish(signInGrant);
+    now = 600_000;
+    await session.getAccessToken();
+    now += 1_000;
+    await session.getAccessToken();
+    expect(refresh.mock.calls).toEqual([['rt-0'], ['rt-0']]);
+    expect(JSON.parse(vault.value!).refresh_token).toBe('rt-0');
+  });
+
+  it('a refreshed ID token naming another sub signs out with ERR_SUBJECT_CHANGED', async () => {
+    let now = 0;
+    const vault = new RecordingVault();
+    const session = makeSession({
+      vault,
+      now: () => now,
+      refresh: async () => ({ accessToken: 'at-1', refreshToken: 'rt-1', claims: { sub: 'mallory' } }),
+    });
+    await session.establish(signInGrant);
+    now = 600_000;
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'ERR_SUBJECT_CHANGED' });
+    expect(session.state).toBe('signed-out');
+    expect(vault.value).toBeUndefined();
+  });
+
+  it('a network failure keeps the session, reports offline, and recovers by itself', async () => {
+    let now = 0;
+    let providerUp = false;
+    const refresh = vi.fn(async () => {
+      if (!providerUp) throw unreachable();
+      return { accessToken: 'at-1', expiresInSeconds: 600 };
+    });
+    const vault = new RecordingVault();
+    const session = makeSession({ vault, now: () => now, refresh, retrySchedule: [5] });
+    await session.establish(signInGrant);
+    now = 600_000;
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
+    expect(session.state).toBe('offline');
+    expect(JSON.parse(vault.value!).refresh_token).toBe('rt-0');
+    providerUp = true;
+    await nextState(session, 'signed-in');
+    expect(await session.getAccessToken()).toBe('at-1');
+  });
+
+  it('offline inside the refresh-ahead margin still hands out the unexpired token', async () => {
+    let now = 0;
+    const session = makeSession({ now: () => now, refresh: async () => Promise.reject(unreachable()) });
+    await session.establish(signInGrant);
+    now = 600_000 - 30_000;
+    expect(await session.getAccessToken()).toBe('at-0');
+    expect(session.state).toBe('offline');
+  });
+
+  it('invalid_grant signs out cleanly: vault cleared, state signed-out, ERR_SESSION_EXPIRED', async () => {
+    let now = 0;
+    const vault = new RecordingVault();
+    const session = makeSession({
+      vault,
+      now: () => now,
+      refresh: async () => Promise.reject(invalidGrant()),
+    });
+    await session.establish(signInGrant);
+    now = 600_000;
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'ERR_SESSION_EXPIRED' });
+    expect(session.state).toBe('signed-out');
+    expect(vault.value).toBeUndefined();
+    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
+  });
+
+  it('restore signs in silently with one refresh of the stored token', async () => {
+    const vault = new RecordingVault(
+      [],
+      encodeStoredSession({ ...IDENTITY, sub: 'alice', refreshToken: 'rt-stored' }),
+    );
+    const refresh = vi.fn(async () => ({
+      accessToken: 'at-1',
+      expiresInSeconds: 600,
+      refreshToken: 'rt-2',
+      claims: { sub: 'alice' },
+    }));
+    const session = makeSession({ vault, refresh });
+    expect(await session.restore()).toBe('signed-in');
+    expect(refresh).toHaveBeenCalledExactlyOnceWith('rt-stored');
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(JSON.parse(vault.value!).refresh_token).toBe('rt-2');
+  });
+
+  it('restore while offline means the offline state with the vault entry intact', async () => {
+    const raw = encodeStoredSession({ ...IDENTITY, sub: 'alice', refreshToken: 'rt-stored' });
+    const vault = new RecordingVault([], raw);
+    const session = makeSession({
+      vault,
+      refresh: async () => Promise.reject(unreachable()),
+      retrySchedule: [60_000],
+    });
+    expect(await session.restore()).toBe('offline');
+    expect(vault.value).toBe(raw);
+    expect(session.subject).toBe('alice');
+  });
+
+  it('restore with an ended session (invalid_grant) signs out and clears the vault', async () => {
+    const vault = new RecordingVault(
+      [],
+      encodeStoredSession({ ...IDENTITY, sub: 'alice', refreshToken: 'rt-dead' }),
+    );
+    const session = makeSession({ vault, refresh: async () => Promise.reject(invalidGrant()) });
+    expect(await session.restore()).toBe('signed-out');
+    expect(vault.value).toBeUndefined();
+  });
+
+  it.each([
+    ['corrupt', '{"v":1,'],
+    [
+      'foreign',
+      encodeStoredSession({
+        issuer: 'https://other.example/',
+        clientId: 'desktop-app',
+        sub: 'a',
+        refreshToken: 'rt',
+      }),
+    ],
+  ])(
+    'restore with a %s entry means signed out with a log line, no refresh, no crash',
+    async (problem, raw) => {
+      const logger = memoryLogger();
+      const refresh = vi.fn();
+      const session = makeSession({ vault: new RecordingVault([], raw), refresh, logger });
+      expect(await session.restore()).toBe('signed-out');
+      expect(refresh).not.toHaveBeenCalled();
+      expect(logger.lines.some((l) => l.startsWith('warn') && l.includes(problem))).toBe(true);
+    },
+  );
+
+  it('restore with an unreadable vault means signed out with a log line', async () => {
+    const vault = new RecordingVault();
+    vault.failReads = true;
+    const logger = memoryLogger();
+    const session = makeSession({ vault, refresh: vi.fn(), logger });
+    expect(await session.restore()).toBe('signed-out');
+    expect(logger.lines.some((l) => l.startsWith('warn'))).toBe(true);
+  });
+
+  it('a sign-out during a refresh wins: the late result is dropped and nothing is written back', async () => {
+    let now = 0;
+    const gate = deferred<TokenGrant>();
+    const vault = new RecordingVault();
+    const session = makeSession({ vault, now: () => now, refresh: () => gate.promise });
+    await session.establish(signInGrant);
+    now = 600_000;
+    const pending = session.getAccessToken();
+    const ended = await session.end();
+    expect(ended).toEqual({ sub: 'alice', refreshToken: 'rt-0', idToken: 'id-0' });
+    gate.resolve({ accessToken: 'at-1', refreshToken: 'rt-1' });
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
+    expect(vault.value).toBeUndefined();
+    expect(session.state).toBe('signed-out');
+  });
+
+  it('a token the API rejected is refreshed once however many callers report it', async () => {
+    let n = 0;
+    const refresh = vi.fn(async () => ({ accessToken: `at-${++n}`, expiresInSeconds: 600 }));
+    const session = makeSession({ refresh });
+    await session.establish(signInGrant);
+    const first = await Promise.all([
+      session.getAccessToken({ rejected: 'at-0' }),
+      session.getAccessToken({ rejected: 'at-0' }),
+    ]);
+    const late = await session.getAccessToken({ rejected: 'at-0' });
+    expect(first).toEqual(['at-1', 'at-1']);
+    expect(late).toBe('at-1');
+    expect(refresh).toHaveBeenCalledTimes(1);
+  });
+
+  it('unsubscribing stops state notifications', async () => {
+    const session = makeSession({ refresh: vi.fn() });
+    const seen: SessionState[] = [];
+    const off = session.onStateChange((s) => seen.push(s));
+    await session.establish(signInGrant);
+    off();
+    await session.end();
+    expect(seen).toEqual(['signed-in']);
+  });
+});

@@ -1,0 +1,171 @@
+import { createServer, request } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuthError } from '../../../src/core/errors.ts';
+import { startLoopbackListener } from '../../../src/core/sign-in/loopback-listener.ts';
+import type { LoopbackListener } from '../../../src/core/sign-in/loopback-listener.ts';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw HTTP request, so method and Host can be anything an attacker sends. */
+function send(port: number, path: string, options: { method?: string; host?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { host: options.host ?? `127.0.0.1:${port}` },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const STATE = 'expected-state-value';
+let listener: LoopbackListener | undefined;
+let blocker: Server | undefined;
+
+afterEach(async () => {
+  await listener?.close();
+  listener = undefined;
+  if (blocker !== undefined) await new Promise<void>((resolve) => blocker!.close(() => resolve()));
+  blocker = undefined;
+});
+
+describe('loopback listener', () => {
+  it('binds 127.0.0.1 on an ephemeral port and builds the redirect URI from it', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    expect(listener.port).toBeGreaterThan(0);
+    expect(listener.redirectUri).toBe(`http://127.0.0.1:${listener.port}/callback`);
+    // Not reachable on another address of this machine's loopback range.
+    await expect(
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.2', port: listener!.port, path: '/callback' }, resolve);
+        req.on('error', reject);
+        req.end();
+      }),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('a configured port that is taken is ERR_REDIRECT_PORT_IN_USE naming the port and the option', async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    const err = await startLoopbackListener({ path: '/callback', port, expectedState: STATE }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err).toMatchObject({ code: 'ERR_REDIRECT_PORT_IN_USE', option: 'redirectPort' });
+    expect((err as AuthError).message).toContain(String(port));
+    expect((err as AuthError).message).toContain('redirectPort');
+  });
+
+  it('a callback with a forged state is answered 400 and the listener keeps waiting for the real one', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    const forged = await send(listener.port, '/callback?code=attacker-code&state=forged');
+    expect(forged.status).toBe(400);
+    const missing = await send(listener.port, '/callback?code=attacker-code');
+    expect(missing.status).toBe(400);
+    const next = listener.nextRequest();
+    const real = send(listener.port, `/callback?code=real-code&state=${STATE}`);
+    const accepted = await next;
+    expect(accepted.url.searchParams.get('code')).toBe('real-code');
+    accepted.respond({ ok: true, title: 'Signed in', message: 'Done' });
+    expect((await real).status).toBe(200);
+  });
+
+  it('only the first matching callback is accepted; a replay of the same state is refused', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    const first = send(listener.port, `/callback?code=one&state=${STATE}`);
+    const accepted = await listener.nextRequest();
+    const replay = await send(listener.port, `/callback?code=two&state=${STATE}`);
+    expect(replay.status).toBe(400);
+    expect(accepted.url.searchParams.get('code')).toBe('one');
+    accepted.respond({ ok: true, title: 'Signed in', message: 'Done' });
+    await first;
+  });
+
+  it('answers only GET on the callback path; everything else is 404', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    expect((await send(listener.port, '/')).status).toBe(404);
+    expect((await send(listener.port, '/favicon.ico')).status).toBe(404);
+    expect((await send(listener.port, `/callback/../other?state=${STATE}`)).status).toBe(404);
+    expect((await send(listener.port, `/callback?state=${STATE}`, { method: 'POST' })).status).toBe(404);
+    expect((await send(listener.port, `/callback?state=${STATE}`, { method: 'HEAD' })).status).toBe(404);
+  });
+
+  it('refuses requests whose Host is not its own loopback literal (DNS rebinding)', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    const answer = await send(listener.port, `/callback?code=x&state=${STATE}`, {
+      host: `evil.example:${listener.port}`,
+    });
+    expect(answer.status).toBe(404);
+  });
+
+  it('answers with a self-contained page under a strict Content-Security-Policy, escaping text', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    const pending = send(listener.port, `/callback?state=${STATE}`);
+    (await listener.nextRequest()).respond({
+      ok: false,
+      title: 'Failed',
+      message: '<script>alert(1)</script>',
+    });
+    const answer = await pending;
+    expect(answer.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(answer.headers['referrer-policy']).toBe('no-referrer');
+    expect(answer.body).not.toContain('<script>');
+    expect(answer.body).toContain('&lt;script&gt;');
+    expect(answer.body).not.toMatch(/(src|href)=/);
+  });
+
+  it('closes after success: the port no longer accepts connections', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    const port = listener.port;
+    const pending = send(port, `/callback?state=${STATE}`);
+    (await listener.nextRequest()).respond({ ok: true, title: 'Signed in', message: 'Done' });
+    await pending;
+    await listener.close();
+    await expect(send(port, `/callback?state=${STATE}`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('cancel (abort) closes the listener and rejects the wait with the abort reason', async () => {
+    const controller = new AbortController();
+    listener = await startLoopbackListener({
+      path: '/callback',
+      expectedState: STATE,
+      signal: controller.signal,
+    });
+    const port = listener.port;
+    const waiting = listener.nextRequest();
+    const reason = new AuthError('ERR_SIGN_IN_TIMEOUT', 'timed out');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await listener.close();
+    await expect(send(port, `/callback?state=${STATE}`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('an already aborted signal starts nothing', async () => {
+    await expect(
+      startLoopbackListener({
+        path: '/callback',
+        expectedState: STATE,
+        signal: AbortSignal.abort(new Error('stop')),
+      }),
+    ).rejects.toThrow('stop');
+  });
+});
