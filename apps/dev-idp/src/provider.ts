@@ -85,7 +85,12 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     features: {
       // Its pages sign anyone in with any password; ours check it (see interactions/).
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client may revoke only its own tokens. Another's token is
+        // left alone and, per §2.2, still answered with 200.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -147,6 +152,10 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
       Session: config.refreshTokenTtl,
       RefreshToken: config.refreshTokenTtl,
     },
+
+    // The only client is a native app whose requests come from its main process,
+    // not from a web page, so no origin is allowed to call the endpoints cross-origin.
+    clientBasedCORS: () => false,
 
     renderError: (ctx, out) => {
       const details = Object.entries(out).map(([name, value]): [string, string] => [name, String(value)]);
