@@ -1,0 +1,340 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BRIDGE_CHANNELS, BRIDGE_VERBS } from '../../src/bridge/channels.ts';
+import { createBridgeHandlers, followSessionState } from '../../src/bridge/handlers.ts';
+import type { BridgeAuth, BridgeHandlers } from '../../src/bridge/handlers.ts';
+import { AuthError } from '../../src/core/errors.ts';
+
+const APP = 'app://desktop';
+const PAGE = 'app://desktop/index.html';
+const ACCESS_TOKEN = 'eyJ.access-token-that-must-never-cross.sig';
+const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>';
+
+let server: Server;
+let pictureUrl: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/alice.svg') res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(SVG);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  pictureUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alice.svg`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** A stand-in for the library's session: just the shape the bridge uses. */
+function fakeAuth(overrides: Partial<BridgeAuth> = {}): BridgeAuth & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    state: 'signed-in',
+    async signIn() {
+      calls.push('signIn');
+      return { accessToken: ACCESS_TOKEN };
+    },
+    cancelSignIn() {
+      calls.push('cancelSignIn');
+    },
+    async signOut() {
+      calls.push('signOut');
+      return 'https://idp.example.com/session/end?id_token_hint=x';
+    },
+    getProfile() {
+      calls.push('getProfile');
+      return {
+        sub: 'alice-sub',
+        name: 'Alice Liddell',
+        email: 'alice@example.com',
+        picture: pictureUrl,
+        access_token: ACCESS_TOKEN,
+      };
+    },
+    async fetchApi(path: string) {
+      calls.push(`fetchApi ${path}`);
+      return Response.json({ message: 'Only authenticated users can read this message.' });
+    },
+    ...overrides,
+  };
+}
+
+const quiet = { log: () => {} };
+
+function handlersFor(
+  auth: BridgeAuth,
+  extra: Partial<Parameters<typeof createBridgeHandlers>[1]> = {},
+): BridgeHandlers {
+  return createBridgeHandlers(auth, { appOrigin: APP, ...quiet, ...extra });
+}
+
+describe('createBridgeHandlers', () => {
+  it('has a handler for every channel and nothing else', () => {
+    const handlers = handlersFor(fakeAuth());
+    expect(Object.keys(handlers).sort()).toEqual(Object.values(BRIDGE_CHANNELS).sort());
+    expect(Object.isFrozen(handlers)).toBe(true);
+  });
+
+  it('refuses to start with an appOrigin that is not an origin', () => {
+    expect(() => createBridgeHandlers(fakeAuth(), { appOrigin: 'app://desktop/' })).toThrow(TypeError);
+    expect(() => createBridgeHandlers(fakeAuth(), { appOrigin: 'null' })).toThrow(TypeError);
+  });
+
+  describe.each(BRIDGE_VERBS.map((verb) => [verb]))('%s', (verb) => {
+    const channel = BRIDGE_CHANNELS[verb];
+
+    it.each([
+      ['another origin', 'https://evil.example/'],
+      ['another host on the app scheme', 'app://evil/index.html'],
+      ['a file: page', 'file:///home/user/app/index.html'],
+      ['a data: page (null origin)', 'data:text/html,<script></script>'],
+      ['about:blank', 'about:blank'],
+      ['a loopback page on another port', 'http://127.0.0.1:1/'],
+      ['an empty sender', ''],
+    ])('refuses a call from %s and does nothing', async (_what, sender) => {
+      const auth = fakeAuth();
+      const result = await handlersFor(auth)[channel](sender, []);
+      expect(result).toEqual({
+        ok: false,
+        error: { code: 'ERR_SENDER_REFUSED', message: expect.any(String) },
+      });
+      expect(auth.calls).toEqual([]);
+    });
+
+    it.each([[['x']], [[undefined]], [[{}]], [[null, null]]])(
+      'refuses arguments %j and does nothing',
+      async (args) => {
+        const auth = fakeAuth();
+        const result = await handlersFor(auth)[channel](PAGE, args);
+        expect(result).toEqual({
+          ok: false,
+          error: { code: 'ERR_INVALID_ARGUMENTS', message: expect.any(String) },
+        });
+        expect(auth.calls).toEqual([]);
+      },
+    );
+
+    it('refuses arguments that are not a list', async () => {
+      const auth = fakeAuth();
+      const result = await handlersFor(auth)[channel](PAGE, 'x' as unknown as unknown[]);
+      expect(result).toMatchObject({ ok: false, error: { code: 'ERR_INVALID_ARGUMENTS' } });
+    });
+  });
+
+  it('signIn signs in and answers null, not what the library returned', async () => {
+    const auth = fakeAuth();
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.signIn](PAGE, [])).toEqual({ ok: true, value: null });
+    expect(auth.calls).toEqual(['signIn']);
+  });
+
+  it('passes a library error through as { code, message }', async () => {
+    const auth = fakeAuth({
+      signIn: async () => {
+        throw new AuthError('ERR_SIGN_IN_CANCELLED', 'The sign-in was cancelled.');
+      },
+    });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.signIn](PAGE, [])).toEqual({
+      ok: false,
+      error: { code: 'ERR_SIGN_IN_CANCELLED', message: 'The sign-in was cancelled.' },
+    });
+  });
+
+  it('reports any other error as ERR_INTERNAL without its message, and logs it', async () => {
+    const log = vi.fn();
+    const auth = fakeAuth({
+      signIn: async () => {
+        throw new Error(`token endpoint said ${ACCESS_TOKEN}`);
+      },
+    });
+    const result = await handlersFor(auth, { log })[BRIDGE_CHANNELS.signIn](PAGE, []);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR_INTERNAL' } });
+    expect(JSON.stringify(result)).not.toContain(ACCESS_TOKEN);
+    expect(log).toHaveBeenCalled();
+  });
+
+  it('getProfile hands over name, email and the picture as a data URL, and no other claim', async () => {
+    const result = await handlersFor(fakeAuth())[BRIDGE_CHANNELS.getProfile](PAGE, []);
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        name: 'Alice Liddell',
+        email: 'alice@example.com',
+        picture: `data:image/svg+xml;base64,${Buffer.from(SVG).toString('base64')}`,
+      },
+    });
+    expect(JSON.stringify(result)).not.toContain('alice-sub');
+    expect(JSON.stringify(result)).not.toContain(ACCESS_TOKEN);
+  });
+
+  it('getProfile drops a picture it may not fetch and keeps the rest', async () => {
+    const auth = fakeAuth({ getProfile: () => ({ sub: 's', name: 'Alice', picture: 'file:///etc/passwd' }) });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.getProfile](PAGE, [])).toEqual({
+      ok: true,
+      value: { name: 'Alice', email: null, picture: null },
+    });
+  });
+
+  it('getProfile strips control and bidi-override characters and non-string claims', async () => {
+    const auth = fakeAuth({
+      getProfile: () => ({ sub: 's', name: ' Al\u202eice\u0000 ', email: { toString: () => 'x' } }),
+    });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.getProfile](PAGE, [])).toEqual({
+      ok: true,
+      value: { name: 'Alice', email: null, picture: null },
+    });
+  });
+
+  it('getProfile says nobody is signed in when there is no profile', async () => {
+    const auth = fakeAuth({ getProfile: () => undefined });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.getProfile](PAGE, [])).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NOT_SIGNED_IN' },
+    });
+  });
+
+  it('getPrivateMessage calls the configured API path and returns only the message', async () => {
+    const auth = fakeAuth({
+      fetchApi: async (path) => {
+        auth.calls.push(`fetchApi ${path}`);
+        return Response.json({
+          message: 'Only authenticated users can read this message.',
+          token: ACCESS_TOKEN,
+        });
+      },
+    });
+    const result = await handlersFor(auth)[BRIDGE_CHANNELS.getPrivateMessage](PAGE, []);
+    expect(result).toEqual({
+      ok: true,
+      value: { message: 'Only authenticated users can read this message.' },
+    });
+    expect(auth.calls).toEqual(['fetchApi /private']);
+  });
+
+  it.each([
+    [401, 'ERR_API_REFUSED'],
+    [403, 'ERR_API_REFUSED'],
+    [500, 'ERR_API_UNAVAILABLE'],
+    [503, 'ERR_API_UNAVAILABLE'],
+  ])('getPrivateMessage reports an API status %i as %s', async (status, code) => {
+    const auth = fakeAuth({ fetchApi: async () => new Response('{"error":"invalid_token"}', { status }) });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.getPrivateMessage](PAGE, [])).toMatchObject({
+      ok: false,
+      error: { code },
+    });
+  });
+
+  it.each([['not json'], ['{"message":42}'], ['[]']])(
+    'getPrivateMessage refuses the API body %s',
+    async (body) => {
+      const auth = fakeAuth({ fetchApi: async () => new Response(body, { status: 200 }) });
+      expect(await handlersFor(auth)[BRIDGE_CHANNELS.getPrivateMessage](PAGE, [])).toMatchObject({
+        ok: false,
+        error: { code: 'ERR_API_RESPONSE_INVALID' },
+      });
+    },
+  );
+
+  it('getPrivateMessage reports a network failure as ERR_API_UNAVAILABLE', async () => {
+    const auth = fakeAuth({
+      fetchApi: async () => {
+        throw new TypeError('fetch failed');
+      },
+    });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.getPrivateMessage](PAGE, [])).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_API_UNAVAILABLE' },
+    });
+  });
+
+  it('getPrivateMessage passes the library offline error through', async () => {
+    const auth = fakeAuth({
+      fetchApi: async () => {
+        throw new AuthError('ERR_OFFLINE', 'You are offline.');
+      },
+    });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.getPrivateMessage](PAGE, [])).toEqual({
+      ok: false,
+      error: { code: 'ERR_OFFLINE', message: 'You are offline.' },
+    });
+  });
+
+  it('signOut opens the end-session URL with the given opener', async () => {
+    const opened: string[] = [];
+    const auth = fakeAuth();
+    const result = await handlersFor(auth, { openEndSessionUrl: (url) => void opened.push(url) })[
+      BRIDGE_CHANNELS.signOut
+    ](PAGE, []);
+    expect(result).toEqual({ ok: true, value: null });
+    expect(opened).toEqual(['https://idp.example.com/session/end?id_token_hint=x']);
+  });
+
+  it('signOut never opens an end-session URL that is not http(s)', async () => {
+    const opened: string[] = [];
+    const auth = fakeAuth({ signOut: async () => 'file:///bin/sh' });
+    await handlersFor(auth, { openEndSessionUrl: (url) => void opened.push(url) })[BRIDGE_CHANNELS.signOut](
+      PAGE,
+      [],
+    );
+    expect(opened).toEqual([]);
+  });
+
+  it('signOut succeeds when the provider has no end-session URL', async () => {
+    const auth = fakeAuth({ signOut: async () => undefined });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.signOut](PAGE, [])).toEqual({ ok: true, value: null });
+  });
+
+  it('getSessionState answers a known state, and anything else as signed out', async () => {
+    expect(
+      await handlersFor(fakeAuth({ state: 'offline' }))[BRIDGE_CHANNELS.getSessionState](PAGE, []),
+    ).toEqual({
+      ok: true,
+      value: 'offline',
+    });
+    expect(
+      await handlersFor(fakeAuth({ state: 'weird' }))[BRIDGE_CHANNELS.getSessionState](PAGE, []),
+    ).toEqual({
+      ok: true,
+      value: 'signed-out',
+    });
+  });
+
+  it('cancelSignIn cancels', async () => {
+    const auth = fakeAuth();
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.cancelSignIn](PAGE, [])).toEqual({
+      ok: true,
+      value: null,
+    });
+    expect(auth.calls).toEqual(['cancelSignIn']);
+  });
+});
+
+describe('followSessionState', () => {
+  it('forwards every change as a valid state and stops on unsubscribe', () => {
+    let state = 'signed-out';
+    const listeners = new Set<() => void>();
+    const source = {
+      get state() {
+        return state;
+      },
+      onStateChange(listener: () => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const seen: string[] = [];
+    const stop = followSessionState(source, (s) => seen.push(s));
+    for (const next of ['signing-in', 'signed-in', 'bogus']) {
+      state = next;
+      for (const l of listeners) l();
+    }
+    stop();
+    state = 'offline';
+    for (const l of listeners) l();
+    expect(seen).toEqual(['signing-in', 'signed-in', 'signed-out']);
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { IpcMainInvokeEvent } from 'electron';
+
+vi.mock('electron', () => ({}));
+
+const { registerBridge } = await import('../../src/electron/ipc.ts');
+const { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } = await import('../../src/bridge/channels.ts');
+const { createBridgeHandlers } = await import('../../src/bridge/handlers.ts');
+
+const APP = 'app://desktop';
+
+type InvokeHandler = (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown;
+
+function fakeIpcMain() {
+  const handlers = new Map<string, InvokeHandler>();
+  return {
+    handlers,
+    ipcMain: {
+      handle: (channel: string, handler: InvokeHandler) => {
+        if (handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+        handlers.set(channel, handler);
+      },
+      removeHandler: (channel: string) => void handlers.delete(channel),
+    },
+  };
+}
+
+function fakeWindow(url = 'app://desktop/index.html') {
+  const sent: unknown[][] = [];
+  const mainFrame = { url, parent: null };
+  const webContents = {
+    mainFrame,
+    getURL: () => url,
+    send: (...args: unknown[]) => void sent.push(args),
+  };
+  return { sent, win: { webContents, isDestroyed: () => false }, mainFrame };
+}
+
+function fakeAuth() {
+  const listeners = new Set<() => void>();
+  const auth = {
+    state: 'signed-out',
+    calls: 0,
+    async signIn() {
+      auth.calls++;
+    },
+    cancelSignIn() {},
+    async signOut() {
+      return undefined;
+    },
+    getProfile: () => ({ name: 'Alice' }),
+    fetchApi: async () => Response.json({ message: 'hi' }),
+    onStateChange(listener: () => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    setState(state: string) {
+      auth.state = state;
+      for (const l of listeners) l();
+    },
+    listeners,
+  };
+  return auth;
+}
+
+function setUp() {
+  const { ipcMain, handlers } = fakeIpcMain();
+  const auth = fakeAuth();
+  const own = fakeWindow();
+  const bridge = createBridgeHandlers(auth, { appOrigin: APP, log: () => {} });
+  const dispose = registerBridge(ipcMain, bridge, {
+    appOrigin: APP,
+    windows: () => [own.win as never],
+    sessionState: auth,
+  });
+  const invoke = (event: unknown, channel: string, ...args: unknown[]) =>
+    handlers.get(channel)!(event as IpcMainInvokeEvent, ...args);
+  return { handlers, auth, own, dispose, invoke };
+}
+
+describe('registerBridge', () => {
+  it('handles every channel once', () => {
+    const { handlers } = setUp();
+    expect([...handlers.keys()].sort()).toEqual(Object.values(BRIDGE_CHANNELS).sort());
+  });
+
+  it("answers the top frame of the app's own window", async () => {
+    const { own, invoke, auth } = setUp();
+    const event = { sender: own.win.webContents, senderFrame: own.mainFrame };
+    expect(await invoke(event, BRIDGE_CHANNELS.signIn)).toEqual({ ok: true, value: null });
+    expect(auth.calls).toBe(1);
+  });
+
+  it('refuses a webContents that is not one of the app windows, even on the app origin', async () => {
+    const { invoke, auth } = setUp();
+    const stranger = fakeWindow();
+    const event = { sender: stranger.win.webContents, senderFrame: stranger.mainFrame };
+    expect(await invoke(event, BRIDGE_CHANNELS.signIn)).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_SENDER_REFUSED' },
+    });
+    expect(auth.calls).toBe(0);
+  });
+
+  it('refuses a subframe of the app window', async () => {
+    const { own, invoke, auth } = setUp();
+    const event = {
+      sender: own.win.webContents,
+      senderFrame: { url: 'app://desktop/frame.html', parent: own.mainFrame },
+    };
+    expect(await invoke(event, BRIDGE_CHANNELS.signIn)).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_SENDER_REFUSED' },
+    });
+    expect(auth.calls).toBe(0);
+  });
+
+  it('refuses a sender frame that is gone', async () => {
+    const { own, invoke } = setUp();
+    expect(
+      await invoke({ sender: own.win.webContents, senderFrame: null }, BRIDGE_CHANNELS.getProfile),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_SENDER_REFUSED' },
+    });
+  });
+
+  it('passes the frame URL to the origin check: the app window showing another origin is refused', async () => {
+    const { own, invoke } = setUp();
+    const event = {
+      sender: own.win.webContents,
+      senderFrame: { url: 'https://evil.example/', parent: null },
+    };
+    expect(await invoke(event, BRIDGE_CHANNELS.getProfile)).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_SENDER_REFUSED' },
+    });
+  });
+
+  it('passes the arguments to the argument check', async () => {
+    const { own, invoke } = setUp();
+    const event = { sender: own.win.webContents, senderFrame: own.mainFrame };
+    expect(await invoke(event, BRIDGE_CHANNELS.getProfile, 'x')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_INVALID_ARGUMENTS' },
+    });
+  });
+
+  it("pushes state changes to the app's windows", () => {
+    const { own, auth } = setUp();
+    auth.setState('signing-in');
+    auth.setState('signed-in');
+    expect(own.sent).toEqual([
+      [SESSION_STATE_CHANNEL, 'signing-in'],
+      [SESSION_STATE_CHANNEL, 'signed-in'],
+    ]);
+  });
+
+  it('pushes nothing to a window that no longer shows the app', () => {
+    const { ipcMain } = fakeIpcMain();
+    const auth = fakeAuth();
+    const away = fakeWindow('https://evil.example/');
+    const bridge = createBridgeHandlers(auth, { appOrigin: APP, log: () => {} });
+    registerBridge(ipcMain, bridge, {
+      appOrigin: APP,
+      windows: () => [away.win as never],
+      sessionState: auth,
+    });
+    auth.setState('signed-in');
+    expect(away.sent).toEqual([]);
+  });
+
+  it('unregisters every handler and the state subscription', () => {
+    const { handlers, dispose, auth } = setUp();
+    dispose();
+    expect(handlers.size).toBe(0);
+    expect(auth.listeners.size).toBe(0);
+  });
+});
