@@ -52,7 +52,9 @@ describe('the Bearer scheme', () => {
   });
 
   it('accepts several spaces before the token (1*SP)', async () => {
-    const res = await api.get('/private', { headers: [['Authorization', `Bearer   ${await issuer.sign()}`]] });
+    const res = await api.get('/private', {
+      headers: [['Authorization', `Bearer   ${await issuer.sign()}`]],
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -82,7 +84,10 @@ describe('malformed bearer credentials get 400 invalid_request', () => {
 
   it('a token with characters outside b64token', async () => {
     const res = await api.get('/private', { headers: [['Authorization', 'Bearer abc$def']] });
-    await expectInvalidRequest(res, 'The bearer token has characters outside the b64token syntax (RFC 6750, section 2.1).');
+    await expectInvalidRequest(
+      res,
+      'The bearer token has characters outside the b64token syntax (RFC 6750, section 2.1).',
+    );
   });
 
   it('a token in the header and also in the query (RFC 6750 §2: one method only)', async () => {
@@ -119,7 +124,9 @@ describe('a well-formed header with a token that is not a JWT', () => {
   it('gets 401 invalid_token', async () => {
     const res = await api.get('/private', { headers: bearer('garbage') });
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(challenge('invalid_token', 'The access token is malformed.'));
+    expect(res.headers['www-authenticate']).toBe(
+      challenge('invalid_token', 'The access token is malformed.'),
+    );
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'The access token is malformed.' });
   });
 });

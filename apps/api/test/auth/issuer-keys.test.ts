@@ -117,7 +117,9 @@ describe('503 when discovery fails', () => {
     expect((await api.get('/healthz')).status).toBe(200);
     const token = await issuer.sign();
     await expectUnavailable(api, token);
-    expect(api.logs.at(-1)?.reason).toMatch(/discovery document .* cannot be fetched: fetch failed: connect ECONNREFUSED/);
+    expect(api.logs.at(-1)?.reason).toMatch(
+      /discovery document .* cannot be fetched: fetch failed: connect ECONNREFUSED/,
+    );
 
     await issuer.restart();
     await expectStatus(api, token, 200);

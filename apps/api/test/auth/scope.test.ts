@@ -21,7 +21,11 @@ function insufficientScope(scope: string): string {
   );
 }
 
-async function expectInsufficientScope(claims: Record<string, unknown>, target = api, scope = 'read:messages') {
+async function expectInsufficientScope(
+  claims: Record<string, unknown>,
+  target = api,
+  scope = 'read:messages',
+) {
   const res = await target.get('/private', { headers: bearer(await issuer.sign({ claims })) });
   expect(res.status).toBe(403);
   expect(res.headers['www-authenticate']).toBe(insufficientScope(scope));

@@ -197,7 +197,9 @@ describe('any token input gets a 4xx answer, never a 500', () => {
       // Each is valid b64token syntax (else it would be a 400), so it reaches verification.
       const res = await api.get('/private', { headers: bearer(token()) });
       expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_token", error_description="[^"\\]+"$/);
+      expect(res.headers['www-authenticate']).toMatch(
+        /^Bearer realm="api", error="invalid_token", error_description="[^"\\]+"$/,
+      );
     });
   }
 });

@@ -70,12 +70,12 @@ export class FakeIssuer {
 
   static async start(): Promise<FakeIssuer> {
     const key = await generateIssuerKey();
-    let issuer: FakeIssuer | undefined;
-    const server = http.createServer((req, res) => issuer?.handle(req, res));
+    const server = http.createServer();
     const port = await new Promise<number>((resolve) => {
       server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
     });
-    issuer = new FakeIssuer(server, port, [key]);
+    const issuer = new FakeIssuer(server, port, [key]);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => issuer.handle(req, res));
     return issuer;
   }
 

@@ -24,7 +24,9 @@ export function request(url: string, options: TestRequest = {}): Promise<TestRes
         // Given as raw pairs, headers get no automatic Host: add it (HTTP/1.1 requires it).
         headers: [
           ['Host', new URL(url).host],
-          ...(options.body === undefined ? [] : [['Content-Length', String(Buffer.byteLength(options.body))]]),
+          ...(options.body === undefined
+            ? []
+            : [['Content-Length', String(Buffer.byteLength(options.body))]]),
           ...(options.headers ?? []),
         ].flat(),
         agent: false,
@@ -35,7 +37,11 @@ export function request(url: string, options: TestRequest = {}): Promise<TestRes
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const isJson = (res.headers['content-type'] ?? '').includes('application/json');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: isJson ? JSON.parse(text) : text });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: isJson ? JSON.parse(text) : text,
+          });
         });
         res.on('error', reject);
       },

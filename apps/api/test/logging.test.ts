@@ -1,0 +1,79 @@
+// One structured line per request, and never a token or the Authorization header in it.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestApi } from './support/api.ts';
+import { FakeIssuer } from './support/fake-issuer.ts';
+import { bearer } from './support/http.ts';
+
+let issuer: FakeIssuer;
+beforeEach(async () => {
+  issuer = await FakeIssuer.start();
+});
+afterEach(() => issuer.close());
+
+describe('request logs', () => {
+  it('write one entry per request with time, level, method, path, status, duration and error code', async () => {
+    const api = await startTestApi(issuer);
+    await api.get('/public');
+    await api.get('/private?page=2');
+    expect(api.logs).toHaveLength(2);
+    expect(api.logs[0]).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: 'info',
+      method: 'GET',
+      path: '/public',
+      status: 200,
+      durationMs: expect.any(Number),
+    });
+    expect(api.logs[1]).toMatchObject({
+      level: 'warn',
+      method: 'GET',
+      path: '/private',
+      status: 401,
+      error: 'unauthorized',
+    });
+  });
+
+  it('give the reason a token was refused', async () => {
+    const api = await startTestApi(issuer);
+    await api.get('/private', {
+      headers: bearer(await issuer.sign({ claims: { aud: 'https://elsewhere' } })),
+    });
+    expect(api.logs[0]).toMatchObject({
+      status: 401,
+      error: 'invalid_token',
+      reason: expect.stringContaining('another audience'),
+    });
+  });
+
+  it('never contain the token or the Authorization header, however it was sent', async () => {
+    const api = await startTestApi(issuer);
+    const valid = await issuer.sign();
+    const expired = await issuer.sign({ claims: { exp: 1000, iat: 900 } });
+    const [, , signature = ''] = valid.split('.');
+
+    await api.get('/private', { headers: bearer(valid) });
+    await api.get('/private', { headers: bearer(expired) });
+    await api.get('/private', { headers: [...bearer(valid), ...bearer(valid)] });
+    await api.get('/private', { headers: [['Authorization', `Bearer ${valid} extra`]] });
+    await api.get(`/private?access_token=${valid}`);
+    await api.get(`/private/${valid}`);
+    await api.get('/private', { headers: bearer('not-a-jwt-but-secret') });
+
+    expect(api.logs).toHaveLength(7);
+    const text = JSON.stringify(api.logs);
+    for (const secret of [valid, expired, signature, 'not-a-jwt-but-secret'])
+      expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/bearer +[\w.~+/-]{16,}/i);
+    const fields = new Set(api.logs.flatMap((entry) => Object.keys(entry)));
+    expect([...fields].sort()).toEqual([
+      'durationMs',
+      'error',
+      'level',
+      'method',
+      'path',
+      'reason',
+      'status',
+      'time',
+    ]);
+  });
+});
