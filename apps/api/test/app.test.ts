@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApi } from '../src/index.ts';
 import { startTestApi } from './support/api.ts';
 import { FakeIssuer } from './support/fake-issuer.ts';
-import { bearer } from './support/http.ts';
+import { bearer, request } from './support/http.ts';
 
 let issuer: FakeIssuer;
 beforeEach(async () => {
@@ -44,5 +45,34 @@ describe('routes', () => {
     const api = await startTestApi(issuer);
     const res = await api.get('/public');
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('an unexpected error is a JSON 500 without details, logged with its reason', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const api = await startApi(
+      { issuer: issuer.url, port: 0 },
+      {
+        log: (entry) => logs.push(entry as Record<string, unknown>),
+        verifier: {
+          verify: () => Promise.reject(new TypeError('a bug in /srv/secret/path')),
+        },
+      },
+    );
+    try {
+      const res = await request(`${api.url}/private`, { headers: bearer('abc') });
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({
+        error: 'server_error',
+        error_description: 'Something went wrong on our side.',
+      });
+      expect(logs[0]).toMatchObject({
+        level: 'error',
+        status: 500,
+        error: 'server_error',
+        reason: 'TypeError: a bug in /srv/secret/path',
+      });
+    } finally {
+      await api.close();
+    }
   });
 });

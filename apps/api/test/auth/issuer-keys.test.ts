@@ -133,6 +133,14 @@ describe('503 when discovery fails', () => {
     });
   }
 
+  it('an issuer with a trailing slash (as Auth0 names them) is found and compared exactly', async () => {
+    const slashed = `${issuer.url}/`;
+    issuer.discoveryOverrides = { issuer: slashed };
+    const api = await startTestApi(issuer, { issuer: slashed });
+    await expectStatus(api, await issuer.sign({ claims: { iss: slashed } }), 200);
+    await expectStatus(api, await issuer.sign({ claims: { iss: issuer.url } }), 401);
+  });
+
   it('the discovery document names another issuer (OpenID Connect Discovery §4.3)', async () => {
     issuer.discoveryOverrides = { issuer: `${issuer.url}/` };
     const api = await startTestApi(issuer);
