@@ -9,6 +9,7 @@ export const BRIDGE_CHANNELS = Object.freeze({
   signIn: 'electron-oidc:sign-in',
   cancelSignIn: 'electron-oidc:cancel-sign-in',
   signOut: 'electron-oidc:sign-out',
+  renewSession: 'electron-oidc:renew-session',
   getSessionState: 'electron-oidc:get-session-state',
   getProfile: 'electron-oidc:get-profile',
   getPrivateMessage: 'electron-oidc:get-private-message',

@@ -81,6 +81,11 @@ export interface AuthBridge {
   cancelSignIn(): Promise<BridgeResult<null>>;
   /** Signs out here and at the provider. */
   signOut(): Promise<BridgeResult<null>>;
+  /**
+   * While offline: tries to renew the session now rather than at the next
+   * automatic attempt. The new state arrives through {@link AuthBridge.onSessionState}.
+   */
+  renewSession(): Promise<BridgeResult<null>>;
   /** The current session state (then follow it with {@link AuthBridge.onSessionState}). */
   getSessionState(): Promise<BridgeResult<SessionState>>;
   /** The signed-in user's sanitized profile. */

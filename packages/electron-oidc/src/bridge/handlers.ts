@@ -24,8 +24,17 @@ export interface BridgeAuth {
   readonly state: string;
   signIn(): Promise<unknown>;
   cancelSignIn(): unknown;
-  /** Signs out locally and returns the provider's end-session URL to open, if it has one. */
-  signOut(): Promise<string | URL | null | undefined | void>;
+  /**
+   * Signs out here (revocation, vault, memory) and, with `endProviderSession`,
+   * at the provider too, in the system browser.
+   */
+  signOut(options?: { endProviderSession?: boolean }): Promise<unknown>;
+  /**
+   * Renews the session if it needs it. The bridge calls it only to retry
+   * while offline and drops what it resolves to: the token never leaves the
+   * main process.
+   */
+  getAccessToken(): Promise<unknown>;
   getProfile(): unknown;
   fetchApi(pathOrUrl: string, init?: RequestInit): Promise<Response>;
 }
@@ -46,10 +55,14 @@ export interface BridgeHandlerOptions {
   /** The API path of the private message. Default `/private`. */
   privateMessagePath?: string;
   /**
-   * Opens the provider's end-session URL after a local sign-out (Electron:
-   * `shell.openExternal`). Without it the provider session is left as is.
+   * Whether signing out also ends the provider's session, by opening its
+   * end-session page in the system browser (OIDC RP-Initiated Logout).
+   * Default true: otherwise the next "Sign in" would go through without a
+   * password, which is not what a person who clicked "Logout" expects. The
+   * local sign-out happens first and the state is pushed at once; the call
+   * itself resolves when the browser comes back (or the library gives up).
    */
-  openEndSessionUrl?: (url: string) => Promise<void> | void;
+  endProviderSession?: boolean;
   /** Limits of the picture fetch (size cap, timeout). */
   picture?: PictureFetchOptions;
   /** Where failures that are not shown in full to the renderer are logged. Default `console.warn`. */
@@ -158,7 +171,7 @@ function normalizeState(state: unknown): SessionState {
  *
  * @example
  * ```ts
- * const handlers = createBridgeHandlers(auth, { appOrigin: 'app://desktop', openEndSessionUrl: shell.openExternal });
+ * const handlers = createBridgeHandlers(auth, { appOrigin: 'app://desktop' });
  * registerBridge(ipcMain, handlers, { appOrigin: 'app://desktop', windows: () => [win], sessionState: auth });
  * ```
  */
@@ -214,24 +227,13 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       return ok(null);
     }),
     [BRIDGE_CHANNELS.signOut]: guarded<'signOut'>('sign out', async () => {
-      const endSession = await auth.signOut();
       pictureCache = undefined;
-      const url = endSession ? String(endSession) : undefined;
-      if (url !== undefined && options.openEndSessionUrl) {
-        const protocol = URL.canParse(url) ? new URL(url).protocol : '';
-        // shell.openExternal with anything but http(s) can launch other programs
-        // (Electron security checklist: "Do not use openExternal with untrusted content").
-        if (protocol === 'https:' || protocol === 'http:') {
-          try {
-            await options.openEndSessionUrl(url);
-          } catch (err) {
-            // Signed out here already; the provider session outlives it, which the log says.
-            log('electron-oidc bridge: could not open the end-session URL', err);
-          }
-        } else {
-          log(`electron-oidc bridge: refused to open an end-session URL with scheme ${protocol || '(none)'}`);
-        }
-      }
+      // What the library returns (revocation outcome, end-session URL) stays here.
+      await auth.signOut({ endProviderSession: options.endProviderSession ?? true });
+      return ok(null);
+    }),
+    [BRIDGE_CHANNELS.renewSession]: guarded<'renewSession'>('reconnect', async () => {
+      await auth.getAccessToken();
       return ok(null);
     }),
     [BRIDGE_CHANNELS.getSessionState]: guarded<'getSessionState'>('read the session state', async () =>

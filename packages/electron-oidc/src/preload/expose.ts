@@ -43,6 +43,7 @@ export function createAuthBridge(ipcRenderer: PreloadIpcRenderer): AuthBridge {
     signIn: call('signIn'),
     cancelSignIn: call('cancelSignIn'),
     signOut: call('signOut'),
+    renewSession: call('renewSession'),
     getSessionState: call('getSessionState'),
     getProfile: call('getProfile'),
     getPrivateMessage: call('getPrivateMessage'),

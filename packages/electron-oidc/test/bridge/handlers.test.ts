@@ -44,7 +44,11 @@ function fakeAuth(overrides: Partial<BridgeAuth> = {}): BridgeAuth & { calls: st
     },
     async signOut() {
       calls.push('signOut');
-      return 'https://idp.example.com/session/end?id_token_hint=x';
+      return { revoked: true, endSessionUrl: undefined };
+    },
+    async getAccessToken() {
+      calls.push('getAccessToken');
+      return ACCESS_TOKEN;
     },
     getProfile() {
       calls.push('getProfile');
@@ -263,29 +267,23 @@ describe('createBridgeHandlers', () => {
     });
   });
 
-  it('signOut opens the end-session URL with the given opener', async () => {
-    const opened: string[] = [];
-    const auth = fakeAuth();
-    const result = await handlersFor(auth, { openEndSessionUrl: (url) => void opened.push(url) })[
-      BRIDGE_CHANNELS.signOut
-    ](PAGE, []);
-    expect(result).toEqual({ ok: true, value: null });
-    expect(opened).toEqual(['https://idp.example.com/session/end?id_token_hint=x']);
-  });
-
-  it('signOut never opens an end-session URL that is not http(s)', async () => {
-    const opened: string[] = [];
-    const auth = fakeAuth({ signOut: async () => 'file:///bin/sh' });
-    await handlersFor(auth, { openEndSessionUrl: (url) => void opened.push(url) })[BRIDGE_CHANNELS.signOut](
-      PAGE,
-      [],
-    );
-    expect(opened).toEqual([]);
-  });
-
-  it('signOut succeeds when the provider has no end-session URL', async () => {
-    const auth = fakeAuth({ signOut: async () => undefined });
+  it('signOut signs out and ends the provider session by default, and returns nothing of the outcome', async () => {
+    const seen: unknown[] = [];
+    const auth = fakeAuth({
+      signOut: async (options) => {
+        seen.push(options);
+        return { revoked: true, endSessionUrl: 'https://idp.example.com/session/end?id_token_hint=x' };
+      },
+    });
     expect(await handlersFor(auth)[BRIDGE_CHANNELS.signOut](PAGE, [])).toEqual({ ok: true, value: null });
+    expect(seen).toEqual([{ endProviderSession: true }]);
+  });
+
+  it('signOut leaves the provider session alone when told to', async () => {
+    const seen: unknown[] = [];
+    const auth = fakeAuth({ signOut: async (options) => void seen.push(options) });
+    await handlersFor(auth, { endProviderSession: false })[BRIDGE_CHANNELS.signOut](PAGE, []);
+    expect(seen).toEqual([{ endProviderSession: false }]);
   });
 
   it('getSessionState answers a known state, and anything else as signed out', async () => {
@@ -300,6 +298,25 @@ describe('createBridgeHandlers', () => {
     ).toEqual({
       ok: true,
       value: 'signed-out',
+    });
+  });
+
+  it('renewSession renews the session and answers null, never the token', async () => {
+    const auth = fakeAuth();
+    const result = await handlersFor(auth)[BRIDGE_CHANNELS.renewSession](PAGE, []);
+    expect(result).toEqual({ ok: true, value: null });
+    expect(auth.calls).toEqual(['getAccessToken']);
+  });
+
+  it('renewSession reports still being offline', async () => {
+    const auth = fakeAuth({
+      getAccessToken: async () => {
+        throw new AuthError('ERR_OFFLINE', 'Still offline.');
+      },
+    });
+    expect(await handlersFor(auth)[BRIDGE_CHANNELS.renewSession](PAGE, [])).toEqual({
+      ok: false,
+      error: { code: 'ERR_OFFLINE', message: 'Still offline.' },
     });
   });
 

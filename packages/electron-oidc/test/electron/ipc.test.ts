@@ -48,6 +48,7 @@ function fakeAuth() {
     async signOut() {
       return undefined;
     },
+    getAccessToken: async () => 'token',
     getProfile: () => ({ name: 'Alice' }),
     fetchApi: async () => Response.json({ message: 'hi' }),
     onStateChange(listener: () => void) {

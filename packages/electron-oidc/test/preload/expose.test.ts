@@ -61,6 +61,7 @@ describe('exposeAuthBridge', () => {
         'getProfile',
         'getSessionState',
         'onSessionState',
+        'renewSession',
         'signIn',
         'signOut',
       ].sort(),
