@@ -1,0 +1,79 @@
+/**
+ * `npm start` brings the local provider and the API up together with no
+ * configuration beyond free ports, and Ctrl-C stops both cleanly.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string, child: { exitCode: number | null }): Promise<Response> {
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`npm start exited early (${child.exitCode}) before ${url} answered`);
+    try {
+      return await fetch(url);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-start-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+it('starts the provider and the API, and Ctrl-C stops both with exit code 0', async () => {
+  const idpPort = await freePort();
+  const apiPort = await freePort();
+  const issuer = `http://127.0.0.1:${idpPort}`;
+  const child = spawn(process.execPath, ['scripts/start.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      IDP_PORT: String(idpPort),
+      IDP_DATA_DIR: dataDir,
+      IDP_API_RESOURCE: `http://127.0.0.1:${apiPort}`,
+      ISSUER_URL: issuer,
+      AUDIENCE: `http://127.0.0.1:${apiPort}`,
+      PORT: String(apiPort),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  const discovery = await waitFor(`${issuer}/.well-known/openid-configuration`, child);
+  expect((await discovery.json()).issuer).toBe(issuer);
+  const health = await waitFor(`http://127.0.0.1:${apiPort}/healthz`, child);
+  expect(health.status).toBe(200);
+  expect(output).toContain('[idp]');
+  expect(output).toContain('alice');
+
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+  await expect(fetch(`${issuer}/.well-known/openid-configuration`)).rejects.toThrow();
+  await expect(fetch(`http://127.0.0.1:${apiPort}/healthz`)).rejects.toThrow();
+});
