@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import { startLoopbackListener } from './sign-in/loopback-listener.ts';
+import { waitWhileOpening } from './sign-in/sign-in.ts';
 import type { BrowserOpener } from './system-browser.ts';
 
 /**
@@ -53,8 +54,7 @@ export async function endSessionInBrowser(options: {
     const url = new URL(options.endSessionUrl);
     url.searchParams.set('post_logout_redirect_uri', listener.redirectUri);
     url.searchParams.set('state', state);
-    await options.openBrowser(url.href);
-    const request = await listener.nextRequest();
+    const request = await waitWhileOpening(listener, options.openBrowser, url.href);
     request.respond({ ok: true, title: 'You are signed out', message: 'You can close this tab.' });
     return true;
   } catch (err) {

@@ -6,7 +6,7 @@ import { toAuthError } from '../provider.ts';
 import type { IdTokenClaims, TokenGrant } from '../session/token-session.ts';
 import type { BrowserOpener } from '../system-browser.ts';
 import { startLoopbackListener } from './loopback-listener.ts';
-import type { LoopbackListener } from './loopback-listener.ts';
+import type { LoopbackListener, LoopbackRequest } from './loopback-listener.ts';
 import type { ResultPage } from './result-page.ts';
 
 /** What {@link performSignIn} needs. */
@@ -102,19 +102,7 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
     const authorizationUrl = client.buildAuthorizationUrl(provider, parameters);
 
     logger.info(`Opening the browser to sign in at ${provider.serverMetadata().issuer}.`);
-    try {
-      await ctx.openBrowser(authorizationUrl.href);
-    } catch (err) {
-      throw err instanceof AuthError
-        ? err
-        : new AuthError(
-            'ERR_BROWSER_OPEN_FAILED',
-            'Could not open your web browser to sign in. Check that a default browser is set, then try again.',
-            { cause: err },
-          );
-    }
-
-    const request = await listener.nextRequest();
+    const request = await waitWhileOpening(listener, ctx.openBrowser, authorizationUrl.href);
     let grant: TokenGrant;
     try {
       const response = await client.authorizationCodeGrant(
@@ -142,6 +130,33 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
     clearTimeout(timer);
     await listener?.close();
   }
+}
+
+/**
+ * Opens the browser and waits for the redirect at the same time: an opener
+ * may resolve only once the page has loaded, and the page loads only once the
+ * listener answers. A failing opener ends the wait at once.
+ */
+export async function waitWhileOpening(
+  listener: LoopbackListener,
+  openBrowser: BrowserOpener,
+  url: string,
+): Promise<LoopbackRequest> {
+  const opening = (async () => {
+    try {
+      await openBrowser(url);
+    } catch (err) {
+      throw err instanceof AuthError
+        ? err
+        : new AuthError(
+            'ERR_BROWSER_OPEN_FAILED',
+            'Could not open your web browser. Check that a default browser is set, then try again.',
+            { cause: err },
+          );
+    }
+    return new Promise<never>(() => {});
+  })();
+  return Promise.race([listener.nextRequest(), opening]);
 }
 
 function reasonToError(reason: unknown): AuthError {
