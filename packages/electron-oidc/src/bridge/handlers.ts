@@ -42,7 +42,7 @@ export interface BridgeAuth {
 /** What the bridge needs to follow the session state. */
 export interface SessionStateSource {
   readonly state: string;
-  onStateChange(listener: (...args: never[]) => void): () => void;
+  onStateChange(listener: (state: string) => void): () => void;
 }
 
 export interface BridgeHandlerOptions {

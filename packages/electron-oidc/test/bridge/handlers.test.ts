@@ -333,12 +333,12 @@ describe('createBridgeHandlers', () => {
 describe('followSessionState', () => {
   it('forwards every change as a valid state and stops on unsubscribe', () => {
     let state = 'signed-out';
-    const listeners = new Set<() => void>();
+    const listeners = new Set<(state: string) => void>();
     const source = {
       get state() {
         return state;
       },
-      onStateChange(listener: () => void) {
+      onStateChange(listener: (state: string) => void) {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
@@ -347,11 +347,11 @@ describe('followSessionState', () => {
     const stop = followSessionState(source, (s) => seen.push(s));
     for (const next of ['signing-in', 'signed-in', 'bogus']) {
       state = next;
-      for (const l of listeners) l();
+      for (const l of listeners) l(state);
     }
     stop();
     state = 'offline';
-    for (const l of listeners) l();
+    for (const l of listeners) l(state);
     expect(seen).toEqual(['signing-in', 'signed-in', 'signed-out']);
   });
 });

@@ -37,7 +37,7 @@ function fakeWindow(url = 'app://desktop/index.html') {
 }
 
 function fakeAuth() {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(state: string) => void>();
   const auth = {
     state: 'signed-out',
     calls: 0,
@@ -51,13 +51,13 @@ function fakeAuth() {
     getAccessToken: async () => 'token',
     getProfile: () => ({ name: 'Alice' }),
     fetchApi: async () => Response.json({ message: 'hi' }),
-    onStateChange(listener: () => void) {
+    onStateChange(listener: (state: string) => void) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     setState(state: string) {
       auth.state = state;
-      for (const l of listeners) l();
+      for (const l of listeners) l(state);
     },
     listeners,
   };

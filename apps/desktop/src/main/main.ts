@@ -1,0 +1,131 @@
+/**
+ * The main process: composition only. Every security decision lives in the
+ * library (`electron-oidc`, `/bridge`, `/electron`), where it is tested; this
+ * file wires them together in the order Electron requires.
+ *
+ * Configuration: the `OIDC_*` environment variables (see the library's
+ * CONFIG_ENV_VARS), over an optional JSON file named by OIDC_CONFIG_FILE, over
+ * the defaults (the local provider and API of `npm start`).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, app, dialog, ipcMain, session, shell } from 'electron';
+import { createDesktopAuth, loadConfig } from 'electron-oidc';
+import type { DesktopAuth } from 'electron-oidc';
+import { createBridgeHandlers } from 'electron-oidc/bridge';
+import {
+  DEFAULT_APP_HOST,
+  DEFAULT_APP_SCHEME,
+  hardenSession,
+  hardenWebContents,
+  registerAppProtocol,
+  registerAppScheme,
+  registerBridge,
+  secureWebPreferences,
+} from 'electron-oidc/electron';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const PRELOAD_PATH = path.join(here, 'preload.cjs');
+const RENDERER_DIR = path.join(here, 'renderer');
+const APP_ORIGIN = `${DEFAULT_APP_SCHEME}://${DEFAULT_APP_HOST}`;
+
+let mainWindow: BrowserWindow | undefined;
+
+/** Brings the window to the front: after a second launch, and when the browser hands the sign-in back. */
+function focusWindow(): void {
+  const win = mainWindow;
+  if (!win || win.isDestroyed()) return;
+  if (win.isMinimized()) win.restore();
+  win.show();
+  if (process.platform === 'darwin') app.focus({ steal: true });
+  win.focus();
+}
+
+/**
+ * The system browser, and only for http(s): `shell.openExternal` with another
+ * scheme can start any registered program (Electron security checklist 15,
+ * "Do not use openExternal with untrusted content").
+ */
+async function openInSystemBrowser(url: string): Promise<void> {
+  const { protocol } = new URL(url);
+  if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`Refusing to open a ${protocol} URL.`);
+  await shell.openExternal(url, { activate: true });
+}
+
+function createWindow(startUrl: string): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 960,
+    height: 680,
+    minWidth: 360,
+    minHeight: 480,
+    show: false,
+    title: 'Electron OIDC Demo',
+    backgroundColor: '#f5f6fa',
+    webPreferences: secureWebPreferences(PRELOAD_PATH, { allowDevTools: !app.isPackaged }),
+  });
+  win.removeMenu();
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = undefined;
+  });
+  void win.loadURL(startUrl);
+  return win;
+}
+
+async function start(): Promise<void> {
+  let auth: DesktopAuth;
+  try {
+    const config = await loadConfig({ file: process.env.OIDC_CONFIG_FILE || undefined, env: process.env });
+    // The vault: memory only until the library's OS-keychain vault lands (see the report).
+    auth = createDesktopAuth({ config, openBrowser: openInSystemBrowser });
+  } catch (err) {
+    dialog.showErrorBox('Electron OIDC Demo cannot start', err instanceof Error ? err.message : String(err));
+    app.exit(1);
+    return;
+  }
+
+  hardenSession(session.defaultSession, { appOrigin: APP_ORIGIN });
+  const { startUrl } = registerAppProtocol({ rootDir: RENDERER_DIR });
+
+  const handlers = createBridgeHandlers(auth, { appOrigin: APP_ORIGIN });
+  registerBridge(ipcMain, handlers, {
+    appOrigin: APP_ORIGIN,
+    windows: () => (mainWindow ? [mainWindow] : []),
+    sessionState: auth,
+  });
+
+  let previousState = auth.state;
+  auth.onStateChange((state) => {
+    // The user just finished in the browser: come back to the front.
+    if (previousState === 'signing-in' && state === 'signed-in') focusWindow();
+    previousState = state;
+  });
+
+  mainWindow = createWindow(startUrl);
+  app.on('activate', () => {
+    if (!mainWindow) mainWindow = createWindow(startUrl);
+  });
+  app.on('before-quit', () => auth.close());
+
+  // Sign in silently with the stored session; the window follows the pushed state.
+  void auth.restore();
+}
+
+// One instance: a second launch focuses the first instead of starting a
+// second sign-in listener and a second session.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  // Privileged schemes can be registered only before the app is ready.
+  registerAppScheme(DEFAULT_APP_SCHEME);
+  // Every webContents, including any the app did not mean to create, is kept on the app's origin.
+  app.on('web-contents-created', (_event, contents) =>
+    hardenWebContents(contents, { appOrigin: APP_ORIGIN }),
+  );
+  app.on('second-instance', focusWindow);
+  app.on('window-all-closed', () => app.quit());
+  app.whenReady().then(start, (err: unknown) => {
+    console.error(err);
+    app.exit(1);
+  });
+}
