@@ -91,7 +91,6 @@ async function start(): Promise<void> {
   registerBridge(ipcMain, handlers, {
     appOrigin: APP_ORIGIN,
     windows: () => (mainWindow ? [mainWindow] : []),
-    sessionState: auth,
   });
 
   let previousState = auth.state;

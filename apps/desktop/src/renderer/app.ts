@@ -21,6 +21,7 @@ function byId<T extends HTMLElement>(id: string): T {
 const views: Record<SessionState | 'loading', HTMLElement> = {
   loading: byId('view-loading'),
   'signed-out': byId('view-signed-out'),
+  restoring: byId('view-restoring'),
   'signing-in': byId('view-signing-in'),
   'signed-in': byId('view-signed-in'),
   offline: byId('view-offline'),
@@ -48,6 +49,7 @@ const ui = {
 
 const STATUS_TEXT: Record<SessionState, string> = {
   'signed-out': 'You are signed out.',
+  restoring: 'Signing you in with your saved session.',
   'signing-in': 'Waiting for you to sign in in your browser.',
   'signed-in': 'You are signed in.',
   offline: 'You are offline. The app keeps trying to reconnect.',

@@ -10,11 +10,17 @@ import type { AuthErrorCode } from '../core/errors.ts';
 /** The name under which the preload exposes the bridge: `window.auth`. */
 export const AUTH_BRIDGE_KEY = 'auth';
 
-/** Where the session stands, as the UI shows it. */
-export type SessionState = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
+/**
+ * Where the session stands, as the UI shows it. The library's states, with
+ * one told apart: `restoring` is the silent sign-in from the stored session
+ * at launch (nothing for the user to do), `signing-in` is a sign-in the user
+ * started and must finish in the browser.
+ */
+export type SessionState = 'signed-out' | 'restoring' | 'signing-in' | 'signed-in' | 'offline';
 
 export const SESSION_STATES: readonly SessionState[] = Object.freeze([
   'signed-out',
+  'restoring',
   'signing-in',
   'signed-in',
   'offline',

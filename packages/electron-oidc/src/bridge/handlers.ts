@@ -1,6 +1,4 @@
 import { BRIDGE_CHANNELS } from './channels.ts';
-import type { BridgeChannel } from './channels.ts';
-import { isSessionState } from './contract.ts';
 import type {
   BridgeAnswer,
   BridgeError,
@@ -21,7 +19,10 @@ import type { PictureFetchOptions } from './picture.ts';
  * any object of this shape and so it can never reach for more (e.g. a token).
  */
 export interface BridgeAuth {
+  /** The library's state: `signed-out`, `signing-in`, `signed-in` or `offline`. */
   readonly state: string;
+  /** Calls `listener` on every change of {@link BridgeAuth.state}; returns the unsubscribe function. */
+  onStateChange(listener: (state: string) => void): () => void;
   signIn(): Promise<unknown>;
   cancelSignIn(): unknown;
   /**
@@ -37,12 +38,6 @@ export interface BridgeAuth {
   getAccessToken(): Promise<unknown>;
   getProfile(): unknown;
   fetchApi(pathOrUrl: string, init?: RequestInit): Promise<Response>;
-}
-
-/** What the bridge needs to follow the session state. */
-export interface SessionStateSource {
-  readonly state: string;
-  onStateChange(listener: (state: string) => void): () => void;
 }
 
 export interface BridgeHandlerOptions {
@@ -79,8 +74,19 @@ export type BridgeHandler<V extends BridgeVerb> = (
   args: readonly unknown[],
 ) => Promise<BridgeAnswer<V>>;
 
-export type BridgeHandlers = {
+/** The handlers by channel. */
+export type BridgeChannelHandlers = {
   readonly [V in BridgeVerb as (typeof BRIDGE_CHANNELS)[V]]: BridgeHandler<V>;
+};
+
+/**
+ * The handlers by channel, and the session state as the bridge reports it, to
+ * push to the app's windows (channel names contain a colon, so they cannot
+ * clash with `onSessionState`).
+ */
+export type BridgeHandlers = BridgeChannelHandlers & {
+  /** Calls `listener` whenever the state the renderer should show changes; returns the unsubscribe function. */
+  onSessionState(listener: (state: SessionState) => void): () => void;
 };
 
 const MAX_TEXT = 256;
@@ -156,8 +162,9 @@ function toBridgeError(
   return { code: 'ERR_INTERNAL', message: `Something went wrong while trying to ${what}. Please try again.` };
 }
 
-function normalizeState(state: unknown): SessionState {
-  return isSessionState(state) ? state : 'signed-out';
+/** The library's state as the renderer may see it; anything unknown reads as signed out. */
+function libraryState(state: unknown): Exclude<SessionState, 'restoring'> {
+  return state === 'signing-in' || state === 'signed-in' || state === 'offline' ? state : 'signed-out';
 }
 
 /**
@@ -172,7 +179,7 @@ function normalizeState(state: unknown): SessionState {
  * @example
  * ```ts
  * const handlers = createBridgeHandlers(auth, { appOrigin: 'app://desktop' });
- * registerBridge(ipcMain, handlers, { appOrigin: 'app://desktop', windows: () => [win], sessionState: auth });
+ * registerBridge(ipcMain, handlers, { appOrigin: 'app://desktop', windows: () => [win] });
  * ```
  */
 export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOptions): BridgeHandlers {
@@ -180,6 +187,31 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
   const privateMessagePath = options.privateMessagePath ?? '/private';
   const log = options.log ?? ((message, error) => console.warn(message, error));
   let pictureCache: { url: string; dataUrl: string } | undefined;
+
+  // Sign-ins started through this bridge and not yet ended: while there is
+  // none, the library's `signing-in` is the silent restore, not a wait for the user.
+  let interactiveSignIns = 0;
+  const stateListeners = new Set<(state: SessionState) => void>();
+  let lastPublished: SessionState | undefined;
+  let stopFollowing: (() => void) | undefined;
+
+  const currentState = (): SessionState => {
+    const state = libraryState(auth.state);
+    return state === 'signing-in' && interactiveSignIns === 0 ? 'restoring' : state;
+  };
+
+  const publish = (): void => {
+    const state = currentState();
+    if (state === lastPublished) return;
+    lastPublished = state;
+    for (const listener of [...stateListeners]) {
+      try {
+        listener(state);
+      } catch (err) {
+        log('electron-oidc bridge: a session-state listener failed', err);
+      }
+    }
+  };
 
   function guarded<V extends BridgeVerb>(
     what: string,
@@ -218,8 +250,29 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
   }
 
   const handlers: BridgeHandlers = {
+    onSessionState(listener) {
+      if (stateListeners.size === 0) {
+        lastPublished = currentState();
+        stopFollowing = auth.onStateChange(publish);
+      }
+      stateListeners.add(listener);
+      return () => {
+        if (!stateListeners.delete(listener) || stateListeners.size > 0) return;
+        stopFollowing?.();
+        stopFollowing = undefined;
+      };
+    },
     [BRIDGE_CHANNELS.signIn]: guarded<'signIn'>('sign in', async () => {
-      await auth.signIn();
+      interactiveSignIns++;
+      try {
+        // The library joins a sign-in already pending; this one is now the user's.
+        const pending = auth.signIn();
+        publish();
+        await pending;
+      } finally {
+        interactiveSignIns--;
+        publish();
+      }
       return ok(null);
     }),
     [BRIDGE_CHANNELS.cancelSignIn]: guarded<'cancelSignIn'>('cancel the sign-in', async () => {
@@ -237,7 +290,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       return ok(null);
     }),
     [BRIDGE_CHANNELS.getSessionState]: guarded<'getSessionState'>('read the session state', async () =>
-      ok(normalizeState(auth.state)),
+      ok(currentState()),
     ),
     [BRIDGE_CHANNELS.getProfile]: guarded<'getProfile'>('read the profile', async () => {
       const claims: unknown = await auth.getProfile();
@@ -293,20 +346,4 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
     }),
   };
   return Object.freeze(handlers);
-}
-
-/**
- * Follows the session state for the bridge: calls `listener` with a valid
- * {@link SessionState} on every change (anything unknown reads as signed out).
- */
-export function followSessionState(
-  source: SessionStateSource,
-  listener: (state: SessionState) => void,
-): () => void {
-  return source.onStateChange(() => listener(normalizeState(source.state)));
-}
-
-/** The channel for a verb; re-exported for adapters that iterate over verbs. */
-export function channelOf(verb: BridgeVerb): BridgeChannel {
-  return BRIDGE_CHANNELS[verb];
 }

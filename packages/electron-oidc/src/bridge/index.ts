@@ -18,13 +18,13 @@ export type {
 } from './contract.ts';
 export { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
 export type { BridgeChannel } from './channels.ts';
-export { createBridgeHandlers, followSessionState, channelOf, cleanText } from './handlers.ts';
+export { createBridgeHandlers, cleanText } from './handlers.ts';
 export type {
   BridgeAuth,
   BridgeHandler,
   BridgeHandlerOptions,
   BridgeHandlers,
-  SessionStateSource,
+  BridgeChannelHandlers,
 } from './handlers.ts';
 export { assertAppOrigin, isAppUrl, originOf } from './origin.ts';
 export {

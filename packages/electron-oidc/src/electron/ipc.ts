@@ -1,8 +1,7 @@
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from '../bridge/channels.ts';
 import type { BridgeResult } from '../bridge/contract.ts';
-import { followSessionState } from '../bridge/handlers.ts';
-import type { BridgeHandlers, SessionStateSource } from '../bridge/handlers.ts';
+import type { BridgeHandlers } from '../bridge/handlers.ts';
 import { assertAppOrigin, isAppUrl } from '../bridge/origin.ts';
 
 export interface RegisterBridgeOptions {
@@ -10,8 +9,6 @@ export interface RegisterBridgeOptions {
   appOrigin: string;
   /** The app's own windows, asked afresh for every message. Calls from any other `webContents` are refused. */
   windows: () => Iterable<Pick<BrowserWindow, 'webContents' | 'isDestroyed'>>;
-  /** The session whose state is pushed to the app's windows (the library's `DesktopAuth`). */
-  sessionState?: SessionStateSource;
 }
 
 const REFUSED: BridgeResult<never> = Object.freeze({
@@ -55,16 +52,14 @@ export function registerBridge(
     });
   }
 
-  const unsubscribe = options.sessionState
-    ? followSessionState(options.sessionState, (state) => {
-        for (const win of options.windows()) {
-          // Only to a window that still shows the app: the state is no one else's business.
-          if (!win.isDestroyed() && isAppUrl(win.webContents.getURL(), appOrigin)) {
-            win.webContents.send(SESSION_STATE_CHANNEL, state);
-          }
-        }
-      })
-    : () => {};
+  const unsubscribe = handlers.onSessionState((state) => {
+    for (const win of options.windows()) {
+      // Only to a window that still shows the app: the state is no one else's business.
+      if (!win.isDestroyed() && isAppUrl(win.webContents.getURL(), appOrigin)) {
+        win.webContents.send(SESSION_STATE_CHANNEL, state);
+      }
+    }
+  });
 
   return () => {
     unsubscribe();

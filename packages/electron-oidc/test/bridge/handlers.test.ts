@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BRIDGE_CHANNELS, BRIDGE_VERBS } from '../../src/bridge/channels.ts';
-import { createBridgeHandlers, followSessionState } from '../../src/bridge/handlers.ts';
+import { createBridgeHandlers } from '../../src/bridge/handlers.ts';
 import type { BridgeAuth, BridgeHandlers } from '../../src/bridge/handlers.ts';
 import { AuthError } from '../../src/core/errors.ts';
 
@@ -30,11 +30,26 @@ afterAll(async () => {
 });
 
 /** A stand-in for the library's session: just the shape the bridge uses. */
-function fakeAuth(overrides: Partial<BridgeAuth> = {}): BridgeAuth & { calls: string[] } {
+type FakeAuth = BridgeAuth & { calls: string[]; setState(state: string): void; listenerCount(): number };
+
+function fakeAuth(overrides: Partial<BridgeAuth> = {}): FakeAuth {
   const calls: string[] = [];
+  const listeners = new Set<(state: string) => void>();
+  let state = 'signed-in';
   return {
     calls,
-    state: 'signed-in',
+    get state() {
+      return state;
+    },
+    setState(next: string) {
+      state = next;
+      for (const listener of [...listeners]) listener(next);
+    },
+    listenerCount: () => listeners.size,
+    onStateChange(listener: (state: string) => void) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     async signIn() {
       calls.push('signIn');
       return { accessToken: ACCESS_TOKEN };
@@ -80,7 +95,9 @@ function handlersFor(
 describe('createBridgeHandlers', () => {
   it('has a handler for every channel and nothing else', () => {
     const handlers = handlersFor(fakeAuth());
-    expect(Object.keys(handlers).sort()).toEqual(Object.values(BRIDGE_CHANNELS).sort());
+    expect(Object.keys(handlers).sort()).toEqual(
+      [...Object.values(BRIDGE_CHANNELS), 'onSessionState'].sort(),
+    );
     expect(Object.isFrozen(handlers)).toBe(true);
   });
 
@@ -330,28 +347,90 @@ describe('createBridgeHandlers', () => {
   });
 });
 
-describe('followSessionState', () => {
-  it('forwards every change as a valid state and stops on unsubscribe', () => {
-    let state = 'signed-out';
-    const listeners = new Set<(state: string) => void>();
-    const source = {
-      get state() {
-        return state;
-      },
-      onStateChange(listener: (state: string) => void) {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-    };
+describe('session state', () => {
+  function follow(auth: FakeAuth, handlers: BridgeHandlers) {
     const seen: string[] = [];
-    const stop = followSessionState(source, (s) => seen.push(s));
-    for (const next of ['signing-in', 'signed-in', 'bogus']) {
-      state = next;
-      for (const l of listeners) l(state);
-    }
-    stop();
-    state = 'offline';
-    for (const l of listeners) l(state);
-    expect(seen).toEqual(['signing-in', 'signed-in', 'signed-out']);
+    const stop = handlers.onSessionState((state) => seen.push(state));
+    return { seen, stop };
+  }
+
+  it('pushes every change of the library state', () => {
+    const auth = fakeAuth();
+    auth.setState('signed-out');
+    const { seen } = follow(auth, handlersFor(auth));
+    auth.setState('offline');
+    auth.setState('signed-in');
+    auth.setState('signed-out');
+    expect(seen).toEqual(['offline', 'signed-in', 'signed-out']);
+  });
+
+  it('reports an unknown library state as signed out', () => {
+    const auth = fakeAuth();
+    const { seen } = follow(auth, handlersFor(auth));
+    auth.setState('bogus');
+    expect(seen).toEqual(['signed-out']);
+  });
+
+  it('calls a silent restore "restoring": there is nothing for the user to do in a browser', async () => {
+    const auth = fakeAuth();
+    auth.setState('signed-out');
+    const handlers = handlersFor(auth);
+    const { seen } = follow(auth, handlers);
+    auth.setState('signing-in');
+    expect(await handlers[BRIDGE_CHANNELS.getSessionState](PAGE, [])).toEqual({
+      ok: true,
+      value: 'restoring',
+    });
+    auth.setState('signed-in');
+    expect(seen).toEqual(['restoring', 'signed-in']);
+  });
+
+  it('calls a sign-in the user started through the bridge "signing-in"', async () => {
+    let finish: () => void = () => {};
+    const auth = fakeAuth({
+      signIn: () => {
+        auth.setState('signing-in');
+        return new Promise<void>((resolve) => (finish = resolve));
+      },
+    });
+    auth.setState('signed-out');
+    const handlers = handlersFor(auth);
+    const { seen } = follow(auth, handlers);
+    const signingIn = handlers[BRIDGE_CHANNELS.signIn](PAGE, []);
+    expect(await handlers[BRIDGE_CHANNELS.getSessionState](PAGE, [])).toEqual({
+      ok: true,
+      value: 'signing-in',
+    });
+    auth.setState('signed-in');
+    finish();
+    await signingIn;
+    expect(seen).toEqual(['signing-in', 'signed-in']);
+  });
+
+  it('turns a silent restore into the user\'s sign-in when they click "Sign in" during it', async () => {
+    const auth = fakeAuth({ signIn: () => new Promise<void>(() => {}) });
+    auth.setState('signed-out');
+    const handlers = handlersFor(auth);
+    const { seen } = follow(auth, handlers);
+    auth.setState('signing-in');
+    void handlers[BRIDGE_CHANNELS.signIn](PAGE, []);
+    expect(seen).toEqual(['restoring', 'signing-in']);
+  });
+
+  it('follows the library only while someone listens, and stops for good', () => {
+    const auth = fakeAuth();
+    const handlers = handlersFor(auth);
+    expect(auth.listenerCount()).toBe(0);
+    const a = follow(auth, handlers);
+    const b = follow(auth, handlers);
+    expect(auth.listenerCount()).toBe(1);
+    a.stop();
+    auth.setState('offline');
+    b.stop();
+    b.stop();
+    auth.setState('signed-out');
+    expect(auth.listenerCount()).toBe(0);
+    expect(a.seen).toEqual([]);
+    expect(b.seen).toEqual(['offline']);
   });
 });

@@ -72,7 +72,6 @@ function setUp() {
   const dispose = registerBridge(ipcMain, bridge, {
     appOrigin: APP,
     windows: () => [own.win as never],
-    sessionState: auth,
   });
   const invoke = (event: unknown, channel: string, ...args: unknown[]) =>
     handlers.get(channel)!(event as IpcMainInvokeEvent, ...args);
@@ -151,9 +150,11 @@ describe('registerBridge', () => {
     const { own, auth } = setUp();
     auth.setState('signing-in');
     auth.setState('signed-in');
+    auth.setState('offline');
     expect(own.sent).toEqual([
-      [SESSION_STATE_CHANNEL, 'signing-in'],
+      [SESSION_STATE_CHANNEL, 'restoring'],
       [SESSION_STATE_CHANNEL, 'signed-in'],
+      [SESSION_STATE_CHANNEL, 'offline'],
     ]);
   });
 
@@ -165,7 +166,6 @@ describe('registerBridge', () => {
     registerBridge(ipcMain, bridge, {
       appOrigin: APP,
       windows: () => [away.win as never],
-      sessionState: auth,
     });
     auth.setState('signed-in');
     expect(away.sent).toEqual([]);
