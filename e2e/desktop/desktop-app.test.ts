@@ -1,0 +1,358 @@
+/**
+ * The desktop app end to end, without Electron's binary: the real library and
+ * bridge handlers in Node, the real preload over a test transport, the real
+ * renderer in Chromium, the local provider and the API. One story in order
+ * (sign in, call the API, restart, sign out), then the attacker's side.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeLogin } from '@electron-oidc/test-support';
+import { BRIDGE_CHANNELS } from 'electron-oidc/bridge';
+import { APP_CONTENT_SECURITY_POLICY } from '../../packages/electron-oidc/src/electron/app-files.ts';
+import { startDesktopHarness } from './harness.ts';
+import type { DesktopHarness } from './harness.ts';
+
+const screenshots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const alice = { username: 'alice', password: 'wonderland' };
+const MESSAGE = 'Only authenticated users can read this message.';
+
+let h: DesktopHarness;
+let win: Page;
+
+beforeAll(async () => {
+  h = await startDesktopHarness();
+  await mkdir(screenshots, { recursive: true });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+function allTokens(): string[] {
+  return [...h.tokens.access, ...h.tokens.refresh, ...h.tokens.id];
+}
+
+/** The parts of the browser's globals the probes use (the e2e project has no DOM types). */
+interface PageScope {
+  document: { documentElement: { outerHTML: string; innerText: string } };
+  localStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null };
+  sessionStorage: PageScope['localStorage'];
+  indexedDB: { databases(): Promise<Array<{ name?: string }>> };
+  caches: { keys(): Promise<string[]> };
+}
+
+/** Everything the page can reach: its globals (walked), storage, IndexedDB, caches and DOM. */
+async function pageReach(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const scope = globalThis as unknown as PageScope & Record<string, unknown>;
+    const strings: string[] = [];
+    const seen = new Set<unknown>();
+    const walk = (value: unknown, depth: number): void => {
+      if (typeof value === 'string') strings.push(value);
+      if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return;
+      if (seen.has(value) || depth > 4) return;
+      seen.add(value);
+      let names: string[] = [];
+      try {
+        names = Object.getOwnPropertyNames(value);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        strings.push(name);
+        try {
+          walk((value as Record<string, unknown>)[name], depth + 1);
+        } catch {
+          // getters that throw
+        }
+      }
+    };
+    for (const name of Object.getOwnPropertyNames(globalThis)) {
+      strings.push(name);
+      try {
+        walk(scope[name], 0);
+      } catch {
+        // ignore
+      }
+    }
+    for (const storage of [scope.localStorage, scope.sessionStorage]) {
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i) ?? '';
+        strings.push(key, storage.getItem(key) ?? '');
+      }
+    }
+    strings.push(JSON.stringify(await scope.indexedDB.databases()));
+    strings.push(JSON.stringify(await scope.caches.keys()));
+    strings.push(scope.document.documentElement.outerHTML, scope.document.documentElement.innerText);
+    return strings.join('\n');
+  });
+}
+
+describe('the desktop app, end to end', () => {
+  it('opens on the signed-out screen, served with the CSP', async () => {
+    const response = await fetch(h.appUrl);
+    expect(response.headers.get('content-security-policy')).toBe(APP_CONTENT_SECURITY_POLICY);
+    await response.body?.cancel();
+
+    win = await h.openWindow();
+    await expect.poll(() => win.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await win.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome');
+    expect(await win.locator('#account').isHidden()).toBe(true);
+    await win.screenshot({ path: path.join(screenshots, 'signed-out.png'), animations: 'disabled' });
+  });
+
+  it('shows the waiting screen while the user signs in in the browser, then Alice with her picture', async () => {
+    await win.getByRole('button', { name: 'Sign in' }).click();
+    const waiting = win.getByRole('heading', { name: 'Waiting for you to sign in in your browser…' });
+    await waiting.waitFor();
+    expect(await win.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(true);
+    expect(await win.getByRole('status').textContent()).toBe('Waiting for you to sign in in your browser.');
+    await win.screenshot({ path: path.join(screenshots, 'waiting.png'), animations: 'disabled' });
+
+    // The system browser, not the app's window, shows the provider's login page.
+    expect(h.system.opened).toHaveLength(1);
+    expect(new URL(h.system.opened[0]!).origin).toBe(h.idp.issuer);
+    expect(win.url()).toBe(h.appUrl);
+    await completeLogin(await h.system.lastPage(), alice);
+
+    await win.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
+    expect(
+      await win.getByText('You successfully used OpenID Connect and OAuth 2.0 to authenticate.').isVisible(),
+    ).toBe(true);
+    expect(await win.locator('#account-name').textContent()).toBe('Alice Liddell');
+    expect(await win.getByRole('button', { name: 'Logout' }).isVisible()).toBe(true);
+    const picture = win.locator('#account-picture');
+    await picture.waitFor({ state: 'visible' });
+    expect(await picture.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    // The image decoded (a data URL the CSP allows), so the user sees her avatar.
+    expect(
+      await picture.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+    ).toBeGreaterThan(0);
+    expect(h.app.states).toEqual(['signing-in', 'signed-in']);
+  });
+
+  it('shows the private message the API returns for Alice', async () => {
+    await win.getByRole('button', { name: 'Get Private Message' }).click();
+    await win.getByText(MESSAGE).waitFor();
+    expect(await win.locator('#private-message-text').textContent()).toBe(MESSAGE);
+    await win.screenshot({ path: path.join(screenshots, 'signed-in.png'), animations: 'disabled' });
+  });
+
+  it('made no network request of its own: only the app files (the picture came as a data URL)', async () => {
+    const requests = h.windowRequests.get(win) ?? [];
+    const elsewhere = requests.filter(
+      (url) => !url.startsWith('data:') && new URL(url).origin !== h.appOrigin,
+    );
+    expect(elsewhere).toEqual([]);
+    expect(requests.map((url) => new URL(url).pathname).sort()).toEqual(['/', '/app.js', '/styles.css']);
+  });
+
+  it('signs in silently after a restart (new library instance, same vault)', async () => {
+    expect(h.vault.value).toBeDefined();
+    const openedBefore = h.system.opened.length;
+    h.relaunch();
+    await win.reload();
+    await win.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
+    expect(await win.locator('#account-name').textContent()).toBe('Alice Liddell');
+    expect(h.system.opened).toHaveLength(openedBefore);
+    expect(await h.app.restored).toBe('signed-in');
+    await win.getByRole('button', { name: 'Get Private Message' }).click();
+    await win.getByText(MESSAGE).waitFor();
+  });
+
+  describe("from the attacker's side", () => {
+    it('no token is anywhere the page can reach: globals, storage, IndexedDB, caches, DOM', async () => {
+      expect(h.tokens.access.size).toBeGreaterThan(0);
+      expect(h.tokens.refresh.size).toBeGreaterThan(0);
+      expect(h.tokens.id.size).toBeGreaterThan(0);
+      const reach = await pageReach(win);
+      expect(reach).toContain('Alice Liddell'); // the probe does see the page
+      for (const token of allTokens()) expect(reach).not.toContain(token);
+      expect(h.vault.value && reach.includes(h.vault.value)).toBeFalsy();
+    });
+
+    it('no token is in the cookies of the app window', async () => {
+      const cookies = JSON.stringify(await h.appContext.cookies());
+      for (const token of allTokens()) expect(cookies).not.toContain(token);
+    });
+
+    it('no token is in anything any bridge verb answered', async () => {
+      const calledChannels = new Set(h.calls.map((c) => c.channel));
+      expect(calledChannels).toEqual(
+        new Set([
+          BRIDGE_CHANNELS.getSessionState,
+          BRIDGE_CHANNELS.signIn,
+          BRIDGE_CHANNELS.getProfile,
+          BRIDGE_CHANNELS.getPrivateMessage,
+        ]),
+      );
+      // Call the remaining verbs too (their answers are harmless now) so every verb's answer is scanned.
+      await win.evaluate(async () => {
+        const { auth } = globalThis as unknown as { auth: Record<string, () => Promise<unknown>> };
+        await auth.renewSession!();
+        await auth.cancelSignIn!();
+      });
+      const answers = JSON.stringify(h.calls.map((c) => c.answer));
+      for (const token of allTokens()) expect(answers).not.toContain(token);
+      expect(answers).not.toContain(h.vault.value);
+    });
+
+    it('the page has no ipcRenderer, no IPC binding and no generic invoke; window.auth is frozen verbs', async () => {
+      const surface = await win.evaluate(() => {
+        const scope = globalThis as unknown as Record<string, unknown>;
+        const auth = scope.auth as Record<string, unknown>;
+        return {
+          ipcRenderer: typeof scope.ipcRenderer,
+          require: typeof scope.require,
+          process: typeof scope.process,
+          invokeBinding: typeof scope.__electronIpcInvoke,
+          pullBinding: typeof scope.__electronIpcPull,
+          verbs: Object.keys(auth).sort(),
+          frozen: Object.isFrozen(auth),
+          replaced: (() => {
+            try {
+              scope.auth = { signIn: () => 'hijacked' };
+            } catch {
+              // strict-mode assignment to a read-only global throws
+            }
+            return scope.auth !== auth;
+          })(),
+        };
+      });
+      expect(surface).toEqual({
+        ipcRenderer: 'undefined',
+        require: 'undefined',
+        process: 'undefined',
+        invokeBinding: 'undefined',
+        pullBinding: 'undefined',
+        verbs: [
+          'cancelSignIn',
+          'getPrivateMessage',
+          'getProfile',
+          'getSessionState',
+          'onSessionState',
+          'renewSession',
+          'signIn',
+          'signOut',
+        ],
+        frozen: true,
+        replaced: false,
+      });
+    });
+
+    it('the CSP keeps the page off the network, even the API', async () => {
+      const outcome = await win.evaluate(async (url) => {
+        try {
+          await fetch(url);
+          return 'fetched';
+        } catch (err) {
+          return (err as Error).name;
+        }
+      }, `${h.api.url}/public`);
+      expect(outcome).toBe('TypeError');
+    });
+
+    it('a page of another origin with the same preload and binding is refused by every verb', async () => {
+      const page = await h.appContext.newPage();
+      try {
+        await page.goto(h.foreignUrl);
+        const before = h.app.auth.state;
+        const answers = await page.evaluate(async () => {
+          const { auth } = globalThis as unknown as { auth: Record<string, () => Promise<unknown>> };
+          const verbs = [
+            'getProfile',
+            'getPrivateMessage',
+            'getSessionState',
+            'renewSession',
+            'signIn',
+            'signOut',
+          ];
+          return Promise.all(verbs.map((verb) => auth[verb]!()));
+        });
+        for (const answer of answers) {
+          expect(answer).toEqual({
+            ok: false,
+            error: { code: 'ERR_SENDER_REFUSED', message: expect.any(String) },
+          });
+        }
+        // Nothing happened: still signed in, no browser opened, nothing pushed to the foreign page.
+        expect(h.app.auth.state).toBe(before);
+        expect(h.calls.filter((c) => c.senderUrl === h.foreignUrl)).toHaveLength(answers.length);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('a call that carries arguments is refused by the main process, even from the app', async () => {
+      // The preload drops arguments; this plays a renderer that got hold of a raw invoke anyway.
+      await h.appContext.exposeBinding(
+        '__compromisedInvoke',
+        async (source, channel: string, args: unknown[]) => {
+          const handler = h.app.handlers[channel as typeof BRIDGE_CHANNELS.getProfile];
+          return handler(source.frame.url(), args);
+        },
+      );
+      const page = await h.appContext.newPage();
+      try {
+        await page.goto(h.appUrl);
+        const answers = await page.evaluate(async (channels) => {
+          const invoke = (
+            globalThis as unknown as { __compromisedInvoke: (c: string, a: unknown[]) => Promise<unknown> }
+          ).__compromisedInvoke;
+          return Promise.all(channels.map((channel) => invoke(channel, [{ url: 'javascript:alert(1)' }])));
+        }, Object.values(BRIDGE_CHANNELS));
+        for (const answer of answers) {
+          expect(answer).toEqual({
+            ok: false,
+            error: { code: 'ERR_INVALID_ARGUMENTS', message: expect.any(String) },
+          });
+        }
+        // And the preload's own verbs ignore what the page passes.
+        const viaPreload = await page.evaluate(async () => {
+          const { auth } = globalThis as unknown as {
+            auth: { getSessionState(...a: unknown[]): Promise<unknown> };
+          };
+          return auth.getSessionState('injected');
+        });
+        expect(viaPreload).toEqual({ ok: true, value: 'signed-in' });
+      } finally {
+        await page.close();
+      }
+    });
+  });
+
+  it('Logout returns to the signed-out screen, ends the provider session and empties the vault', async () => {
+    const openedBefore = h.system.opened.length;
+    await win.getByRole('button', { name: 'Logout' }).click();
+    await win.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await win.locator('#account').isHidden()).toBe(true);
+    expect(h.vault.value).toBeUndefined();
+
+    // The provider's sign-out page opens in the system browser; the user confirms there.
+    await expect.poll(() => h.system.opened.length).toBe(openedBefore + 1);
+    const endSession = new URL(h.system.opened.at(-1)!);
+    expect(endSession.origin).toBe(h.idp.issuer);
+    const page = await h.system.lastPage();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.hostname === '127.0.0.1' && url.origin !== h.idp.issuer);
+    await expect
+      .poll(() => h.calls.some((c) => c.channel === BRIDGE_CHANNELS.signOut && c.senderUrl === h.appUrl))
+      .toBe(true);
+    expect(h.calls.findLast((c) => c.channel === BRIDGE_CHANNELS.signOut)?.answer).toEqual({
+      ok: true,
+      value: null,
+    });
+
+    // Signed out at the provider too: the next sign-in asks for the password again.
+    await win.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => h.system.opened.length).toBe(openedBefore + 2);
+    const login = await h.system.lastPage();
+    await login.getByLabel('Password').waitFor();
+    await win.getByRole('button', { name: 'Cancel' }).click();
+    await win.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await win.locator('#sign-in-error').isHidden()).toBe(true);
+  });
+});
