@@ -55,7 +55,7 @@ async function pageReach(page: Page): Promise<string> {
       if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return;
       if (seen.has(value) || depth > 4) return;
       seen.add(value);
-      let names: string[] = [];
+      let names: string[];
       try {
         names = Object.getOwnPropertyNames(value);
       } catch {
