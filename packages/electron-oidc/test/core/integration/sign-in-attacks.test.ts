@@ -1,0 +1,390 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { launchBrowser } from '@electron-oidc/test-support';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
+import type { JWTPayload } from 'jose';
+import * as client from 'openid-client';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
+import { AuthError } from '../../../src/core/errors.ts';
+import {
+  alice,
+  authFor,
+  browserOpener,
+  countingFetch,
+  finishInteraction,
+  providerSigningKey,
+  SharedMemoryVault,
+  startStack,
+} from './harness.ts';
+import type { CountingFetch, Stack } from './harness.ts';
+
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+let instances: DesktopAuth[] = [];
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  context = await browser.newContext();
+});
+afterEach(() => {
+  for (const auth of instances) auth.close();
+  instances = [];
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await stack?.close();
+});
+
+function track(auth: DesktopAuth): DesktopAuth {
+  instances.push(auth);
+  return auth;
+}
+
+/** An opener that only records the URL: the test decides what the "browser" does. */
+function capturingOpener() {
+  let resolve!: (url: URL) => void;
+  const url = new Promise<URL>((r) => (resolve = r));
+  return { open: async (u: string) => resolve(new URL(u)), url };
+}
+
+/** Sends a request to the loopback listener the way an attacker's page or process could. */
+async function hitCallback(redirectUri: string, params: Record<string, string>): Promise<number> {
+  const url = new URL(redirectUri);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  const res = await fetch(url);
+  await res.body?.cancel();
+  return res.status;
+}
+
+async function expectRefused(url: string): Promise<void> {
+  await expect(fetch(url)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+}
+
+async function signInWithPage(auth: DesktopAuth, page: Page, opened: Promise<URL>) {
+  const pending = auth.signIn();
+  pending.catch(() => {});
+  const url = await opened;
+  await page.goto(url.href);
+  await finishInteraction(page, alice);
+  return pending;
+}
+
+describe('the loopback redirect, from the attacker’s side', () => {
+  it('a forged callback (wrong or missing state) is answered 400 and does not end or hijack the pending sign-in', async () => {
+    const page = await context.newPage();
+    const opener = capturingOpener();
+    const counter = countingFetch();
+    const auth = track(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
+    const pending = auth.signIn();
+    const url = await opener.url;
+    const redirectUri = url.searchParams.get('redirect_uri')!;
+
+    expect(
+      await hitCallback(redirectUri, { code: 'attacker-code', state: 'forged', iss: stack.idp.issuer }),
+    ).toBe(400);
+    expect(await hitCallback(redirectUri, { code: 'attacker-code', iss: stack.idp.issuer })).toBe(400);
+    expect(auth.state).toBe('signing-in');
+    expect(counter.grants).toEqual([]);
+
+    await page.goto(url.href);
+    await finishInteraction(page, alice);
+    expect((await pending).name).toBe('Alice Liddell');
+    expect(counter.grants).toEqual(['authorization_code']);
+
+    // Replaying the real callback afterwards: the listener is gone.
+    await expectRefused(page.url());
+    await page.close();
+  });
+
+  it('a replayed callback sent to a new sign-in is ignored (its state belongs to another request)', async () => {
+    const page = await context.newPage();
+    const first = capturingOpener();
+    const auth = track(authFor(stack, { openBrowser: first.open }));
+    await signInWithPage(auth, page, first.url);
+    const oldCallback = new URL(page.url());
+
+    const second = capturingOpener();
+    const auth2 = track(authFor(stack, { openBrowser: second.open }));
+    const pending = auth2.signIn();
+    pending.catch(() => {});
+    const redirectUri = (await second.url).searchParams.get('redirect_uri')!;
+    expect(await hitCallback(redirectUri, Object.fromEntries(oldCallback.searchParams))).toBe(400);
+    expect(auth2.state).toBe('signing-in');
+
+    auth2.cancelSignIn();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_SIGN_IN_CANCELLED' });
+    await expectRefused(redirectUri);
+    expect(auth2.state).toBe('signed-out');
+    await page.close();
+  });
+
+  it('a callback with another issuer in `iss` (RFC 9207 mix-up) is rejected before any code exchange', async () => {
+    const opener = capturingOpener();
+    const counter = countingFetch();
+    const vault = new SharedMemoryVault();
+    const auth = track(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch, vault }));
+    const pending = auth.signIn();
+    pending.catch(() => {});
+    const url = await opener.url;
+    const state = url.searchParams.get('state')!;
+    expect(
+      await hitCallback(url.searchParams.get('redirect_uri')!, {
+        code: 'attacker-code',
+        state,
+        iss: 'https://attacker.example',
+      }),
+    ).toBe(400);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_RESPONSE_INVALID' });
+    expect(counter.grants).toEqual([]);
+    expect(vault.value).toBeUndefined();
+    expect(auth.state).toBe('signed-out');
+  });
+
+  it('a callback without `iss` from a provider that promises it (RFC 9207 §2.4) is rejected', async () => {
+    const opener = capturingOpener();
+    const counter = countingFetch();
+    const auth = track(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
+    const pending = auth.signIn();
+    pending.catch(() => {});
+    const url = await opener.url;
+    await hitCallback(url.searchParams.get('redirect_uri')!, {
+      code: 'c',
+      state: url.searchParams.get('state')!,
+    });
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_RESPONSE_INVALID' });
+    expect(counter.grants).toEqual([]);
+  });
+
+  it('a provider error in the callback surfaces as ERR_PROVIDER_ERROR with the OAuth error and description', async () => {
+    const opener = capturingOpener();
+    const auth = track(authFor(stack, { openBrowser: opener.open }));
+    const pending = auth.signIn();
+    pending.catch(() => {});
+    const url = await opener.url;
+    expect(
+      await hitCallback(url.searchParams.get('redirect_uri')!, {
+        error: 'temporarily_unavailable',
+        error_description: '<b>maintenance</b>',
+        state: url.searchParams.get('state')!,
+        iss: stack.idp.issuer,
+      }),
+    ).toBe(400);
+    const err = (await pending.catch((e: unknown) => e)) as AuthError;
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err).toMatchObject({
+      code: 'ERR_PROVIDER_ERROR',
+      oauthError: 'temporarily_unavailable',
+      oauthErrorDescription: '<b>maintenance</b>',
+    });
+  });
+
+  it('the user denying consent surfaces ERR_PROVIDER_DENIED (access_denied) and the tab says so', async () => {
+    const fresh = await browser.newContext();
+    const page = await fresh.newPage();
+    const vault = new SharedMemoryVault();
+    const auth = track(
+      authFor(stack, {
+        vault,
+        openBrowser: async (url) => {
+          await page.goto(url);
+          await page.getByLabel('Username').fill(alice.username);
+          await page.getByLabel('Password').fill(alice.password);
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          await page.getByRole('button', { name: 'Deny' }).click();
+        },
+      }),
+    );
+    const err = (await auth.signIn().catch((e: unknown) => e)) as AuthError;
+    expect(err).toMatchObject({ code: 'ERR_PROVIDER_DENIED', oauthError: 'access_denied' });
+    expect(err.message).toMatch(/denied/i);
+    await page.waitForURL(/\/callback\?/);
+    expect(await page.textContent('h1')).toBe('Sign-in did not complete');
+    expect(auth.state).toBe('signed-out');
+    expect(vault.value).toBeUndefined();
+    await fresh.close();
+  });
+});
+
+describe('ID token verification, with the token endpoint response tampered', () => {
+  type Tamper = (payload: JWTPayload) => JWTPayload;
+  let page: Page | undefined;
+
+  async function signInTampered(change: Tamper, signWith: 'provider' | 'foreign') {
+    const key =
+      signWith === 'provider'
+        ? await importJWK(await providerSigningKey(stack), 'RS256')
+        : (await generateKeyPair('RS256')).privateKey;
+    const counter: CountingFetch = countingFetch();
+    counter.tamper = async (_url, init, response) => {
+      if (!(init.body instanceof URLSearchParams) || init.body.get('grant_type') !== 'authorization_code')
+        return response;
+      const body = (await response.json()) as { id_token: string };
+      const header = decodeProtectedHeader(body.id_token);
+      body.id_token = await new SignJWT(change(decodeJwt(body.id_token)))
+        .setProtectedHeader({ alg: 'RS256', kid: header.kid!, typ: header.typ })
+        .sign(key);
+      return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+    };
+    // One tab for all cases: the provider remembers alice, so each sign-in redirects straight back.
+    page ??= await context.newPage();
+    const vault = new SharedMemoryVault();
+    const opener = browserOpener(page);
+    const auth = track(authFor(stack, { vault, fetch: counter.fetch, openBrowser: opener.open }));
+    const outcome = await auth.signIn().then(
+      (profile) => ({ profile, error: undefined }),
+      (error: unknown) => ({ profile: undefined, error }),
+    );
+    await opener.settled();
+    return { ...outcome, auth, vault };
+  }
+
+  it('control: the same re-signing with the provider key and no change is accepted', async () => {
+    const { profile, error } = await signInTampered((p) => p, 'provider');
+    expect(error).toBeUndefined();
+    expect(profile?.name).toBe('Alice Liddell');
+  });
+
+  it.each<[string, Tamper, 'provider' | 'foreign']>([
+    ['signed with a key that is not in the provider JWKS', (p) => p, 'foreign'],
+    ['issued for another audience', (p) => ({ ...p, aud: 'another-client' }), 'provider'],
+    ['carrying another nonce', (p) => ({ ...p, nonce: 'replayed-nonce' }), 'provider'],
+    ['expired', (p) => ({ ...p, iat: p.iat! - 7200, exp: p.iat! - 3600 }), 'provider'],
+    ['from another issuer', (p) => ({ ...p, iss: 'https://attacker.example' }), 'provider'],
+  ])('an ID token %s is rejected: ERR_ID_TOKEN_INVALID, nothing stored', async (_label, change, key) => {
+    const { error, auth, vault } = await signInTampered(change, key);
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toMatchObject({ code: 'ERR_ID_TOKEN_INVALID' });
+    expect(auth.state).toBe('signed-out');
+    expect(vault.value).toBeUndefined();
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
+  });
+});
+
+describe('the unlucky user', () => {
+  let blocker: Server | undefined;
+  afterEach(async () => {
+    if (blocker !== undefined) await new Promise<void>((resolve) => blocker!.close(() => resolve()));
+    blocker = undefined;
+  });
+
+  it('a configured redirect port that is taken fails with ERR_REDIRECT_PORT_IN_USE before the browser opens', async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    let opened = false;
+    const auth = track(
+      authFor(stack, { config: { redirectPort: port }, openBrowser: async () => void (opened = true) }),
+    );
+    const err = (await auth.signIn().catch((e: unknown) => e)) as AuthError;
+    expect(err).toMatchObject({ code: 'ERR_REDIRECT_PORT_IN_USE', option: 'redirectPort' });
+    expect(err.message).toContain(String(port));
+    expect(opened).toBe(false);
+    expect(auth.state).toBe('signed-out');
+  });
+
+  it('the browser never comes back: the sign-in times out and the listener is closed', async () => {
+    const opener = capturingOpener();
+    const auth = track(authFor(stack, { config: { signInTimeoutMs: 200 }, openBrowser: opener.open }));
+    const pending = auth.signIn();
+    const redirectUri = (await opener.url).searchParams.get('redirect_uri')!;
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_SIGN_IN_TIMEOUT' });
+    await expectRefused(redirectUri);
+    expect(auth.state).toBe('signed-out');
+  });
+
+  it('a second signIn() while one is pending joins it; cancel ends both and closes the listener', async () => {
+    const opener = capturingOpener();
+    let opens = 0;
+    const auth = track(
+      authFor(stack, {
+        openBrowser: async (url) => {
+          opens++;
+          await opener.open(url);
+        },
+      }),
+    );
+    const first = auth.signIn();
+    const second = auth.signIn();
+    expect(second).toBe(first);
+    const redirectUri = (await opener.url).searchParams.get('redirect_uri')!;
+    auth.cancelSignIn();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_SIGN_IN_CANCELLED' });
+    expect(opens).toBe(1);
+    await expectRefused(redirectUri);
+  });
+
+  it('the provider goes down: the session is kept offline, restore offline keeps the vault, and it recovers', async () => {
+    const page = await context.newPage();
+    const vault = new SharedMemoryVault();
+    let clockOffset = 0;
+    const now = () => Date.now() + clockOffset;
+    const first = capturingOpener();
+    const auth = track(authFor(stack, { vault, now, openBrowser: first.open }));
+    await signInWithPage(auth, page, first.url);
+    const stored = vault.value;
+
+    await stack.stopIdp();
+    try {
+      clockOffset = auth.accessTokenExpiresAt!.getTime() - Date.now() + 1000;
+      await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
+      expect(auth.state).toBe('offline');
+      expect(vault.value).toBe(stored);
+      auth.close();
+      clockOffset = 0;
+
+      // Start-up while the provider is down.
+      const restarted = track(authFor(stack, { vault, now }));
+      expect(await restarted.restore()).toBe('offline');
+      expect(vault.value).toBe(stored);
+      await expect(restarted.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
+
+      const recovered = new Promise<void>((resolve) =>
+        restarted.onStateChange((s) => {
+          if (s === 'signed-in') resolve();
+        }),
+      );
+      await stack.restartIdp();
+      await recovered;
+      expect((await restarted.fetchApi('/private')).status).toBe(200);
+    } finally {
+      await stack.restartIdp().catch(() => {});
+      await page.close();
+    }
+  });
+
+  it('invalid_grant (the session was revoked elsewhere) signs out cleanly and clears the vault', async () => {
+    const page = await context.newPage();
+    const vault = new SharedMemoryVault();
+    let clockOffset = 0;
+    const opener = capturingOpener();
+    const auth = track(
+      authFor(stack, { vault, now: () => Date.now() + clockOffset, openBrowser: opener.open }),
+    );
+    await signInWithPage(auth, page, opener.url);
+
+    const provider = await client.discovery(
+      new URL(stack.idp.issuer),
+      stack.idp.clientId,
+      undefined,
+      client.None(),
+      {
+        execute: [client.allowInsecureRequests],
+      },
+    );
+    await client.tokenRevocation(provider, vault.refreshToken!);
+
+    clockOffset = auth.accessTokenExpiresAt!.getTime() - Date.now() + 1000;
+    await expect(auth.getAccessToken()).rejects.toMatchObject({
+      code: 'ERR_SESSION_EXPIRED',
+      oauthError: 'invalid_grant',
+    });
+    expect(auth.state).toBe('signed-out');
+    expect(vault.value).toBeUndefined();
+    await page.close();
+  });
+});
