@@ -159,6 +159,8 @@ describe('the desktop app, end to end', () => {
     expect(await win.locator('#account-name').textContent()).toBe('Alice Liddell');
     expect(h.system.opened).toHaveLength(openedBefore);
     expect(await h.app.restored).toBe('signed-in');
+    // A silent restore is not a wait for the user: the bridge calls it "restoring", never "signing-in".
+    expect(h.app.states).toEqual(['restoring', 'signed-in']);
     await win.getByRole('button', { name: 'Get Private Message' }).click();
     await win.getByText(MESSAGE).waitFor();
   });
@@ -322,6 +324,25 @@ describe('the desktop app, end to end', () => {
         await page.close();
       }
     });
+  });
+
+  it('keeps the session while the provider is unreachable, shows offline with Retry, and recovers', async () => {
+    await h.stopIdp();
+    h.relaunch();
+    await win.reload();
+    await win.getByRole('heading', { name: 'You are offline' }).waitFor();
+    expect(h.vault.value).toBeDefined();
+    await win.screenshot({ path: path.join(screenshots, 'offline.png'), animations: 'disabled' });
+
+    await win.getByRole('button', { name: 'Retry' }).click();
+    await win.locator('#retry-error').waitFor();
+    expect(await win.locator('#retry-error').textContent()).toMatch(/cannot be reached/);
+    expect(await win.getByRole('heading', { name: 'You are offline' }).isVisible()).toBe(true);
+
+    await h.restartIdp();
+    await win.getByRole('button', { name: 'Retry' }).click();
+    await win.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
+    expect(h.app.auth.state).toBe('signed-in');
   });
 
   it('Logout returns to the signed-out screen, ends the provider session and empties the vault', async () => {

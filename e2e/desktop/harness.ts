@@ -131,7 +131,11 @@ export interface AppInstance {
 }
 
 export interface DesktopHarness {
-  idp: RunningIdp;
+  readonly idp: RunningIdp;
+  /** Stops the provider, to play "the network is down" (the API and the app keep running). */
+  stopIdp(): Promise<void>;
+  /** Starts the provider again on the same port with the same data folder. */
+  restartIdp(): Promise<void>;
   api: RunningApi;
   browser: Browser;
   /** The context of the app's window(s): the preload and the IPC transport are installed here. */
@@ -171,8 +175,10 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
     const work = await mkdtemp(path.join(tmpdir(), 'e2e-desktop-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
 
-    const idp = await startIdp({ port: 0, dataDir: path.join(work, 'idp'), env: {} });
-    cleanups.push(() => idp.close());
+    const idpOptions = { port: 0, dataDir: path.join(work, 'idp'), env: {} };
+    let idp = await startIdp(idpOptions);
+    let idpRunning = true;
+    cleanups.push(() => (idpRunning ? idp.close() : undefined));
     const api = await startApi({ issuer: idp.issuer, audience: idp.apiResource, port: 0 }, { log: () => {} });
     cleanups.push(() => api.close());
 
@@ -253,6 +259,8 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
         openBrowser: (url) => system.open(url),
         fetch: recordingFetch,
         logger: quietLogger,
+        // Background retries while offline wait long enough that the tests' own "Retry" clicks decide.
+        retrySchedule: [10 * 60_000],
       });
       const handlers = createBridgeHandlers(auth, { appOrigin, log: () => {} });
       const states: SessionState[] = [];
@@ -304,7 +312,18 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
     await appContext.addInitScript({ content: preload });
 
     const harness: DesktopHarness = {
-      idp,
+      get idp() {
+        return idp;
+      },
+      async stopIdp() {
+        if (idpRunning) await idp.close();
+        idpRunning = false;
+      },
+      async restartIdp() {
+        if (idpRunning) return;
+        idp = await startIdp({ ...idpOptions, port: idp.port });
+        idpRunning = true;
+      },
       api,
       browser,
       appContext,

@@ -30,6 +30,7 @@ const views: Record<SessionState | 'loading', HTMLElement> = {
 const ui = {
   status: byId<HTMLParagraphElement>('status'),
   account: byId('account'),
+  accountAvatar: byId('account-avatar'),
   accountPicture: byId<HTMLImageElement>('account-picture'),
   accountInitials: byId('account-initials'),
   accountName: byId('account-name'),
@@ -96,6 +97,8 @@ function showAccount(profile: BridgeProfile | undefined): void {
   ui.accountEmail.textContent = profile.name !== null && profile.email !== null ? profile.email : '';
   ui.greetingName.textContent = profile.name?.split(/\s+/)[0] ?? displayName;
   ui.accountInitials.textContent = initialsOf(profile);
+  // Nothing to draw an avatar from (e.g. restored while offline: no claims yet).
+  ui.accountAvatar.hidden = profile.picture === null && profile.name === null && profile.email === null;
   // Only a data: image, as the bridge promises: the CSP would block anything else anyway.
   if (profile.picture !== null && profile.picture.startsWith('data:image/')) {
     ui.accountPicture.src = profile.picture;
