@@ -39,3 +39,12 @@ export type { RetrySchedule } from './core/session/retry-schedule.ts';
 export { createSystemBrowserOpener, openSystemBrowser } from './core/system-browser.ts';
 export type { BrowserOpener } from './core/system-browser.ts';
 export type { Vault } from './core/vault/vault.ts';
+export {
+  DEFAULT_KEYCHAIN_SERVICE,
+  DEFAULT_KEYCHAIN_TIMEOUT_MS,
+  KeyringVault,
+  keychainAccount,
+  MemoryVault,
+  openVault,
+} from './core/vault/index.ts';
+export type { KeyringVaultOptions, OpenVaultOptions, VaultLogger } from './core/vault/index.ts';

@@ -17,6 +17,7 @@ import type { SessionState, TokenGrant } from './session/token-session.ts';
 import type { RetrySchedule } from './session/retry-schedule.ts';
 import { openSystemBrowser } from './system-browser.ts';
 import type { BrowserOpener } from './system-browser.ts';
+import { MemoryVault } from './vault/memory-vault.ts';
 import type { Vault } from './vault/vault.ts';
 
 /** Options of {@link createDesktopAuth}. */
@@ -96,22 +97,6 @@ function isAuthConfig(value: AuthConfig | AuthConfigInput): value is AuthConfig 
   return (value as AuthConfig).issuer instanceof URL && typeof (value as AuthConfig).apiOrigin === 'string';
 }
 
-/** An in-memory vault: the session ends with the process. */
-function processMemoryVault(): Vault {
-  let value: string | undefined;
-  return {
-    kind: 'memory',
-    persistent: false,
-    read: async () => value,
-    write: async (v) => {
-      value = v;
-    },
-    clear: async () => {
-      value = undefined;
-    },
-  };
-}
-
 /**
  * Creates the sign-in library for one app.
  *
@@ -130,7 +115,7 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
       : defineConfig(options.config);
   const logger = options.logger ?? consoleLogger;
   const openBrowser = options.openBrowser ?? openSystemBrowser;
-  const vault = options.vault ?? processMemoryVault();
+  const vault = options.vault ?? new MemoryVault();
   const provider = new ProviderConnection(config, options.fetch);
 
   const refresh = async (refreshToken: string): Promise<TokenGrant> => {
