@@ -114,9 +114,9 @@ export async function runCli(options: CliOptions): Promise<number> {
       `${config.clientId}@${config.issuer.href}`,
   };
   const logger = cliLogger(stderr, common.verbose);
-  let vault: Vault | undefined;
+  let vault: TrackedVault | undefined;
   try {
-    vault = await (options.openVault ?? openKeychainVault)(location);
+    vault = trackWrites(await (options.openVault ?? openKeychainVault)(location));
   } catch (err) {
     // DESIGN "Vault": where no keychain answers, say so and keep the session in memory only.
     logger.warn(
@@ -201,8 +201,35 @@ interface CommandContext {
   stderr: Writer;
   fail: (message: string) => void;
   interruptible: <T>(work: Promise<T>) => Promise<T>;
-  vault: Vault | undefined;
+  vault: TrackedVault | undefined;
   location: KeychainLocation;
+}
+
+/** A vault that remembers whether its last write failed (the session logs it and goes on in memory). */
+interface TrackedVault extends Vault {
+  readonly lastWriteFailed: boolean;
+}
+
+function trackWrites(vault: Vault): TrackedVault {
+  let lastWriteFailed = false;
+  return {
+    kind: vault.kind,
+    persistent: vault.persistent,
+    get lastWriteFailed() {
+      return lastWriteFailed;
+    },
+    read: () => vault.read(),
+    write: async (value) => {
+      try {
+        await vault.write(value);
+        lastWriteFailed = false;
+      } catch (err) {
+        lastWriteFailed = true;
+        throw err;
+      }
+    },
+    clear: () => vault.clear(),
+  };
 }
 
 function nonEmptyEnv(env: CliOptions['env'], name: string): string | undefined {
@@ -233,14 +260,17 @@ async function loadCliConfig(
       ([name, option]) =>
         (option === err.option || name === err.option) && nonEmptyEnv(env, name) !== undefined,
     )?.[0];
+    const fromOidcConfig = options.config === undefined && fromEnv !== undefined;
     const source =
       variable !== undefined
         ? `set by ${variable}`
-        : file !== undefined
-          ? options.config === undefined && fromEnv !== undefined
-            ? `in ${file}, from OIDC_CONFIG`
-            : `in ${file}`
-          : undefined;
+        : err.option === 'configFile'
+          ? fromOidcConfig
+            ? 'set by OIDC_CONFIG'
+            : undefined
+          : file !== undefined
+            ? `in ${file}${fromOidcConfig ? ', set by OIDC_CONFIG' : ''}`
+            : undefined;
     const alreadySaid = variable !== undefined && err.message.includes(variable);
     throw new AuthError(
       'ERR_CONFIG',
@@ -276,9 +306,9 @@ async function login(ctx: CommandContext, signal: AbortSignal | undefined): Prom
   const profile = await ctx.auth.signIn(signal === undefined ? {} : { signal });
   ctx.stdout.write(`Signed in as ${describeUser(profile)}.\n`);
   ctx.stdout.write(
-    ctx.vault?.persistent === true
+    ctx.vault?.persistent === true && !ctx.vault.lastWriteFailed
       ? `Session kept in the ${describeVault(ctx)}.\n`
-      : 'The session is kept in memory only; it ended with this command.\n',
+      : 'The session could not be kept (see the warning above), so it ended with this command; later commands will not see it.\n',
   );
   return EXIT.ok;
 }

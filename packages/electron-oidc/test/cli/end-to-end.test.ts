@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AsyncEntry } from '@napi-rs/keyring';
+import { startApi } from '@electron-oidc/api';
+import { startIdp } from '@electron-oidc/dev-idp';
+import type { RunningIdp } from '@electron-oidc/dev-idp';
+import { completeLogin, completeLogout, launchBrowser } from '@electron-oidc/test-support';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run.ts';
+import { captureWriter, JWT_SHAPED, spawnCli, startUrlSink } from './harness.ts';
+import type { UrlSink } from './harness.ts';
+
+const alice = { username: 'alice', password: 'wonderland' };
+
+// The OS keychain is gnome-keyring on the session bus started by
+// `dbus-run-session -- scripts/with-keyring.sh`; without a bus there is nothing to test against.
+const noBus =
+  process.env.DBUS_SESSION_BUS_ADDRESS === undefined && process.platform === 'linux'
+    ? ' [SKIPPED: no D-Bus session; run inside "dbus-run-session -- scripts/with-keyring.sh"]'
+    : '';
+
+// One story, in order, as a new user would run it: each step relies on the one before.
+describe.skipIf(noBus !== '')(
+  `the CLI against the local provider and API, Chromium as the browser, the keychain as the vault${noBus}`,
+  () => {
+    let idp: RunningIdp;
+    let api: { url: string; close(): Promise<void> };
+    let browser: Browser;
+    let context: BrowserContext;
+    let page: Page;
+    let sink: UrlSink;
+    let dataDir: string;
+    let cwd: string;
+    let env: Record<string, string>;
+    // A keychain entry of its own per run, so nothing collides with a real one or another run.
+    const vault = { service: `electron-oidc-test-${randomUUID()}`, account: 'cli-end-to-end' };
+    const keychain = new AsyncEntry(vault.service, vault.account, { linux: { store: 'secret-service' } });
+
+    beforeAll(async () => {
+      try {
+        await keychain.setPassword('probe');
+        await keychain.deleteCredential();
+      } catch (err) {
+        throw new Error(
+          `The Secret Service on this D-Bus session refuses writes (${err instanceof Error ? err.message : String(err)}); it needs a default ("login") collection, which gnome-keyring-daemon --unlock creates only when given a password line on stdin.`,
+          { cause: err },
+        );
+      }
+      dataDir = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-idp-'));
+      cwd = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-cwd-'));
+      [idp, browser, sink] = await Promise.all([
+        startIdp({ port: 0, dataDir, env: {} }),
+        launchBrowser(),
+        startUrlSink(),
+      ]);
+      api = await startApi({ issuer: idp.issuer, audience: idp.apiResource, port: 0 }, { log: () => {} });
+      context = await browser.newContext();
+      page = await context.newPage();
+      env = {
+        OIDC_ISSUER: idp.issuer,
+        OIDC_CLIENT_ID: idp.clientId,
+        OIDC_API_AUDIENCE: idp.apiResource,
+        OIDC_API_BASE_URL: api.url,
+        OIDC_VAULT_SERVICE: vault.service,
+        OIDC_VAULT_ACCOUNT: vault.account,
+        BROWSER: sink.browserCommand,
+        CLI_TEST_URL_SINK: sink.url,
+      };
+    });
+    afterAll(async () => {
+      await keychain.deleteCredential().catch(() => {});
+      await context?.close();
+      await browser?.close();
+      await sink?.close();
+      await api?.close();
+      await idp?.close();
+      for (const dir of [dataDir, cwd])
+        if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    });
+
+    const cli = (...args: string[]) => spawnCli(args, env, cwd);
+
+    it('login: opens $BROWSER at the provider, prints the URL too, and says who signed in', async () => {
+      const login = cli('login');
+      const url = new URL(await sink.next());
+      expect(url.origin).toBe(new URL(idp.issuer).origin);
+      expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+
+      await page.goto(url.href);
+      await completeLogin(page, alice);
+      const r = await login.result;
+
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>.');
+      expect(r.stdout).toContain(`Session kept in the keychain (service "${vault.service}"`);
+      // For terminals where no browser opens, the URL is on stderr as well.
+      expect(r.stderr).toContain(url.href);
+      expect(await page.textContent('h1')).toBe('You are signed in');
+      expect(await keychain.getPassword()).toEqual(expect.any(String));
+    });
+
+    it('status: restores from the keychain and shows alice, the issuer and the expiry, never a token', async () => {
+      const r = await cli('status').result;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>');
+      expect(r.stdout).toMatch(/Subject: +\S+/);
+      expect(r.stdout).toContain(`Issuer:   ${new URL(idp.issuer).href}`);
+      expect(r.stdout).toMatch(/Access token expires: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
+      expect(r.stderr).toBe('');
+
+      const output = r.stdout + r.stderr;
+      expect(output).not.toMatch(JWT_SHAPED);
+      const stored = JSON.parse((await keychain.getPassword())!) as { refresh_token: string };
+      expect(output).not.toContain(stored.refresh_token);
+    });
+
+    it('get /private: calls the API with the session and prints the body', async () => {
+      const r = await cli('get', '/private').result;
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ message: 'Only authenticated users can read this message.' });
+      expect(r.stdout + r.stderr).not.toMatch(JWT_SHAPED);
+    });
+
+    it('get: an HTTP error exits 1 with the status on one line', async () => {
+      const r = await cli('get', '/no-such-thing').result;
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `electron-oidc: GET ${new URL('/no-such-thing', api.url).href} failed: HTTP 404 Not Found.\n`,
+      );
+    });
+
+    it('get: refuses a URL outside the configured API before any token is sent', async () => {
+      const r = await cli('get', 'https://attacker.example/steal').result;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^electron-oidc: Refusing to send the access token to https:\/\/attacker\.example/,
+      );
+      expect(r.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+    });
+
+    it('logout: revokes, clears the keychain and ends the session at the provider through the browser', async () => {
+      const logout = cli('logout');
+      const url = new URL(await sink.next());
+      expect(url.origin).toBe(new URL(idp.issuer).origin);
+      expect(url.searchParams.get('post_logout_redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/logout$/);
+
+      await page.goto(url.href);
+      await completeLogout(page);
+      const r = await logout.result;
+
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        'Signed out Alice Liddell <alice@example.com> on this device; the provider revoked the session.',
+      );
+      expect(r.stdout).toContain('Signed out at the provider too.');
+      expect(await page.textContent('h1')).toBe('You are signed out');
+      expect(await keychain.getPassword()).toBeNull();
+    });
+
+    it('status after logout: "Not signed in." and exit 1', async () => {
+      const r = await cli('status').result;
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('electron-oidc: Not signed in. Run "electron-oidc login" to sign in.\n');
+    });
+
+    it('Ctrl-C during login cancels the sign-in: exit 130, one line, listener closed', async () => {
+      const login = cli('login');
+      const url = new URL(await sink.next());
+      const redirectUri = url.searchParams.get('redirect_uri')!;
+      login.child.kill('SIGINT');
+      const r = await login.result;
+      expect(r.code).toBe(130);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('electron-oidc: The sign-in was cancelled.');
+      await expect(fetch(redirectUri)).rejects.toThrow();
+      expect(await keychain.getPassword()).toBeNull();
+    });
+
+    it('in-process: an aborted signal cancels the pending sign-in and closes its listener', async () => {
+      const interrupt = new AbortController();
+      const opened: string[] = [];
+      const stderr = captureWriter();
+      const running = runCli({
+        argv: ['login'],
+        env,
+        cwd,
+        stdout: captureWriter(),
+        stderr,
+        signal: interrupt.signal,
+        openBrowser: async (u) => {
+          opened.push(u);
+          interrupt.abort();
+        },
+      });
+      expect(await running).toBe(130);
+      const redirectUri = new URL(opened[0]!).searchParams.get('redirect_uri')!;
+      await expect(fetch(redirectUri)).rejects.toThrow();
+      expect(stderr.text()).toContain('electron-oidc: The sign-in was cancelled.');
+    });
+  },
+);
