@@ -49,12 +49,16 @@ export function createSystemBrowserOpener(
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   return async (url: string) => {
-    const protocol = new URL(url).protocol;
-    if (protocol !== 'https:' && protocol !== 'http:') {
-      throw new AuthError('ERR_BROWSER_OPEN_FAILED', `Refusing to open a ${protocol} URL in the browser.`);
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw new AuthError(
+        'ERR_BROWSER_OPEN_FAILED',
+        `Refusing to open a ${parsed.protocol} URL in the browser.`,
+      );
     }
     let lastError: unknown;
-    for (const [command, args] of browserCommands(url, env, platform)) {
+    // The normalized form: percent-encoded, so no character means anything to a launcher.
+    for (const [command, args] of browserCommands(parsed.href, env, platform)) {
       try {
         await launch(command, args);
         return;
