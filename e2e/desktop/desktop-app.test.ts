@@ -141,6 +141,23 @@ describe('the desktop app, end to end', () => {
     await win.screenshot({ path: path.join(screenshots, 'signed-in.png'), animations: 'disabled' });
   });
 
+  it('fits a narrow window without sideways scrolling, and a wide one', async () => {
+    for (const width of [360, 1440]) {
+      await win.setViewportSize({ width, height: 720 });
+      const fits = await win.evaluate(() => {
+        const { document, innerWidth } = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number } };
+          innerWidth: number;
+        };
+        return document.documentElement.scrollWidth <= innerWidth;
+      });
+      expect(fits, `at ${width}px`).toBe(true);
+      expect(await win.getByRole('button', { name: 'Logout' }).isVisible()).toBe(true);
+      expect(await win.getByRole('button', { name: 'Get Private Message' }).isVisible()).toBe(true);
+    }
+    await win.setViewportSize({ width: 960, height: 680 });
+  });
+
   it('made no network request of its own: only the app files (the picture came as a data URL)', async () => {
     const requests = h.windowRequests.get(win) ?? [];
     const elsewhere = requests.filter(
@@ -332,6 +349,7 @@ describe('the desktop app, end to end', () => {
     await win.reload();
     await win.getByRole('heading', { name: 'You are offline' }).waitFor();
     expect(h.vault.value).toBeDefined();
+    await win.getByRole('button', { name: 'Logout' }).waitFor();
     await win.screenshot({ path: path.join(screenshots, 'offline.png'), animations: 'disabled' });
 
     await win.getByRole('button', { name: 'Retry' }).click();
