@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, dialog, ipcMain, session, shell } from 'electron';
-import { createDesktopAuth, loadConfig } from 'electron-oidc';
+import { createDesktopAuth, keychainAccount, loadConfig, openVault } from 'electron-oidc';
 import type { DesktopAuth } from 'electron-oidc';
 import { createBridgeHandlers } from 'electron-oidc/bridge';
 import {
@@ -28,6 +28,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD_PATH = path.join(here, 'preload.cjs');
 const RENDERER_DIR = path.join(here, 'renderer');
 const APP_ORIGIN = `${DEFAULT_APP_SCHEME}://${DEFAULT_APP_HOST}`;
+const APP_NAME = 'Electron OIDC Demo';
 
 let mainWindow: BrowserWindow | undefined;
 
@@ -59,7 +60,7 @@ function createWindow(startUrl: string): BrowserWindow {
     minWidth: 360,
     minHeight: 480,
     show: false,
-    title: 'Electron OIDC Demo',
+    title: APP_NAME,
     backgroundColor: '#f5f6fa',
     webPreferences: secureWebPreferences(PRELOAD_PATH, { allowDevTools: !app.isPackaged }),
   });
@@ -76,10 +77,15 @@ async function start(): Promise<void> {
   let auth: DesktopAuth;
   try {
     const config = await loadConfig({ file: process.env.OIDC_CONFIG_FILE || undefined, env: process.env });
-    // The vault: memory only until the library's OS-keychain vault lands (see the report).
-    auth = createDesktopAuth({ config, openBrowser: openInSystemBrowser });
+    // The refresh token rests in the OS keychain, one entry per provider and
+    // client; without a keychain the session lasts until quit (never plaintext on disk).
+    const vault = await openVault({
+      service: APP_NAME,
+      account: keychainAccount(config.issuer.href, config.clientId),
+    });
+    auth = createDesktopAuth({ config, vault, openBrowser: openInSystemBrowser });
   } catch (err) {
-    dialog.showErrorBox('Electron OIDC Demo cannot start', err instanceof Error ? err.message : String(err));
+    dialog.showErrorBox(`${APP_NAME} cannot start`, err instanceof Error ? err.message : String(err));
     app.exit(1);
     return;
   }
