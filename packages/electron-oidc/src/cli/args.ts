@@ -54,7 +54,7 @@ Commands:
 Options:
   --config <file>          JSON configuration file (default: $OIDC_CONFIG, else ./electron-oidc.json if present)
   --vault-service <name>   Keychain service name (default: $OIDC_VAULT_SERVICE, else "electron-oidc")
-  --vault-account <name>   Keychain account name (default: $OIDC_VAULT_ACCOUNT, else "<clientId>@<issuer>")
+  --vault-account <name>   Keychain account name (default: $OIDC_VAULT_ACCOUNT, else "<issuer> <clientId>")
   --no-browser             Print the sign-in or sign-out URL instead of opening the browser
   --verbose                Print what the library does on stderr
   -h, --help               Show this help

@@ -14,8 +14,7 @@ import type { BrowserOpener } from '../core/system-browser.ts';
 import type { Vault } from '../core/vault/vault.ts';
 import { parseCommandLine, USAGE, USAGE_HINT, UsageError } from './args.ts';
 import type { CommonOptions, Invocation } from './args.ts';
-import { openKeychainVault } from './keychain-vault.ts';
-import type { KeychainLocation } from './keychain-vault.ts';
+import { DEFAULT_KEYCHAIN_SERVICE, keychainAccount, openVault } from '../core/vault/index.ts';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (128 + SIGINT, as shells do). */
 export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, interrupted: 130 });
@@ -23,6 +22,12 @@ export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, interrupted: 13
 /** Where output goes; `process.stdout` and `process.stderr` fit. */
 export interface Writer {
   write(text: string): unknown;
+}
+
+/** Where in the OS keychain the session rests. */
+export interface KeychainLocation {
+  readonly service: string;
+  readonly account: string;
 }
 
 /** Opens the vault at a keychain location; rejects when no keychain answers. */
@@ -48,8 +53,6 @@ export interface CliOptions {
 
 /** The default configuration file, looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'electron-oidc.json';
-/** The default keychain service name. */
-export const DEFAULT_VAULT_SERVICE = 'electron-oidc';
 /** How long `logout` waits for the browser to come back from the provider's sign-out page. */
 export const LOGOUT_WAIT_MS = 60_000;
 
@@ -107,11 +110,11 @@ export async function runCli(options: CliOptions): Promise<number> {
   }
 
   const location: KeychainLocation = {
-    service: common.vaultService ?? nonEmptyEnv(env, 'OIDC_VAULT_SERVICE') ?? DEFAULT_VAULT_SERVICE,
+    service: common.vaultService ?? nonEmptyEnv(env, 'OIDC_VAULT_SERVICE') ?? DEFAULT_KEYCHAIN_SERVICE,
     account:
       common.vaultAccount ??
       nonEmptyEnv(env, 'OIDC_VAULT_ACCOUNT') ??
-      `${config.clientId}@${config.issuer.href}`,
+      keychainAccount(config.issuer.href, config.clientId),
   };
   const logger = cliLogger(stderr, common.verbose);
   let vault: TrackedVault | undefined;
@@ -231,6 +234,9 @@ function trackWrites(vault: Vault): TrackedVault {
     clear: () => vault.clear(),
   };
 }
+
+/** The OS keychain, probed with a real write; the CLI itself says when it falls back to memory. */
+const openKeychainVault: VaultOpener = (location) => openVault({ ...location, fallbackToMemory: false });
 
 function nonEmptyEnv(env: CliOptions['env'], name: string): string | undefined {
   const value = env[name]?.trim();

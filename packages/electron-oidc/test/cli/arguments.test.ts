@@ -203,7 +203,7 @@ describe('no keychain: memory only, said out loud', () => {
     });
     expect(asked).toEqual([
       { service: 'svc', account: 'acct' },
-      { service: 'electron-oidc', account: 'desktop-app@http://127.0.0.1:4000/' },
+      { service: 'electron-oidc', account: 'http://127.0.0.1:4000/ desktop-app' },
     ]);
   });
 
