@@ -1,0 +1,259 @@
+/**
+ * main.ts is composition only; this checks the composition against a small
+ * mock of `electron` (its binary cannot run here): the order Electron needs,
+ * the secure window, the single-instance lock, and what reaches the system
+ * browser.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type * as ElectronOidc from 'electron-oidc';
+
+type Listener = (...args: unknown[]) => unknown;
+
+const fake = vi.hoisted(() => {
+  class Emitter {
+    readonly listeners = new Map<string, Listener[]>();
+    on(event: string, listener: Listener) {
+      this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+      return this;
+    }
+    once(event: string, listener: Listener) {
+      return this.on(event, listener);
+    }
+    emit(event: string, ...args: unknown[]) {
+      for (const listener of this.listeners.get(event) ?? []) listener(...args);
+    }
+  }
+
+  class FakeWebContents extends Emitter {
+    setWindowOpenHandler = vi.fn();
+    send = vi.fn();
+    getURL = () => 'app://desktop/';
+  }
+
+  const windows: FakeBrowserWindow[] = [];
+  class FakeBrowserWindow extends Emitter {
+    readonly options: Record<string, unknown>;
+    readonly webContents = new FakeWebContents();
+    loadURL = vi.fn(async () => {});
+    removeMenu = vi.fn();
+    show = vi.fn();
+    focus = vi.fn();
+    restore = vi.fn();
+    isMinimized = vi.fn(() => false);
+    isDestroyed = () => false;
+    constructor(options: Record<string, unknown>) {
+      super();
+      this.options = options;
+      windows.push(this);
+    }
+  }
+
+  let ready: () => void = () => {};
+  const app = Object.assign(new Emitter(), {
+    isPackaged: false,
+    lock: true,
+    requestSingleInstanceLock: vi.fn(() => app.lock),
+    quit: vi.fn(),
+    exit: vi.fn(),
+    focus: vi.fn(),
+    whenReady: vi.fn(() => new Promise<void>((resolve) => (ready = resolve))),
+  });
+
+  const auth = {
+    state: 'signed-out',
+    listeners: [] as Array<(state: string) => void>,
+    onStateChange: vi.fn((listener: (state: string) => void) => {
+      auth.listeners.push(listener);
+      return () => {};
+    }),
+    setState(state: string) {
+      auth.state = state;
+      for (const listener of auth.listeners) listener(state);
+    },
+    restore: vi.fn(async () => 'signed-out'),
+    signIn: vi.fn(),
+    cancelSignIn: vi.fn(),
+    signOut: vi.fn(),
+    getAccessToken: vi.fn(),
+    getProfile: vi.fn(),
+    fetchApi: vi.fn(),
+    close: vi.fn(),
+  };
+
+  return {
+    windows,
+    auth,
+    makeReady: () => ready(),
+    electron: {
+      app,
+      BrowserWindow: FakeBrowserWindow,
+      protocol: { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() },
+      net: { fetch: vi.fn() },
+      ipcMain: { handle: vi.fn(), removeHandler: vi.fn() },
+      shell: { openExternal: vi.fn(async () => {}) },
+      dialog: { showErrorBox: vi.fn() },
+      session: {
+        defaultSession: {
+          setPermissionRequestHandler: vi.fn(),
+          setPermissionCheckHandler: vi.fn(),
+          setDevicePermissionHandler: vi.fn(),
+          webRequest: { onBeforeRequest: vi.fn(), onHeadersReceived: vi.fn() },
+        },
+      },
+    },
+    openVault: vi.fn(async () => ({
+      kind: 'memory',
+      persistent: false,
+      read: async () => undefined,
+      write: async () => {},
+      clear: async () => {},
+    })),
+    createDesktopAuth: vi.fn((_options: { openBrowser: (url: string) => Promise<void> }) => auth),
+  };
+});
+
+vi.mock('electron', () => fake.electron);
+vi.mock('electron-oidc', async (importOriginal) => ({
+  ...(await importOriginal<typeof ElectronOidc>()),
+  openVault: fake.openVault,
+  createDesktopAuth: fake.createDesktopAuth,
+}));
+
+const { BRIDGE_CHANNELS } = await import('electron-oidc/bridge');
+
+async function launch(): Promise<void> {
+  vi.resetModules();
+  await import('../src/main/main.ts');
+}
+
+async function launchAndWaitForWindow() {
+  await launch();
+  fake.makeReady();
+  await vi.waitFor(() => expect(fake.auth.restore).toHaveBeenCalled());
+  return fake.windows.at(-1)!;
+}
+
+const savedEnv = { ...process.env };
+
+beforeEach(() => {
+  // The defaults (the local provider) only: no OIDC_* variable of the machine running the tests.
+  for (const name of Object.keys(process.env)) if (name.startsWith('OIDC_')) delete process.env[name];
+  vi.clearAllMocks();
+  fake.windows.length = 0;
+  fake.auth.listeners.length = 0;
+  fake.electron.app.listeners.clear();
+  fake.electron.app.lock = true;
+});
+
+afterEach(() => {
+  vi.resetModules();
+  process.env = { ...savedEnv };
+});
+
+describe('main.ts', () => {
+  it('quits at once when another instance holds the lock, touching nothing else', async () => {
+    fake.electron.app.lock = false;
+    await launch();
+    expect(fake.electron.app.quit).toHaveBeenCalled();
+    expect(fake.electron.protocol.registerSchemesAsPrivileged).not.toHaveBeenCalled();
+    expect(fake.electron.app.whenReady).not.toHaveBeenCalled();
+  });
+
+  it('registers the privileged app scheme before the app is ready', async () => {
+    await launch();
+    expect(fake.electron.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
+      expect.objectContaining({
+        scheme: 'app',
+        privileges: expect.objectContaining({ standard: true, secure: true }),
+      }),
+    ]);
+    expect(fake.windows).toHaveLength(0);
+  });
+
+  it('opens one window with the secure webPreferences on app://desktop/', async () => {
+    const win = await launchAndWaitForWindow();
+    expect(fake.windows).toHaveLength(1);
+    expect(win.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+      preload: expect.stringMatching(/[/\\]preload\.cjs$/),
+    });
+    expect(win.loadURL).toHaveBeenCalledWith('app://desktop/');
+    expect(fake.electron.protocol.handle).toHaveBeenCalledWith('app', expect.any(Function));
+  });
+
+  it('hardens the session and registers every bridge channel', async () => {
+    await launchAndWaitForWindow();
+    const session = fake.electron.session.defaultSession;
+    expect(session.setPermissionRequestHandler).toHaveBeenCalled();
+    expect(session.setPermissionCheckHandler).toHaveBeenCalled();
+    expect(session.webRequest.onHeadersReceived).toHaveBeenCalled();
+    const channels = fake.electron.ipcMain.handle.mock.calls.map(([channel]) => channel);
+    expect(channels.sort()).toEqual(Object.values(BRIDGE_CHANNELS).sort());
+  });
+
+  it('hardens every webContents the app creates', async () => {
+    await launch();
+    const contents = { on: vi.fn(), setWindowOpenHandler: vi.fn() };
+    fake.electron.app.emit('web-contents-created', {}, contents);
+    expect(contents.setWindowOpenHandler).toHaveBeenCalled();
+    expect(contents.on).toHaveBeenCalledWith('will-navigate', expect.any(Function));
+  });
+
+  it('keeps the refresh token in the OS keychain, one entry per provider and client', async () => {
+    await launchAndWaitForWindow();
+    expect(fake.openVault).toHaveBeenCalledWith({
+      service: 'Electron OIDC Demo',
+      account: 'http://127.0.0.1:4000/ desktop-app',
+    });
+  });
+
+  it('restores the session silently at launch', async () => {
+    await launchAndWaitForWindow();
+    expect(fake.auth.restore).toHaveBeenCalledTimes(1);
+    expect(fake.auth.signIn).not.toHaveBeenCalled();
+  });
+
+  it('opens only http(s) URLs in the system browser', async () => {
+    await launchAndWaitForWindow();
+    const { openBrowser } = fake.createDesktopAuth.mock.calls[0]![0];
+    await expect(openBrowser('file:///etc/passwd')).rejects.toThrow(/Refusing/);
+    await expect(openBrowser('ms-msdt:/id PCWDiagnostic')).rejects.toThrow(/Refusing/);
+    expect(fake.electron.shell.openExternal).not.toHaveBeenCalled();
+    await openBrowser('https://login.example.com/authorize?x=1');
+    expect(fake.electron.shell.openExternal).toHaveBeenCalledWith('https://login.example.com/authorize?x=1', {
+      activate: true,
+    });
+  });
+
+  it('brings the window to the front when a second instance starts', async () => {
+    const win = await launchAndWaitForWindow();
+    win.isMinimized.mockReturnValue(true);
+    fake.electron.app.emit('second-instance');
+    expect(win.restore).toHaveBeenCalled();
+    expect(win.focus).toHaveBeenCalled();
+  });
+
+  it('brings the window to the front when the user finishes signing in in the browser', async () => {
+    const win = await launchAndWaitForWindow();
+    fake.auth.setState('signing-in');
+    expect(win.focus).not.toHaveBeenCalled();
+    fake.auth.setState('signed-in');
+    expect(win.focus).toHaveBeenCalledTimes(1);
+  });
+
+  it('says what is wrong and exits when the configuration is invalid', async () => {
+    process.env.OIDC_CONFIG_FILE = '/nonexistent/oidc.json';
+    await launch();
+    fake.makeReady();
+    await vi.waitFor(() => expect(fake.electron.app.exit).toHaveBeenCalledWith(1));
+    expect(fake.electron.dialog.showErrorBox).toHaveBeenCalledWith(
+      'Electron OIDC Demo cannot start',
+      expect.stringContaining('/nonexistent/oidc.json'),
+    );
+    expect(fake.windows).toHaveLength(0);
+  });
+});
