@@ -9,6 +9,7 @@ import type {
   PrivateMessage,
   SessionState,
 } from './contract.ts';
+import { BRIDGE_ARGUMENTS } from './arguments.ts';
 import { assertAppOrigin, isAppUrl } from './origin.ts';
 import { fetchPictureAsDataUrl } from './picture.ts';
 import type { PictureFetchOptions } from './picture.ts';
@@ -214,6 +215,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
   };
 
   function guarded<V extends BridgeVerb>(
+    verb: V,
     what: string,
     body: () => Promise<BridgeAnswer<V>>,
   ): BridgeHandler<V> {
@@ -224,7 +226,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
           'This request did not come from the app and was refused.',
         ) as BridgeAnswer<V>;
       }
-      if (!Array.isArray(args) || args.length !== 0) {
+      if (!BRIDGE_ARGUMENTS[verb](args)) {
         return fail('ERR_INVALID_ARGUMENTS', 'This request takes no arguments.') as BridgeAnswer<V>;
       }
       try {
@@ -262,7 +264,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
         stopFollowing = undefined;
       };
     },
-    [BRIDGE_CHANNELS.signIn]: guarded<'signIn'>('sign in', async () => {
+    [BRIDGE_CHANNELS.signIn]: guarded('signIn', 'sign in', async () => {
       interactiveSignIns++;
       try {
         // The library joins a sign-in already pending; this one is now the user's.
@@ -275,24 +277,24 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       }
       return ok(null);
     }),
-    [BRIDGE_CHANNELS.cancelSignIn]: guarded<'cancelSignIn'>('cancel the sign-in', async () => {
+    [BRIDGE_CHANNELS.cancelSignIn]: guarded('cancelSignIn', 'cancel the sign-in', async () => {
       await auth.cancelSignIn();
       return ok(null);
     }),
-    [BRIDGE_CHANNELS.signOut]: guarded<'signOut'>('sign out', async () => {
+    [BRIDGE_CHANNELS.signOut]: guarded('signOut', 'sign out', async () => {
       pictureCache = undefined;
       // What the library returns (revocation outcome, end-session URL) stays here.
       await auth.signOut({ endProviderSession: options.endProviderSession ?? true });
       return ok(null);
     }),
-    [BRIDGE_CHANNELS.renewSession]: guarded<'renewSession'>('reconnect', async () => {
+    [BRIDGE_CHANNELS.renewSession]: guarded('renewSession', 'reconnect', async () => {
       await auth.getAccessToken();
       return ok(null);
     }),
-    [BRIDGE_CHANNELS.getSessionState]: guarded<'getSessionState'>('read the session state', async () =>
+    [BRIDGE_CHANNELS.getSessionState]: guarded('getSessionState', 'read the session state', async () =>
       ok(currentState()),
     ),
-    [BRIDGE_CHANNELS.getProfile]: guarded<'getProfile'>('read the profile', async () => {
+    [BRIDGE_CHANNELS.getProfile]: guarded('getProfile', 'read the profile', async () => {
       const claims: unknown = await auth.getProfile();
       if (!isRecord(claims)) return fail('ERR_NOT_SIGNED_IN', 'Nobody is signed in.');
       const profile: BridgeProfile = {
@@ -302,7 +304,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       };
       return ok(profile);
     }),
-    [BRIDGE_CHANNELS.getPrivateMessage]: guarded<'getPrivateMessage'>('get the private message', async () => {
+    [BRIDGE_CHANNELS.getPrivateMessage]: guarded('getPrivateMessage', 'get the private message', async () => {
       let response: Response;
       try {
         response = await auth.fetchApi(privateMessagePath, {

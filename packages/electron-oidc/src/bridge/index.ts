@@ -27,6 +27,8 @@ export type {
   BridgeChannelHandlers,
 } from './handlers.ts';
 export { assertAppOrigin, isAppUrl, originOf } from './origin.ts';
+export { BRIDGE_ARGUMENTS, noArguments } from './arguments.ts';
+export type { ArgumentValidator } from './arguments.ts';
 export {
   DEFAULT_PICTURE_MAX_BYTES,
   DEFAULT_PICTURE_TIMEOUT_MS,

@@ -60,6 +60,9 @@ beforeAll(async () => {
       case '/missing.png':
         res.writeHead(404, { 'content-type': 'image/png' }).end();
         return;
+      case '/never-answers':
+        // Holds the request open: only the fetcher's own timeout ends it.
+        return;
       case '/redirect':
         res.writeHead(302, { location: '/ok.png' }).end();
         return;
@@ -150,6 +153,10 @@ describe('fetchPictureAsDataUrl', () => {
 
   it('refuses an error status', async () => {
     expect((await refusal(`${base}/missing.png`)).reason).toBe('status');
+  });
+
+  it('gives up on a server that never answers', async () => {
+    expect((await refusal(`${base}/never-answers`, { timeoutMs: 200 })).reason).toBe('network');
   });
 
   it('reports an unreachable server as a network failure', async () => {
