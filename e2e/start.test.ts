@@ -66,7 +66,7 @@ it('starts the provider and the API, and Ctrl-C stops both with exit code 0', as
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   const discovery = await waitFor(`${issuer}/.well-known/openid-configuration`, child);
-  expect((await discovery.json()).issuer).toBe(issuer);
+  expect(((await discovery.json()) as { issuer: string }).issuer).toBe(issuer);
   const health = await waitFor(`http://127.0.0.1:${apiPort}/healthz`, child);
   expect(health.status).toBe(200);
   expect(output).toContain('[idp]');

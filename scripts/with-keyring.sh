@@ -5,7 +5,9 @@ set -euo pipefail
 XDG_DATA_HOME=$(mktemp -d)
 export XDG_DATA_HOME
 trap 'rm -rf "$XDG_DATA_HOME"' EXIT
-# An empty password on stdin creates and unlocks the default login keyring.
-eval "$(printf '' | gnome-keyring-daemon --unlock --components=secrets)"
+# A password on stdin (here the empty one, ended by a newline) creates and unlocks
+# the default login keyring; with no newline at all no keyring is created and
+# every write fails.
+eval "$(printf '\n' | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 "$@"
