@@ -31,6 +31,12 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Saves docs/screenshots/<name>.png, the pointer parked on the background so no hover state shows. */
+async function screenshot(name: string): Promise<void> {
+  await win.mouse.move(1, 679);
+  await win.screenshot({ path: path.join(screenshots, `${name}.png`), animations: 'disabled' });
+}
+
 function allTokens(): string[] {
   return [...h.tokens.access, ...h.tokens.refresh, ...h.tokens.id];
 }
@@ -101,7 +107,7 @@ describe('the desktop app, end to end', () => {
     await expect.poll(() => win.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
     expect(await win.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome');
     expect(await win.locator('#account').isHidden()).toBe(true);
-    await win.screenshot({ path: path.join(screenshots, 'signed-out.png'), animations: 'disabled' });
+    await screenshot('signed-out');
   });
 
   it('shows the waiting screen while the user signs in in the browser, then Alice with her picture', async () => {
@@ -110,7 +116,7 @@ describe('the desktop app, end to end', () => {
     await waiting.waitFor();
     expect(await win.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(true);
     expect(await win.getByRole('status').textContent()).toBe('Waiting for you to sign in in your browser.');
-    await win.screenshot({ path: path.join(screenshots, 'waiting.png'), animations: 'disabled' });
+    await screenshot('waiting');
 
     // The system browser, not the app's window, shows the provider's login page.
     expect(h.system.opened).toHaveLength(1);
@@ -134,11 +140,25 @@ describe('the desktop app, end to end', () => {
     expect(h.app.states).toEqual(['signing-in', 'signed-in']);
   });
 
+  it('is usable with a keyboard and a screen reader: landmarks, focus on the new screen, a live status', async () => {
+    expect(await win.getByRole('banner').count()).toBe(1);
+    expect(await win.getByRole('main').count()).toBe(1);
+    expect(await win.getByRole('group', { name: 'Account' }).isVisible()).toBe(true);
+    expect(await win.getByRole('status').getAttribute('aria-live')).toBe('polite');
+    expect(await win.getByRole('status').textContent()).toBe('You are signed in.');
+    // Focus moved to the heading of the screen that replaced the waiting one.
+    expect(await win.locator(':focus').getAttribute('id')).toBe('signed-in-title');
+    // The avatar is decorative: the name next to it says who is signed in.
+    expect(await win.locator('#account-picture').getAttribute('alt')).toBe('');
+    await win.keyboard.press('Tab');
+    expect((await win.locator(':focus').textContent())?.trim()).toBe('Get Private Message');
+  });
+
   it('shows the private message the API returns for Alice', async () => {
     await win.getByRole('button', { name: 'Get Private Message' }).click();
     await win.getByText(MESSAGE).waitFor();
     expect(await win.locator('#private-message-text').textContent()).toBe(MESSAGE);
-    await win.screenshot({ path: path.join(screenshots, 'signed-in.png'), animations: 'disabled' });
+    await screenshot('signed-in');
   });
 
   it('fits a narrow window without sideways scrolling, and a wide one', async () => {
@@ -350,7 +370,7 @@ describe('the desktop app, end to end', () => {
     await win.getByRole('heading', { name: 'You are offline' }).waitFor();
     expect(h.vault.value).toBeDefined();
     await win.getByRole('button', { name: 'Logout' }).waitFor();
-    await win.screenshot({ path: path.join(screenshots, 'offline.png'), animations: 'disabled' });
+    await screenshot('offline');
 
     await win.getByRole('button', { name: 'Retry' }).click();
     await win.locator('#retry-error').waitFor();
