@@ -53,6 +53,7 @@ const fake = vi.hoisted(() => {
     isPackaged: false,
     lock: true,
     requestSingleInstanceLock: vi.fn(() => app.lock),
+    enableSandbox: vi.fn(),
     quit: vi.fn(),
     exit: vi.fn(),
     focus: vi.fn(),
@@ -156,11 +157,13 @@ describe('main.ts', () => {
     await launch();
     expect(fake.electron.app.quit).toHaveBeenCalled();
     expect(fake.electron.protocol.registerSchemesAsPrivileged).not.toHaveBeenCalled();
+    expect(fake.electron.app.enableSandbox).not.toHaveBeenCalled();
     expect(fake.electron.app.whenReady).not.toHaveBeenCalled();
   });
 
-  it('registers the privileged app scheme before the app is ready', async () => {
+  it('sandboxes every renderer and registers the privileged app scheme before the app is ready', async () => {
     await launch();
+    expect(fake.electron.app.enableSandbox).toHaveBeenCalled();
     expect(fake.electron.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
       expect.objectContaining({
         scheme: 'app',

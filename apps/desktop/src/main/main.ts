@@ -121,6 +121,8 @@ async function start(): Promise<void> {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  // Sandbox every renderer, whatever a window's options say (checklist 4); only before ready.
+  app.enableSandbox();
   // Privileged schemes can be registered only before the app is ready.
   registerAppScheme(DEFAULT_APP_SCHEME);
   // Every webContents, including any the app did not mean to create, is kept on the app's origin.
