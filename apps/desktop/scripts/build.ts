@@ -34,7 +34,9 @@ export async function buildRenderer(outDir: string, options: { minify?: boolean 
     outfile: path.join(outDir, 'app.js'),
     bundle: true,
     platform: 'browser',
-    format: 'esm',
+    // A classic script: one file needs no module loading, and a classic script from
+    // the custom scheme needs no CORS or fetch privilege for it.
+    format: 'iife',
     target: 'chrome140',
     sourcemap: false,
     minify: options.minify ?? false,
