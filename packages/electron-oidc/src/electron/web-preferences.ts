@@ -46,6 +46,9 @@ export function secureWebPreferences(
     webviewTag: false,
     plugins: false,
     enableWebSQL: false,
+    // A middle click on a link opens a window without `window.open`; the handler
+    // would deny it, but the event should not exist (Electronegativity AUXCLICK_JS_CHECK).
+    disableBlinkFeatures: 'Auxclick',
     // Dropping a file or link on the window must not navigate it away from the app.
     navigateOnDragDrop: false,
     // The spellchecker downloads dictionaries from a CDN; the app needs none.

@@ -24,6 +24,7 @@ describe('secureWebPreferences', () => {
       webviewTag: false,
       plugins: false,
       enableWebSQL: false,
+      disableBlinkFeatures: 'Auxclick',
       navigateOnDragDrop: false,
       spellcheck: false,
       safeDialogs: true,
