@@ -2,6 +2,7 @@ import express from 'express';
 import type { ErrorRequestHandler, Express } from 'express';
 import { createIssuerKeys } from './auth/issuer-keys.ts';
 import { requireAccessToken } from './auth/require-access-token.ts';
+import { createTokenCache } from './auth/token-cache.ts';
 import { createAccessTokenVerifier } from './auth/verify.ts';
 import type { AccessTokenVerifier } from './auth/verify.ts';
 import type { ApiConfig } from './config.ts';
@@ -15,19 +16,31 @@ export interface CreateApiOptions {
   verifier?: AccessTokenVerifier;
 }
 
-/** The verifier the config describes: the issuer's keys found through its discovery document. */
+/**
+ * The verifier the config describes: the issuer's keys found through its discovery document,
+ * and (unless `tokenCache` is `off`) a cache of the tokens it has verified.
+ */
 export function createVerifierFromConfig(config: ApiConfig): AccessTokenVerifier {
-  return createAccessTokenVerifier({
+  const keys = createIssuerKeys({
+    issuer: config.issuer,
+    fetchTimeoutMs: config.fetchTimeoutMs,
+    cooldownMs: config.jwksCooldownMs,
+    cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
+  });
+  const verifier = createAccessTokenVerifier({
     issuer: config.issuer,
     audience: config.audience,
     accessTokenType: config.accessTokenType,
     clockToleranceSeconds: config.clockToleranceSeconds,
-    keys: createIssuerKeys({
-      issuer: config.issuer,
-      fetchTimeoutMs: config.fetchTimeoutMs,
-      cooldownMs: config.jwksCooldownMs,
-      cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
-    }),
+    keys,
+  });
+  if (config.tokenCache === 'off') return verifier;
+  return createTokenCache({
+    verifier,
+    keys,
+    maxEntries: config.tokenCacheMaxEntries,
+    // A token is not trusted longer than the key set that verified it would be used.
+    maxAgeMs: Math.min(config.tokenCacheMaxAgeMs, config.jwksCacheMaxAgeMs),
   });
 }
 

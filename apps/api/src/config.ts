@@ -23,7 +23,18 @@ export interface ApiConfig {
   jwksCooldownMs: number;
   /** The JWKS is refetched when older than this. */
   jwksCacheMaxAgeMs: number;
+  /**
+   * `TOKEN_CACHE`: `on` (the default) remembers verified tokens (see `createTokenCache`), so a
+   * token seen before costs no signature check; `off` verifies every request in full.
+   */
+  tokenCache: TokenCacheSetting;
+  /** How many verified tokens the cache remembers at most. */
+  tokenCacheMaxEntries: number;
+  /** A remembered token is verified again at least this often, whatever its `exp`. */
+  tokenCacheMaxAgeMs: number;
 }
+
+export type TokenCacheSetting = 'on' | 'off';
 
 /** The defaults: the local provider, this API on 127.0.0.1:3000, jose's JWKS timings. */
 export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
@@ -37,6 +48,9 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
   fetchTimeoutMs: 5_000,
   jwksCooldownMs: 30_000,
   jwksCacheMaxAgeMs: 600_000,
+  tokenCache: 'on',
+  tokenCacheMaxEntries: 10_000,
+  tokenCacheMaxAgeMs: 60_000,
 });
 
 /** The environment variable behind each setting that has one. */
@@ -47,6 +61,7 @@ const VARIABLES = {
   port: 'PORT',
   requiredScope: 'REQUIRED_SCOPE',
   accessTokenType: 'ACCESS_TOKEN_TYPE',
+  tokenCache: 'TOKEN_CACHE',
 } as const satisfies Partial<Record<keyof ApiConfig, string>>;
 
 type VariableKey = keyof typeof VARIABLES;
@@ -71,7 +86,14 @@ export class ApiConfigError extends Error {
 /** RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const ACCESS_TOKEN_TYPES: readonly string[] = ['at+jwt', 'any'] satisfies AccessTokenType[];
-const DURATIONS = ['clockToleranceSeconds', 'fetchTimeoutMs', 'jwksCooldownMs', 'jwksCacheMaxAgeMs'] as const;
+const TOKEN_CACHE_SETTINGS: readonly string[] = ['on', 'off'] satisfies TokenCacheSetting[];
+const DURATIONS = [
+  'clockToleranceSeconds',
+  'fetchTimeoutMs',
+  'jwksCooldownMs',
+  'jwksCacheMaxAgeMs',
+  'tokenCacheMaxAgeMs',
+] as const;
 
 function problemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => string): ApiConfigProblem[] {
   const problems: ApiConfigProblem[] = [];
@@ -108,6 +130,15 @@ function problemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => string)
         'whose access tokens have another typ (such as JWT).',
     );
   }
+  if (!TOKEN_CACHE_SETTINGS.includes(config.tokenCache)) {
+    add(
+      'tokenCache',
+      `"${config.tokenCache}" is not supported; use on (remember verified tokens, the default) or off.`,
+    );
+  }
+  if (!Number.isInteger(config.tokenCacheMaxEntries) || config.tokenCacheMaxEntries < 1) {
+    add('tokenCacheMaxEntries', `"${config.tokenCacheMaxEntries}" must be a positive integer.`);
+  }
   for (const key of DURATIONS) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {
       add(key, `"${config[key]}" must be a non-negative integer.`);
@@ -129,7 +160,7 @@ export function checkApiConfig(config: ApiConfig): ApiConfig {
 
 /**
  * Reads the configuration from the environment: `ISSUER_URL`, `AUDIENCE`, `HOST`, `PORT`,
- * `REQUIRED_SCOPE`, `ACCESS_TOKEN_TYPE`. An unset or empty variable takes its default.
+ * `REQUIRED_SCOPE`, `ACCESS_TOKEN_TYPE`, `TOKEN_CACHE`. An unset or empty variable takes its default.
  *
  * @throws {ApiConfigError} some variable is invalid; the message names each one and how to fix it.
  *
@@ -166,6 +197,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     requiredScope: read('requiredScope') ?? DEFAULT_API_CONFIG.requiredScope,
     // Checked just below, with the other settings.
     accessTokenType: (read('accessTokenType') ?? DEFAULT_API_CONFIG.accessTokenType) as AccessTokenType,
+    tokenCache: (read('tokenCache') ?? DEFAULT_API_CONFIG.tokenCache) as TokenCacheSetting,
   };
   problems.push(...problemsOf(config, (key) => (key in VARIABLES ? VARIABLES[key as VariableKey] : key)));
   if (problems.length > 0) throw new ApiConfigError(problems);

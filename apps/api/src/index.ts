@@ -2,7 +2,7 @@
 export { createApi, createVerifierFromConfig } from './app.ts';
 export type { CreateApiOptions } from './app.ts';
 export { ApiConfigError, checkApiConfig, DEFAULT_API_CONFIG, loadApiConfig } from './config.ts';
-export type { ApiConfig, ApiConfigProblem } from './config.ts';
+export type { ApiConfig, ApiConfigProblem, TokenCacheSetting } from './config.ts';
 export { startApi } from './server.ts';
 export type { RunningApi } from './server.ts';
 export type { Log, RequestLogEntry } from './logger.ts';
@@ -14,7 +14,9 @@ export type {
   VerifiedAccessToken,
 } from './auth/verify.ts';
 export { createIssuerKeys } from './auth/issuer-keys.ts';
-export type { IssuerKeys, IssuerKeysOptions } from './auth/issuer-keys.ts';
+export type { IssuerKeys, IssuerKeysOptions, KeysRemovedListener } from './auth/issuer-keys.ts';
+export { createTokenCache } from './auth/token-cache.ts';
+export type { CachingAccessTokenVerifier, TokenCacheOptions } from './auth/token-cache.ts';
 export {
   BearerError,
   InsufficientScopeError,

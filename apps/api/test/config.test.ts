@@ -24,6 +24,9 @@ describe('loadApiConfig', () => {
       fetchTimeoutMs: 5000,
       jwksCooldownMs: 30000,
       jwksCacheMaxAgeMs: 600000,
+      tokenCache: 'on',
+      tokenCacheMaxEntries: 10000,
+      tokenCacheMaxAgeMs: 60000,
     });
   });
 
@@ -35,6 +38,7 @@ describe('loadApiConfig', () => {
       PORT: '8080',
       REQUIRED_SCOPE: 'messages.read',
       ACCESS_TOKEN_TYPE: 'any',
+      TOKEN_CACHE: 'off',
     });
     expect(config).toMatchObject({
       issuer: 'https://tenant.eu.auth0.com/',
@@ -43,6 +47,7 @@ describe('loadApiConfig', () => {
       port: 8080,
       requiredScope: 'messages.read',
       accessTokenType: 'any',
+      tokenCache: 'off',
     });
     expect(loadApiConfig({ PORT: '', ISSUER_URL: ' ' })).toMatchObject({
       port: 3000,
@@ -107,6 +112,15 @@ describe('loadApiConfig', () => {
     ]);
   });
 
+  it('names TOKEN_CACHE and its accepted values', () => {
+    expect(problemsFor({ TOKEN_CACHE: 'false' })).toEqual([
+      {
+        variable: 'TOKEN_CACHE',
+        message: '"false" is not supported; use on (remember verified tokens, the default) or off.',
+      },
+    ]);
+  });
+
   it('names REQUIRED_SCOPE when it is not one scope token', () => {
     expect(problemsFor({ REQUIRED_SCOPE: 'read:messages write:messages' }).map((p) => p.variable)).toEqual([
       'REQUIRED_SCOPE',
@@ -145,5 +159,8 @@ describe('startApi', () => {
       /issuer: "http:\/\/idp\.example\.com" uses plain http on a non-loopback host/,
     );
     await expect(startApi({ port: -1 })).rejects.toThrow(/port: "-1" is not a port/);
+    await expect(startApi({ port: 0, tokenCacheMaxEntries: 0 })).rejects.toThrow(
+      /tokenCacheMaxEntries: "0" must be a positive integer/,
+    );
   });
 });

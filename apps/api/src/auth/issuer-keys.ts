@@ -1,5 +1,5 @@
-import { createRemoteJWKSet, errors } from 'jose';
-import type { CryptoKey, FlattenedJWSInput, JWSHeaderParameters, RemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch, errors } from 'jose';
+import type { CryptoKey, FlattenedJWSInput, JSONWebKeySet, JWSHeaderParameters, RemoteJWKSet } from 'jose';
 import { discoverJwksUri } from './discovery.ts';
 import { IssuerUnavailableError } from './errors.ts';
 
@@ -18,11 +18,26 @@ export interface IssuerKeysOptions {
   cacheMaxAgeMs: number;
 }
 
-/** A key resolver for `jwtVerify`: picks the issuer's key for a token's `alg` and `kid`. */
-export type IssuerKeys = (
-  protectedHeader: JWSHeaderParameters,
-  token: FlattenedJWSInput,
-) => Promise<CryptoKey>;
+/**
+ * Called once the issuer's key set in use no longer holds some key it held before.
+ * `removedKids` names the `kid`s of the keys that left (a key replaced under the same `kid`
+ * counts as removed). A key without a `kid` can only have verified tokens without one, so
+ * a listener treats every token without a `kid` as possibly affected.
+ */
+export type KeysRemovedListener = (removedKids: ReadonlySet<string>) => void;
+
+/**
+ * A key resolver for `jwtVerify`: picks the issuer's key for a token's `alg` and `kid`.
+ * It also tells whoever remembers verified tokens (the token cache) when keys leave the set.
+ */
+export interface IssuerKeys {
+  (protectedHeader: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey>;
+  /**
+   * Subscribes to key removals, reported after a JWKS refetch has replaced the key set in
+   * use; returns the unsubscribe function.
+   */
+  onKeysRemoved(listener: KeysRemovedListener): () => void;
+}
 
 /**
  * The token's own fault: no key (or several) matches its `kid`/`alg`. Anything else the
@@ -37,16 +52,50 @@ function isTokenFault(err: unknown): boolean {
   );
 }
 
+/** One string per published key, equal for equal keys whatever the member order. */
+function keyIdentities(jwks: JSONWebKeySet | undefined): Map<string, string | undefined> {
+  const identities = new Map<string, string | undefined>();
+  for (const jwk of jwks?.keys ?? []) {
+    const sorted = Object.fromEntries(Object.entries(jwk).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    identities.set(JSON.stringify(sorted), typeof jwk.kid === 'string' ? jwk.kid : undefined);
+  }
+  return identities;
+}
+
 /**
  * The issuer's signing keys, found lazily: the discovery document is fetched on the first
  * token to check (so the API starts while the provider is down) and again after a failure.
  * The JWKS itself is jose's remote key set: cached, refetched on an unknown `kid` once the
- * cooldown has passed, and its imported keys reused.
+ * cooldown has passed, and its imported keys reused (jose imports each JWK once per fetched
+ * key set, on its first use, and keeps the `CryptoKey`). After a refetch, listeners learn
+ * which keys left the set.
  *
  * @throws {IssuerUnavailableError} (from the resolver) the keys cannot be fetched.
  */
 export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   let keySet: Promise<RemoteJWKSet> | undefined;
+  const listeners = new Set<KeysRemovedListener>();
+  // JWKS fetches started, and the count when the key set in use was last compared.
+  let fetchesStarted = 0;
+  let fetchesCompared = 0;
+  let published = new Map<string, string | undefined>();
+
+  // Runs after a resolver call has awaited jose's reload, so the new key set is already the
+  // one in use: a token checked from now on can no longer get a removed key.
+  const compareKeySet = (jwks: RemoteJWKSet): void => {
+    if (fetchesCompared === fetchesStarted || jwks.reloading) return;
+    fetchesCompared = fetchesStarted;
+    const current = keyIdentities(jwks.jwks());
+    const removedKids = new Set<string>();
+    let removed = false;
+    for (const [identity, kid] of published) {
+      if (current.has(identity)) continue;
+      removed = true;
+      if (kid !== undefined) removedKids.add(kid);
+    }
+    published = current;
+    if (removed) for (const listener of listeners) listener(removedKids);
+  };
 
   // Single flight: concurrent first requests share one discovery fetch; a failed one is
   // forgotten so that the next request tries again.
@@ -57,6 +106,10 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
           timeoutDuration: options.fetchTimeoutMs,
           cooldownDuration: options.cooldownMs,
           cacheMaxAge: options.cacheMaxAgeMs,
+          [customFetch]: (url, init) => {
+            fetchesStarted += 1;
+            return fetch(url, init);
+          },
         }),
       (err: unknown) => {
         keySet = undefined;
@@ -66,13 +119,23 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
     return keySet;
   };
 
-  return async (protectedHeader, token) => {
+  const resolve = async (protectedHeader: JWSHeaderParameters, token: FlattenedJWSInput) => {
     const jwks = await getKeySet();
     try {
       return await jwks(protectedHeader, token);
     } catch (err) {
       if (isTokenFault(err)) throw err;
       throw new IssuerUnavailableError("The issuer's JWKS cannot be fetched or used.", { cause: err });
+    } finally {
+      compareKeySet(jwks);
     }
   };
+  return Object.assign(resolve, {
+    onKeysRemoved(listener: KeysRemovedListener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  });
 }

@@ -3,7 +3,7 @@ import { startApi } from '../../src/index.ts';
 import type { ApiConfig } from '../../src/index.ts';
 import { TEST_AUDIENCE } from './fake-issuer.ts';
 import type { FakeIssuer } from './fake-issuer.ts';
-import { request } from './http.ts';
+import { bearer, request } from './http.ts';
 import type { TestRequest, TestResponse } from './http.ts';
 
 export interface TestApi {
@@ -29,6 +29,20 @@ export async function startTestApi(issuer: FakeIssuer, config: Partial<ApiConfig
     logs,
     get: (path, options) => request(`${api.url}${path}`, options),
   };
+}
+
+/**
+ * Both settings of the token cache: suites that check what the API refuses run once with it
+ * off and once with it on and warm, to show the cache never turns a refusal into a pass.
+ */
+export const TOKEN_CACHE_MODES = ['on', 'off'] as const;
+
+/** Has the API accept (and, with the cache on, remember) a valid token of `issuer`. */
+export async function warmTokenCache(api: TestApi, issuer: FakeIssuer): Promise<string> {
+  const token = await issuer.sign();
+  const res = await api.get('/private', { headers: bearer(token) });
+  if (res.status !== 200) throw new Error(`warming the token cache got ${res.status}`);
+  return token;
 }
 
 /** The exact challenge of RFC 6750 §3 for an error, as this API builds it. */

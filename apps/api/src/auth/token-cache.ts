@@ -1,0 +1,128 @@
+import type { KeysRemovedListener } from './issuer-keys.ts';
+import type { AccessTokenVerifier, VerifiedAccessToken } from './verify.ts';
+
+/** How long, and how many, verified tokens are remembered. */
+export interface TokenCacheOptions {
+  /** The verifier whose successes are remembered; it decides every token the cache does not know. */
+  verifier: AccessTokenVerifier;
+  /** Tells the cache when keys leave the issuer's key set (see `createIssuerKeys`). */
+  keys: { onKeysRemoved(listener: KeysRemovedListener): () => void };
+  /** At most this many tokens are remembered; the least recently used one goes first. */
+  maxEntries: number;
+  /** A token is verified again at least this often, whatever its `exp`. */
+  maxAgeMs: number;
+  /** The clock, in ms since the epoch (tests). Default: `Date.now`. */
+  now?: () => number;
+}
+
+/** A verifier that remembers the tokens it has verified. */
+export interface CachingAccessTokenVerifier extends AccessTokenVerifier {
+  /** How many tokens are remembered now. */
+  readonly size: number;
+  /** Forgets every token. */
+  clear(): void;
+}
+
+interface Entry {
+  result: VerifiedAccessToken;
+  /** `kid` of the key that verified it; undefined when the token named none. */
+  kid: string | undefined;
+  /** The entry serves only while `cachedAt <= now < expiresAt`. */
+  cachedAt: number;
+  expiresAt: number;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/**
+ * Wraps a verifier so that a token it has already accepted is accepted again without
+ * repeating the signature check, and without ever accepting what the wrapped verifier
+ * would refuse at that moment:
+ *
+ * - Only successes are remembered, keyed by the exact token string; any failure (bad token,
+ *   issuer unavailable) is decided again by the wrapped verifier every time. So a flood of
+ *   garbage, however valid-looking, adds nothing; valid tokens take at most `maxEntries`.
+ * - An entry serves from the moment it was verified until the earliest of: the token's
+ *   `exp` itself (the wrapped verifier's clock tolerance is not extended: past `exp` the
+ *   token is verified again, tolerance and all), `maxAgeMs` later, and the moment its key
+ *   leaves the issuer's JWKS. `nbf` held when it was verified, so it holds at any later
+ *   time; if the clock goes backwards past that moment the entry does not serve.
+ * - A verification that was running when a key left the JWKS is not remembered.
+ * - It caches verification only: scope and every other per-request check still run on
+ *   each request, after `verify`.
+ *
+ * The result is frozen, as it is shared by every request with the same token.
+ *
+ * @example
+ * ```ts
+ * const keys = createIssuerKeys({ issuer, ... });
+ * const verifier = createTokenCache({ verifier: createAccessTokenVerifier({ ..., keys }), keys,
+ *   maxEntries: 10_000, maxAgeMs: 60_000 });
+ * ```
+ */
+export function createTokenCache(options: TokenCacheOptions): CachingAccessTokenVerifier {
+  const { verifier, maxEntries, maxAgeMs } = options;
+  const now = options.now ?? Date.now;
+  // A Map iterates in insertion order: re-inserting on use makes the first entry the least
+  // recently used.
+  const entries = new Map<string, Entry>();
+  // Bumped on every key removal: a verification that started before one is not remembered.
+  let keyGeneration = 0;
+
+  options.keys.onKeysRemoved((removedKids) => {
+    keyGeneration += 1;
+    for (const [token, entry] of entries) {
+      // A token without `kid` may have been verified by any key, the removed ones included.
+      if (entry.kid === undefined || removedKids.has(entry.kid)) entries.delete(token);
+    }
+  });
+
+  const remember = (token: string, result: VerifiedAccessToken, cachedAt: number): void => {
+    const { exp } = result.claims;
+    // `requiredClaims` makes exp a number; without one the token is not remembered.
+    if (typeof exp !== 'number') return;
+    const expiresAt = Math.min(exp * 1000, cachedAt + maxAgeMs);
+    if (!(cachedAt < expiresAt) || maxEntries < 1) return;
+    entries.delete(token);
+    while (entries.size >= maxEntries) {
+      const oldest = entries.keys().next();
+      if (oldest.done === true) break;
+      entries.delete(oldest.value);
+    }
+    const kid = typeof result.header.kid === 'string' ? result.header.kid : undefined;
+    entries.set(token, { result: deepFreeze(result), kid, cachedAt, expiresAt });
+  };
+
+  return {
+    get size() {
+      return entries.size;
+    },
+    clear() {
+      entries.clear();
+    },
+    async verify(token) {
+      const entry = entries.get(token);
+      if (entry !== undefined) {
+        const time = now();
+        if (entry.cachedAt <= time && time < entry.expiresAt) {
+          entries.delete(token);
+          entries.set(token, entry);
+          return entry.result;
+        }
+        entries.delete(token);
+      }
+      const generation = keyGeneration;
+      const result = await verifier.verify(token);
+      // The clock is read after the check, so the entry cannot serve before the moment the
+      // wrapped verifier accepted the token.
+      if (generation === keyGeneration) remember(token, result, now());
+      return result;
+    },
+  };
+}
