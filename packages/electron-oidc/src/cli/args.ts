@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 /** The subcommands, in the order the help lists them. */
-export const COMMANDS = ['login', 'status', 'get', 'logout', 'help'] as const;
+export const COMMANDS = ['login', 'status', 'get', 'logout', 'doctor', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** What the command line asked for, once parsed. */
@@ -10,7 +10,7 @@ export type Invocation =
   | { readonly kind: 'version' }
   | {
       readonly kind: 'command';
-      readonly command: 'login' | 'status' | 'logout';
+      readonly command: 'login' | 'status' | 'logout' | 'doctor';
       readonly options: CommonOptions;
     }
   | {
@@ -49,6 +49,7 @@ Commands:
   status          Show who is signed in, the issuer and when the access token expires
   get <path>      Call the API with the session (e.g. get /private) and print the body
   logout          Revoke the session, forget it, and end it at the provider
+  doctor          Check that the provider and client work for a desktop app (no sign-in needed)
   help            Show this help
 
 Options:
@@ -112,6 +113,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     case 'login':
     case 'status':
     case 'logout':
+    case 'doctor':
       if (rest.length > 0) throw new UsageError(`"${command}" takes no arguments (got "${rest.join(' ')}").`);
       return { kind: 'command', command, options };
     case 'get': {

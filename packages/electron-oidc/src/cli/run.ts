@@ -4,6 +4,8 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { CONFIG_ENV_VARS, loadConfig } from '../core/config.ts';
 import type { AuthConfig } from '../core/config.ts';
 import { createDesktopAuth } from '../core/desktop-auth.ts';
+import { diagnoseProvider } from '../core/doctor/index.ts';
+import type { Verdict } from '../core/doctor/index.ts';
 import type { DesktopAuth } from '../core/desktop-auth.ts';
 import { AuthError, isAuthError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -107,6 +109,11 @@ export async function runCli(options: CliOptions): Promise<number> {
     if (!isAuthError(err)) throw err;
     fail(err.message);
     return EXIT.failure;
+  }
+
+  if (invocation.command === 'doctor') {
+    // Needs no keychain and no browser: it only asks the provider.
+    return doctor(config, stdout, fail, options.fetch);
   }
 
   const location: KeychainLocation = {
@@ -391,5 +398,37 @@ async function logout(ctx: CommandContext, openBrowser: boolean): Promise<number
   } else {
     ctx.stdout.write(`To sign out at the provider too, open:\n  ${result.endSessionUrl}\n`);
   }
+  return EXIT.ok;
+}
+
+const VERDICT_LABEL: Readonly<Record<Verdict, string>> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+
+/** `doctor`: one line per check on stdout; exit 1 when any check failed (the app cannot work as configured). */
+async function doctor(
+  config: AuthConfig,
+  stdout: Writer,
+  fail: (message: string) => void,
+  fetchImpl: FetchLike | undefined,
+): Promise<number> {
+  stdout.write(`Checking ${config.issuer.href} for client "${config.clientId}" (no sign-in needed):\n`);
+  const report = await diagnoseProvider(config, fetchImpl === undefined ? {} : { fetch: fetchImpl });
+  const width = Math.max(...report.checks.map((c) => c.id.length));
+  for (const c of report.checks) {
+    stdout.write(`${VERDICT_LABEL[c.verdict]}  ${c.id.padEnd(width)}  ${oneLine(c.message)}\n`);
+  }
+  const count = (verdict: Verdict) => report.checks.filter((c) => c.verdict === verdict).length;
+  const failures = count('fail');
+  const warnings = count('warn');
+  const tally = `${count('ok')} ok, ${warnings} warning${warnings === 1 ? '' : 's'}, ${failures} failure${failures === 1 ? '' : 's'}`;
+  if (!report.passed) {
+    stdout.write(`${tally}.\n`);
+    fail(
+      `The app cannot sign in with this provider as configured: fix the FAIL line${failures === 1 ? '' : 's'} above.`,
+    );
+    return EXIT.failure;
+  }
+  stdout.write(
+    `${tally}: the app can sign in with this provider as configured${warnings > 0 ? ' (the warnings name what will not work fully)' : ''}.\n`,
+  );
   return EXIT.ok;
 }

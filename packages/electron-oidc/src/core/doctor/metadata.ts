@@ -1,0 +1,344 @@
+import type { AuthConfig } from '../config.ts';
+import { isLoopbackHost } from '../config.ts';
+import { check } from './report.ts';
+import type { DoctorCheck } from './report.ts';
+
+/** A discovery document as parsed JSON (OIDC Discovery 1.0 §3, RFC 8414 §2). */
+export type ProviderMetadata = Readonly<Record<string, unknown>>;
+
+/** A string member, or undefined when absent or not a non-empty string. */
+export function stringMember(meta: ProviderMetadata, name: string): string | undefined {
+  const value = meta[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A string-array member: undefined when absent, 'invalid' when present but not an array of strings. */
+export function listMember(meta: ProviderMetadata, name: string): readonly string[] | undefined | 'invalid' {
+  const value = meta[name];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return 'invalid';
+  return value as string[];
+}
+
+/** Whether a URL is https, or http on a loopback host (the only plain http the library accepts). */
+export function isSecureUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+}
+
+/** What the app cannot sign in without (openid-client needs them; OIDC Discovery §3 requires them). */
+const ESSENTIAL = ['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
+/** Required by OIDC Discovery §3 as well, but the app does not depend on them. */
+const ALSO_REQUIRED = [
+  'response_types_supported',
+  'subject_types_supported',
+  'id_token_signing_alg_values_supported',
+] as const;
+
+/** The discovery line for a document that was read as a JSON object. */
+export function checkDiscoveryDocument(url: string, meta: ProviderMetadata): DoctorCheck {
+  const missing = ESSENTIAL.filter((name) => stringMember(meta, name) === undefined);
+  if (missing.length > 0) {
+    return check(
+      'discovery',
+      'fail',
+      `${url} lacks required metadata (${missing.join(', ')}); the app cannot sign in without ${missing.length === 1 ? 'it' : 'them'}. This is not a complete OpenID Provider configuration: check OIDC_ISSUER.`,
+    );
+  }
+  const alsoMissing = ALSO_REQUIRED.filter((name) => meta[name] === undefined);
+  if (alsoMissing.length > 0) {
+    return check(
+      'discovery',
+      'warn',
+      `${url} was read, but lacks ${alsoMissing.join(', ')} (required by OpenID Connect Discovery §3); the app does not depend on ${alsoMissing.length === 1 ? 'it' : 'them'}, but the provider is not fully conformant.`,
+    );
+  }
+  return check('discovery', 'ok', `${url} was read: an OpenID Provider configuration.`);
+}
+
+export function checkIssuer(meta: ProviderMetadata, config: AuthConfig): DoctorCheck | undefined {
+  const issuer = stringMember(meta, 'issuer');
+  if (issuer === undefined) return undefined;
+  if (!URL.canParse(issuer)) {
+    return check('issuer', 'fail', `The provider names its issuer "${issuer}", which is not a URL.`);
+  }
+  if (!isSecureUrl(issuer)) {
+    return check(
+      'issuer',
+      'fail',
+      `The provider's issuer "${issuer}" is not https (plain http is acceptable on loopback only): tokens and codes would cross the network in clear.`,
+    );
+  }
+  // openid-client compares the normalized URLs (oauth4webapi processDiscoveryResponse); OIDC Core §3.1.3.7 asks
+  // the ID token's iss to equal the issuer, and the API compares ISSUER_URL as a string.
+  if (new URL(issuer).href !== config.issuer.href) {
+    return check(
+      'issuer',
+      'fail',
+      `The provider calls itself "${issuer}" but the configured issuer is "${config.issuer.href}": the app would reject its configuration and ID tokens. Set OIDC_ISSUER to exactly "${issuer}".`,
+    );
+  }
+  return check(
+    'issuer',
+    'ok',
+    `"${issuer}" matches the configured issuer; the API's ISSUER_URL must be exactly "${issuer}" (the API compares it as a string).`,
+  );
+}
+
+const ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'jwks_uri',
+  'userinfo_endpoint',
+  'end_session_endpoint',
+  'revocation_endpoint',
+] as const;
+
+export function checkEndpoints(meta: ProviderMetadata): DoctorCheck {
+  const insecure: string[] = [];
+  const malformed: string[] = [];
+  for (const name of ENDPOINTS) {
+    const value = meta[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !URL.canParse(value)) malformed.push(name);
+    else if (!isSecureUrl(value)) insecure.push(`${name} (${value})`);
+  }
+  if (malformed.length > 0 || insecure.length > 0) {
+    const parts = [
+      malformed.length > 0 ? `not URLs: ${malformed.join(', ')}` : '',
+      insecure.length > 0 ? `plain http off loopback: ${insecure.join(', ')}` : '',
+    ].filter((p) => p !== '');
+    return check(
+      'endpoints',
+      'fail',
+      `Endpoints ${parts.join('; ')}. Codes and tokens must travel over https (RFC 6749 §3.1, §3.2).`,
+    );
+  }
+  return check('endpoints', 'ok', 'Every endpoint is https (or http on loopback).');
+}
+
+export function checkCodeFlow(meta: ProviderMetadata): DoctorCheck {
+  const responseTypes = listMember(meta, 'response_types_supported');
+  const grantTypes = listMember(meta, 'grant_types_supported');
+  const responseModes = listMember(meta, 'response_modes_supported');
+  if (responseTypes === 'invalid' || grantTypes === 'invalid' || responseModes === 'invalid') {
+    return check(
+      'code-flow',
+      'fail',
+      'response_types_supported, grant_types_supported or response_modes_supported is not a list of strings: the provider metadata is malformed.',
+    );
+  }
+  if (responseTypes !== undefined && !responseTypes.includes('code')) {
+    return check(
+      'code-flow',
+      'fail',
+      `response_types_supported is [${responseTypes.join(', ')}], without "code": the provider does not offer the authorization code flow, the only one a desktop app may use (RFC 8252 §8.1, RFC 9700 §2.1.2).`,
+    );
+  }
+  if (grantTypes !== undefined && !grantTypes.includes('authorization_code')) {
+    return check(
+      'code-flow',
+      'fail',
+      `grant_types_supported is [${grantTypes.join(', ')}], without "authorization_code": the app could not exchange the code for tokens.`,
+    );
+  }
+  if (responseModes !== undefined && !responseModes.includes('query')) {
+    return check(
+      'code-flow',
+      'fail',
+      `response_modes_supported is [${responseModes.join(', ')}], without "query": the app's loopback listener receives the code in the query string.`,
+    );
+  }
+  return check('code-flow', 'ok', 'The authorization code flow is supported (response_type "code").');
+}
+
+export function checkPkce(meta: ProviderMetadata): DoctorCheck {
+  const methods = listMember(meta, 'code_challenge_methods_supported');
+  if (methods === 'invalid') {
+    return check(
+      'pkce',
+      'fail',
+      'code_challenge_methods_supported is not a list of strings: malformed metadata.',
+    );
+  }
+  if (methods === undefined) {
+    return check(
+      'pkce',
+      'warn',
+      'The provider does not advertise PKCE (no code_challenge_methods_supported, RFC 8414 §2). The app always sends S256; if the provider ignores it, a stolen code could be redeemed by another app. Check its documentation.',
+    );
+  }
+  if (!methods.includes('S256')) {
+    return check(
+      'pkce',
+      'fail',
+      `code_challenge_methods_supported is [${methods.join(', ')}], without S256: the app sends PKCE S256 on every sign-in (RFC 7636 §4.2, RFC 9700 §2.1.1) and the provider would not verify it.`,
+    );
+  }
+  return check('pkce', 'ok', 'PKCE S256 is supported: the code is bound to this sign-in (RFC 7636).');
+}
+
+export function checkRefreshTokens(meta: ProviderMetadata): DoctorCheck {
+  const grantTypes = listMember(meta, 'grant_types_supported');
+  if (grantTypes === 'invalid') {
+    return check(
+      'refresh-tokens',
+      'fail',
+      'grant_types_supported is not a list of strings: malformed metadata.',
+    );
+  }
+  if (grantTypes === undefined) {
+    return check(
+      'refresh-tokens',
+      'warn',
+      'grant_types_supported is not listed (the RFC 8414 default excludes refresh_token): the provider may issue no refresh tokens, and then users sign in again when the access token expires and at every launch.',
+    );
+  }
+  if (!grantTypes.includes('refresh_token')) {
+    return check(
+      'refresh-tokens',
+      'warn',
+      `grant_types_supported is [${grantTypes.join(', ')}], without refresh_token: users must sign in again when the access token expires and at every launch.`,
+    );
+  }
+  return check(
+    'refresh-tokens',
+    'ok',
+    'The refresh_token grant is supported: the app renews tokens and restores the session at launch.',
+  );
+}
+
+export function checkOfflineAccess(meta: ProviderMetadata, config: AuthConfig): DoctorCheck {
+  const scopes = listMember(meta, 'scopes_supported');
+  const asks = config.scopes.includes('offline_access');
+  if (!asks) {
+    if (config.authorizationParams['access_type'] === 'offline') {
+      return check(
+        'offline-access',
+        'ok',
+        "The app asks for a refresh token with access_type=offline (Google's parameter) instead of the offline_access scope.",
+      );
+    }
+    return check(
+      'offline-access',
+      'warn',
+      "The configured scopes leave out offline_access: most providers then issue no refresh token, so the session does not survive the access token. Add offline_access to OIDC_SCOPES (or the provider's equivalent).",
+    );
+  }
+  if (scopes === 'invalid') {
+    return check('offline-access', 'fail', 'scopes_supported is not a list of strings: malformed metadata.');
+  }
+  if (scopes === undefined) {
+    return check(
+      'offline-access',
+      'warn',
+      'The app asks for offline_access; the provider lists no scopes_supported, so whether it honours it shows only at sign-in (see the authorization request line).',
+    );
+  }
+  if (!scopes.includes('offline_access')) {
+    return check(
+      'offline-access',
+      'warn',
+      "The app asks for offline_access, which scopes_supported does not list: the provider may refuse it (invalid_scope) or ignore it and issue no refresh token. Check the provider's guide (Google uses access_type=offline).",
+    );
+  }
+  return check(
+    'offline-access',
+    'ok',
+    'The app asks for offline_access and the provider lists it (some providers issue the refresh token only with prompt=consent: OIDC Core §11).',
+  );
+}
+
+export function checkIssParameter(meta: ProviderMetadata): DoctorCheck {
+  if (meta['authorization_response_iss_parameter_supported'] === true) {
+    return check(
+      'iss-parameter',
+      'ok',
+      'The provider sends iss with the authorization response (RFC 9207); the app checks it against mix-up attacks.',
+    );
+  }
+  return check(
+    'iss-parameter',
+    'warn',
+    "The provider does not advertise the iss response parameter (RFC 9207): the app relies on state, PKCE and the ID token's iss instead. Fine with one configured provider.",
+  );
+}
+
+export function checkEndSession(meta: ProviderMetadata): DoctorCheck {
+  const endpoint = stringMember(meta, 'end_session_endpoint');
+  if (endpoint === undefined) {
+    return check(
+      'end-session',
+      'warn',
+      "No end_session_endpoint (OIDC RP-Initiated Logout): signing out clears this device, but the provider's browser session stays, so the next sign-in may not ask for a password.",
+    );
+  }
+  return check('end-session', 'ok', `Sign-out can end the provider's session (${endpoint}).`);
+}
+
+export function checkRevocation(meta: ProviderMetadata): DoctorCheck {
+  const endpoint = stringMember(meta, 'revocation_endpoint');
+  if (endpoint === undefined) {
+    return check(
+      'revocation',
+      'warn',
+      'No revocation_endpoint (RFC 7009): sign-out forgets the refresh token on this device but cannot revoke it, so it stays valid at the provider until it expires.',
+    );
+  }
+  return check('revocation', 'ok', `Sign-out revokes the refresh token (${endpoint}).`);
+}
+
+/** JWS algorithms the library verifies ID tokens with (asymmetric ones openid-client supports). */
+export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+/** The asymmetric ID token algorithms the provider offers; RS256 when it lists none (openid-client's fallback). */
+export function idTokenAlgorithms(meta: ProviderMetadata): readonly string[] {
+  const algs = listMember(meta, 'id_token_signing_alg_values_supported');
+  if (algs === undefined || algs === 'invalid') return ['RS256'];
+  return algs.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
+}
+
+export function checkSigningAlgorithms(meta: ProviderMetadata): DoctorCheck {
+  const algs = listMember(meta, 'id_token_signing_alg_values_supported');
+  if (algs === 'invalid') {
+    return check(
+      'signing-algorithms',
+      'fail',
+      'id_token_signing_alg_values_supported is not a list of strings: malformed metadata.',
+    );
+  }
+  if (algs === undefined) {
+    return check(
+      'signing-algorithms',
+      'warn',
+      'id_token_signing_alg_values_supported is missing (required by OIDC Discovery §3): the app expects RS256 ID tokens and rejects any other.',
+    );
+  }
+  const usable = algs.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
+  const other = algs.filter((alg) => !ASYMMETRIC_ALGORITHMS.has(alg));
+  if (usable.length === 0) {
+    return check(
+      'signing-algorithms',
+      'fail',
+      `ID tokens are signed with [${algs.join(', ')}] only: the app verifies ID tokens against the provider's public keys and accepts no symmetric (HS*) or unsigned ("none") ID token.`,
+    );
+  }
+  return check(
+    'signing-algorithms',
+    'ok',
+    `ID tokens are signed with ${usable.join(', ')} (asymmetric; verified against the JWKS)${other.length > 0 ? `; the app refuses ${other.join(', ')}` : ''}.`,
+  );
+}
