@@ -31,9 +31,24 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Saves docs/screenshots/<name>.png, the pointer parked on the background so no hover state shows. */
+/** Saves docs/screenshots/<name>.png with no hover or focus ring showing, so the images are the same from run to run. */
 async function screenshot(name: string): Promise<void> {
   await win.mouse.move(1, 679);
+  await win.evaluate(() => {
+    (
+      globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }
+    ).document.activeElement?.blur?.();
+  });
+  // Two frames, so the last change is painted before the capture.
+  await win.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const { requestAnimationFrame: raf } = globalThis as unknown as {
+          requestAnimationFrame: (callback: () => void) => void;
+        };
+        raf(() => raf(() => resolve()));
+      }),
+  );
   await win.screenshot({ path: path.join(screenshots, `${name}.png`), animations: 'disabled' });
 }
 
