@@ -46,7 +46,7 @@ describe('usage errors exit 2 with a usage hint', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(lines(r.stderr)).toEqual([
-      'electron-oidc: Unknown command "signin"; the commands are login, status, get, logout, help.',
+      'electron-oidc: Unknown command "signin"; the commands are login, status, get, logout, doctor, help.',
       'Run "electron-oidc --help" for usage.',
     ]);
   });

@@ -68,29 +68,33 @@ export function checkSigningKeys(
   }
   const jwkList = keys.filter((k): k is Jwk => typeof k === 'object' && k !== null && !Array.isArray(k));
 
+  const usable = jwkList.filter(
+    (jwk) => isForSignatures(jwk) && algorithmsOf(jwk).length > 0 && parsesAsPublicKey(jwk),
+  );
+  const noneUsable = `holds no usable asymmetric signing key (${
+    jwkList.length === 0
+      ? 'it is empty'
+      : `key types: ${jwkList.map((jwk) => String(jwk['kty'] ?? '?')).join(', ')}`
+  }), so the app could not verify any ID token`;
+
   const exposed = jwkList
     .map((jwk, i) => ({ jwk, i, members: PRIVATE_MEMBERS.filter((m) => jwk[m] !== undefined) }))
     .filter((e) => e.members.length > 0);
   if (exposed.length > 0) {
-    const list = exposed.map((e) => `${describeKey(e.jwk, e.i)} has ${e.members.join(', ')}`).join('; ');
+    const list = exposed
+      .map((e) =>
+        e.jwk['kty'] === 'oct'
+          ? `${describeKey(e.jwk, e.i)} is a symmetric key with its secret "k"`
+          : `${describeKey(e.jwk, e.i)} has the private members ${e.members.join(', ')}`,
+      )
+      .join('; ');
     return check(
       'signing-keys',
       'fail',
-      `${url} publishes private or secret key material (${list}): anyone can forge ID and access tokens for this provider. Remove it and rotate those keys now.`,
+      `${url} publishes secret key material (${list}): anyone can forge ID and access tokens for this provider; remove it and rotate those keys now.${usable.length === 0 ? ` It also ${noneUsable}.` : ''}`,
     );
   }
-
-  const usable = jwkList.filter(
-    (jwk) => isForSignatures(jwk) && algorithmsOf(jwk).length > 0 && parsesAsPublicKey(jwk),
-  );
-  if (usable.length === 0) {
-    const kinds = jwkList.map((jwk) => String(jwk['kty'] ?? '?')).join(', ');
-    return check(
-      'signing-keys',
-      'fail',
-      `${url} holds no usable asymmetric signing key (${jwkList.length === 0 ? 'it is empty' : `key types: ${kinds}`}): the app could not verify any ID token.`,
-    );
-  }
+  if (usable.length === 0) return check('signing-keys', 'fail', `${url} ${noneUsable}.`);
   const matching = usable.filter((jwk) => algorithmsOf(jwk).some((alg) => idTokenAlgs.includes(alg)));
   if (matching.length === 0) {
     return check(
