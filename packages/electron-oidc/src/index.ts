@@ -27,6 +27,8 @@ export {
   readConfigFile,
 } from './core/config.ts';
 export type { AuthConfig, AuthConfigInput } from './core/config.ts';
+export { diagnoseProvider } from './core/doctor/index.ts';
+export type { CheckId, DiagnoseOptions, DoctorCheck, DoctorReport, Verdict } from './core/doctor/index.ts';
 export { AuthError, isAuthError } from './core/errors.ts';
 export type { AuthErrorCode, AuthErrorDetails } from './core/errors.ts';
 export { consoleLogger, silentLogger } from './core/logger.ts';
