@@ -1,0 +1,72 @@
+// `npm run bench`: every figure of docs/benchmarks.md, measured on loopback, then written there.
+// `npm run bench:smoke`: a very short run that only checks everything works; writes nothing.
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { renderReport } from './report.ts';
+import { measureSignIn } from './sign-in.ts';
+import type { SignInPlan } from './sign-in.ts';
+import { measureTokenCheck } from './token-check.ts';
+import type { TokenCheckPlan } from './token-check.ts';
+
+const smoke = process.argv.includes('--smoke');
+
+const plan: { tokenCheck: TokenCheckPlan; signIn: SignInPlan } = smoke
+  ? {
+      tokenCheck: {
+        rounds: 1,
+        secondsPerRun: 1,
+        connections: 10,
+        firstSeenTokens: 8_000,
+        firstSeenSeconds: 1,
+        floodSeconds: 1,
+      },
+      signIn: { restoreRuns: 2, concurrency: [1, 10], repetitions: 1 },
+    }
+  : {
+      tokenCheck: {
+        rounds: 5,
+        secondsPerRun: 5,
+        connections: 50,
+        firstSeenTokens: 20_000,
+        firstSeenSeconds: 2,
+        floodSeconds: 5,
+      },
+      signIn: { restoreRuns: 20, concurrency: [1, 10, 100, 1000], repetitions: 5 },
+    };
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+const started = new Date();
+const tokenCheck = await measureTokenCheck(plan.tokenCheck, log);
+const signIn = await measureSignIn(plan.signIn, log);
+
+const problems: string[] = [];
+for (const target of tokenCheck.targets) {
+  for (const run of target.runs) {
+    if (run.non2xx + run.errors + run.timeouts > 0) problems.push(`${target.name}: failed requests`);
+    if (run.requests === 0) problems.push(`${target.name}: no requests`);
+  }
+}
+for (const run of tokenCheck.firstSeen) {
+  if (run.non2xx + run.errors + run.timeouts > 0) problems.push('first-seen tokens: failed requests');
+}
+for (const { name, run } of tokenCheck.flood) {
+  if (run.ok2xx > 0) problems.push(`unknown-kid flood ${name}: a forged token passed`);
+}
+for (const figures of signIn.refresh) {
+  if (figures.refreshRequests.some((count) => count !== 1)) {
+    problems.push(`${figures.concurrency} concurrent callers: not exactly one refresh request`);
+  }
+}
+
+const report = renderReport({ plan, tokenCheck, signIn, started, smoke });
+if (smoke) {
+  console.log(report);
+} else {
+  const target = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+  await writeFile(target, report);
+  log(`wrote ${target}`);
+}
+if (problems.length > 0) {
+  console.error(`[bench] problems:\n  ${problems.join('\n  ')}`);
+  process.exitCode = 1;
+}
