@@ -249,7 +249,7 @@ describe('main.ts', () => {
   });
 
   it('says what is wrong and exits when the configuration is invalid', async () => {
-    process.env.OIDC_CONFIG_FILE = '/nonexistent/oidc.json';
+    process.env.OIDC_CONFIG = '/nonexistent/oidc.json';
     await launch();
     fake.makeReady();
     await vi.waitFor(() => expect(fake.electron.app.exit).toHaveBeenCalledWith(1));

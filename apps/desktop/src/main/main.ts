@@ -4,7 +4,7 @@
  * file wires them together in the order Electron requires.
  *
  * Configuration: the `OIDC_*` environment variables (see the library's
- * CONFIG_ENV_VARS), over an optional JSON file named by OIDC_CONFIG_FILE, over
+ * CONFIG_ENV_VARS), over an optional JSON file named by OIDC_CONFIG, over
  * the defaults (the local provider and API of `npm start`).
  */
 import path from 'node:path';
@@ -76,7 +76,7 @@ function createWindow(startUrl: string): BrowserWindow {
 async function start(): Promise<void> {
   let auth: DesktopAuth;
   try {
-    const config = await loadConfig({ file: process.env.OIDC_CONFIG_FILE || undefined, env: process.env });
+    const config = await loadConfig({ file: process.env.OIDC_CONFIG || undefined, env: process.env });
     // The refresh token rests in the OS keychain, one entry per provider and
     // client; without a keychain the session lasts until quit (never plaintext on disk).
     const vault = await openVault({
