@@ -29,7 +29,9 @@ export function serveIpc(handler: (request: IpcRequest) => Promise<unknown> | un
 }
 
 /** In the orchestrator: a typed call into a child. */
-export function ipcClient(child: ChildProcess): <T>(type: string, body?: Record<string, unknown>) => Promise<T> {
+export function ipcClient(
+  child: ChildProcess,
+): <T>(type: string, body?: Record<string, unknown>) => Promise<T> {
   let next = 0;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   child.on('message', (message: { id?: number; ok: boolean; result?: unknown; error?: string }) => {

@@ -31,7 +31,8 @@ export interface LoadResult {
 }
 
 async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const tokens = spec.tokenFile === undefined ? [] : (await readFile(spec.tokenFile, 'utf8')).split('\n').filter(Boolean);
+  const tokens =
+    spec.tokenFile === undefined ? [] : (await readFile(spec.tokenFile, 'utf8')).split('\n').filter(Boolean);
   let next = 0;
   const options: autocannon.Options = {
     url: spec.url,

@@ -71,7 +71,10 @@ async function signInOverHttp(authorizationUrl: string, issuer: string): Promise
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');
@@ -155,7 +158,9 @@ export async function measureSignIn(plan: SignInPlan, log: (line: string) => voi
     const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
     restore.discoveryCacheControl = discovery.headers.get('cache-control');
     await discovery.text();
-    log(`restore(): median ${median(restore.millis).toFixed(1)} ms; requests: ${restore.requests.join(', ')}`);
+    log(
+      `restore(): median ${median(restore.millis).toFixed(1)} ms; requests: ${restore.requests.join(', ')}`,
+    );
 
     // N concurrent callers when the access token has expired (by the library's clock).
     const refresh: RefreshFigures[] = [];

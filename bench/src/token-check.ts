@@ -51,7 +51,12 @@ interface Target {
 const TARGETS: Target[] = [
   { name: 'API `GET /public` (no auth)', server: 'api', path: '/public', authenticated: false },
   { name: 'API `GET /private`, TOKEN_CACHE=on', server: 'api', path: '/private', authenticated: true },
-  { name: 'API `GET /private`, TOKEN_CACHE=off', server: 'apiNoCache', path: '/private', authenticated: true },
+  {
+    name: 'API `GET /private`, TOKEN_CACHE=off',
+    server: 'apiNoCache',
+    path: '/private',
+    authenticated: true,
+  },
   { name: 'seed: express-jwt + jwks-rsa', server: 'seed', path: '/private', authenticated: true },
   { name: 'express-oauth2-jwt-bearer', server: 'bearer', path: '/private', authenticated: true },
 ];
@@ -126,14 +131,18 @@ export async function measureTokenCheck(
     }
     const ratiosPerRound = summaries[0]!.runs.map((publicRun, round) => ({
       privateVsPublic: summaries[1]!.runs[round]!.requestsPerSecond / publicRun.requestsPerSecond,
-      privateVsSeed: summaries[1]!.runs[round]!.requestsPerSecond / summaries[3]!.runs[round]!.requestsPerSecond,
+      privateVsSeed:
+        summaries[1]!.runs[round]!.requestsPerSecond / summaries[3]!.runs[round]!.requestsPerSecond,
     }));
 
     // First-seen tokens: every request carries a token the API has never verified. The same
     // pre-signed tokens serve every round; the API's token cache is emptied before each.
     log(`signing ${plan.firstSeenTokens} tokens for the first-seen scenario`);
     const firstSeenFile = path.join(tmp, 'first-seen.txt');
-    await writeFile(firstSeenFile, Array.from({ length: plan.firstSeenTokens }, () => issuer.sign()).join('\n'));
+    await writeFile(
+      firstSeenFile,
+      Array.from({ length: plan.firstSeenTokens }, () => issuer.sign()).join('\n'),
+    );
     const firstSeen: Run[] = [];
     for (let round = 0; round <= plan.rounds; round += 1) {
       await servers.api.call('clear-token-cache');
@@ -150,7 +159,9 @@ export async function measureTokenCheck(
       }
       // Round 0 warms the miss path up.
       if (round > 0) firstSeen.push(run);
-      log(`first-seen round ${round}: ${Math.round(run.requestsPerSecond)} req/s, ${run.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`);
+      log(
+        `first-seen round ${round}: ${Math.round(run.requestsPerSecond)} req/s, ${run.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`,
+      );
     }
 
     // A flood of unknown kids: each request names a key the issuer never published.

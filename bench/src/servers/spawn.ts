@@ -27,7 +27,8 @@ export async function startChild(relativePath: string, env: Record<string, strin
       child.off('exit', onExit);
       resolve(message.url ?? '');
     };
-    const onExit = (code: number | null) => reject(new Error(`${relativePath} exited with ${code} before it was ready`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`${relativePath} exited with ${code} before it was ready`));
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
