@@ -134,6 +134,13 @@ export function renderReport({ plan, tokenCheck, signIn, started, smoke }: Repor
       : `| Unknown-\`kid\` flood: ≤ 1 JWKS fetch per cooldown (${apiFlood.cooldownSeconds} s) | ${apiFlood.run.jwksFetches} in ${fixed(apiFlood.run.seconds)} s | ${verdict(apiFlood.run.jwksFetches <= Math.max(floodBound, 1))} |`,
     '| Imported keys reused, never parsed per request | jose’s remote JWKS imports each JWK once per fetched key set (a `WeakMap` per key and `alg`) and the API adds no parsing of its own; the cache-off row is jose `jwtVerify` with reused `CryptoKey`s | by design |',
     '',
+    `Ceiling: even a check costing nothing could reach at most ${fixed(
+      med(publicTarget.runs, (r) => r.requestsPerSecond) / med(seed.runs, (r) => r.requestsPerSecond),
+      2,
+    )}× the seed stack here (\`/public\` ÷ seed, median req/s): on Node 24 the seed stack costs much less ` +
+      'than the Node 20 figures that set the 2.5× target. The first-seen path is jose `jwtVerify` (WebCrypto, ' +
+      'asynchronous) plus the cache insert; it is far above the 26 µs of one synchronous node:crypto RS256 check.',
+    '',
     'The flood numbers include the JWKS fetch the API may make when the flood starts: jose refetches on an unknown `kid` ' +
       'once the cooldown since the last fetch has passed, so a flood costs at most one fetch per 30 s.',
     '',
