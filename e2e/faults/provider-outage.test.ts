@@ -1,0 +1,174 @@
+/**
+ * Drills 1, 2 and 6: the provider goes down while alice is signed in, comes
+ * back, restarts on the same port and data folder; an API starts while the
+ * provider is down. One sign-in for the whole story; the steps run in order.
+ *
+ * | Fault                                   | What must hold                                                        |
+ * | --------------------------------------- | --------------------------------------------------------------------- |
+ * | provider down, access token still valid | API calls go on (the API verifies with its cached keys)               |
+ * | provider down, refresh due or overdue   | state `offline`, vault untouched, the token in hand served until expiry |
+ * | provider back                           | the background retry (injected short) renews by itself: `signed-in`   |
+ * | provider restarted (same folder, port)  | grants persist: refresh and a fresh launch's restore both work        |
+ * | API starts while the provider is down   | 503 with Retry-After, never 500 or 200; 200 once the provider is back |
+ * | provider down after the API has keys    | cached keys keep verifying new requests (token cache off)             |
+ */
+import { launchBrowser } from '@electron-oidc/test-support';
+import type { DesktopAuth } from 'electron-oidc';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authFor,
+  callPrivate,
+  faultFetch,
+  reachState,
+  recordingLogger,
+  signInAlice,
+  startStack,
+  storedRefreshToken,
+  TestVault,
+} from './harness.ts';
+import type { FaultFetch, Stack } from './harness.ts';
+
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+const vault = new TestVault();
+const logger = recordingLogger();
+let net: FaultFetch;
+let auth: DesktopAuth;
+let clockOffset = 0;
+const instances: DesktopAuth[] = [];
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  context = await browser.newContext();
+  net = faultFetch();
+  ({ auth } = await signInAlice(context, (openBrowser) =>
+    authFor(stack, { vault, logger, openBrowser, fetch: net.fetch, now: () => Date.now() + clockOffset }),
+  ));
+  instances.push(auth);
+  // The API meets the provider's keys once, as it would in normal use.
+  expect((await auth.fetchApi('/private')).status).toBe(200);
+});
+
+afterAll(async () => {
+  for (const a of instances) a.close();
+  await context?.close();
+  await browser?.close();
+  await stack?.close();
+});
+
+/** Moves the library's clock to `ms` before the access token expires (negative: past it). */
+function clockTo(msBeforeExpiry: number): void {
+  clockOffset = auth.accessTokenExpiresAt!.getTime() - msBeforeExpiry - Date.now();
+}
+
+describe('drill 1: the provider goes down while signed in', () => {
+  it('API calls with the valid access token go on', async () => {
+    await stack.stopIdp();
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+    expect(auth.state).toBe('signed-in');
+  });
+
+  it('a refresh ahead of expiry fails as offline, the token in hand is still served and the vault is untouched', async () => {
+    const stored = vault.value;
+    const token = await auth.getAccessToken();
+    clockTo(30_000); // inside the 60 s refresh-ahead margin, before expiry
+    expect(await auth.getAccessToken()).toBe(token);
+    expect(auth.state).toBe('offline');
+    expect(vault.value).toBe(stored);
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+  });
+
+  it('past expiry the caller is told offline (ERR_OFFLINE), the session survives, and retries keep going', async () => {
+    const stored = vault.value;
+    clockTo(-1_000);
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
+    expect(auth.state).toBe('offline');
+    expect(vault.value).toBe(stored);
+    // The background retry (schedule injected: 20 ms, then 50 ms) tries again and again.
+    const attempts = net.sent.length;
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (net.sent.length >= attempts + 3) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 10);
+    });
+    expect(new Set(net.sent.slice(attempts))).toEqual(new Set(['refresh_token']));
+    expect(auth.state).toBe('offline');
+    expect(vault.value).toBe(stored);
+  });
+
+  it('recovers by itself when the provider returns: signed-in, a rotated token stored, API calls work', async () => {
+    const stored = vault.value;
+    await stack.startIdp();
+    await reachState(auth, 'signed-in');
+    expect(vault.value).not.toBe(stored);
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+    expect(logger.lines.join('\n')).not.toMatch(/ey[\w-]+\.ey[\w-]+\./);
+  });
+});
+
+describe('drill 2: the provider restarts on the same data folder and port', () => {
+  it('the running session refreshes after the restart (the grant persisted)', async () => {
+    const before = storedRefreshToken(vault.value);
+    await stack.stopIdp();
+    await stack.startIdp();
+    net.sent.length = 0;
+    clockTo(-1_000);
+    const token = await auth.getAccessToken();
+    expect(net.sent).toEqual(['refresh_token']);
+    expect(auth.state).toBe('signed-in');
+    expect(storedRefreshToken(vault.value)).not.toBe(before);
+    expect((await callPrivate(stack.api.url, token)).status).toBe(200);
+  });
+
+  it('a fresh launch restores silently from the vault after another restart', async () => {
+    auth.close();
+    await stack.stopIdp();
+    await stack.startIdp();
+    clockOffset = 0;
+    auth = authFor(stack, { vault, logger, now: () => Date.now() + clockOffset });
+    instances.push(auth);
+    expect(await auth.restore()).toBe('signed-in');
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+  });
+});
+
+describe('drill 6: the JWKS is down when the API starts, and later', () => {
+  it('an API started while the provider is down answers 503 with Retry-After, then 200 once it is back', async () => {
+    const token = await auth.getAccessToken();
+    await stack.stopIdp();
+    const api = await stack.startApi({ tokenCache: 'off' });
+    const down = await callPrivate(api.url, token);
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    expect(down.headers.get('www-authenticate')).toBeNull();
+    // The API running since before the outage still verifies with its cached keys.
+    expect((await callPrivate(stack.api.url, token)).status).toBe(200);
+
+    await stack.startIdp();
+    const up = await callPrivate(api.url, token);
+    expect(up.status).toBe(200);
+  });
+
+  it('keys fetched while the provider was up keep verifying every request when it goes down again', async () => {
+    const api = await stack.startApi({ tokenCache: 'off' });
+    const first = await auth.getAccessToken();
+    expect((await callPrivate(api.url, first)).status).toBe(200);
+    // A token this API has never seen, so the verified-token cache cannot be what answers.
+    clockTo(-1_000);
+    const second = await auth.getAccessToken();
+    expect(second).not.toBe(first);
+    clockOffset = 0;
+    await stack.stopIdp();
+    expect((await callPrivate(api.url, second)).status).toBe(200);
+    expect((await callPrivate(api.url, first)).status).toBe(200);
+    // A forged token is still refused, not passed, while the provider is away.
+    const [h, p] = second.split('.');
+    expect((await callPrivate(api.url, `${h}.${p}.AAAA`)).status).toBe(401);
+    await stack.startIdp();
+  });
+});
