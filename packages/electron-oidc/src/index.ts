@@ -47,6 +47,7 @@ export {
   KeyringVault,
   keychainAccount,
   MemoryVault,
+  deferredVault,
   openVault,
 } from './core/vault/index.ts';
 export type { KeyringVaultOptions, OpenVaultOptions, VaultLogger } from './core/vault/index.ts';

@@ -17,14 +17,19 @@ import type { SessionState, TokenGrant } from './session/token-session.ts';
 import type { RetrySchedule } from './session/retry-schedule.ts';
 import { openSystemBrowser } from './system-browser.ts';
 import type { BrowserOpener } from './system-browser.ts';
-import { MemoryVault } from './vault/memory-vault.ts';
+import { keychainAccount } from './vault/keyring-vault.ts';
+import { deferredVault, openVault } from './vault/open-vault.ts';
 import type { Vault } from './vault/vault.ts';
 
 /** Options of {@link createDesktopAuth}. */
 export interface DesktopAuthOptions {
   /** A validated config ({@link defineConfig}, {@link loadConfig}) or the input to validate. */
   config?: AuthConfig | AuthConfigInput;
-  /** Where the refresh token rests. Default: memory only (the session ends with the process). */
+  /**
+   * Where the refresh token rests. Default: the OS keychain ({@link openVault}, service
+   * `electron-oidc`, one entry per issuer and client), or memory only with a
+   * warning where no keychain answers. Pass a vault to choose the service name.
+   */
   vault?: Vault;
   /** Opens URLs in the system browser. Default: `$BROWSER`, else the platform's opener. Electron: `shell.openExternal`. */
   openBrowser?: BrowserOpener;
@@ -115,7 +120,9 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
       : defineConfig(options.config);
   const logger = options.logger ?? consoleLogger;
   const openBrowser = options.openBrowser ?? openSystemBrowser;
-  const vault = options.vault ?? new MemoryVault();
+  const vault =
+    options.vault ??
+    deferredVault(openVault({ account: keychainAccount(config.issuer.href, config.clientId), logger }));
   const provider = new ProviderConnection(config, options.fetch);
 
   const refresh = async (refreshToken: string): Promise<TokenGrant> => {

@@ -7,5 +7,5 @@ export {
 } from './keyring-vault.ts';
 export type { KeyringVaultOptions } from './keyring-vault.ts';
 export { MemoryVault } from './memory-vault.ts';
-export { openVault } from './open-vault.ts';
+export { deferredVault, openVault } from './open-vault.ts';
 export type { OpenVaultOptions, VaultLogger } from './open-vault.ts';

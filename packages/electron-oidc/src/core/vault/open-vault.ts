@@ -67,3 +67,27 @@ async function probeWrite(probe: KeyringVault): Promise<void> {
     await probe.clear();
   }
 }
+
+/**
+ * A vault usable at once that becomes the one `opening` resolves to: for a
+ * synchronous constructor that must not wait for the keychain probe. Every
+ * operation waits for the opening; a failed opening fails each operation with
+ * its error. Until then it reports itself as the keychain it is expected to be.
+ */
+export function deferredVault(opening: Promise<Vault>): Vault {
+  let opened: Vault | undefined;
+  const ready = opening.then((vault) => (opened = vault));
+  // Reported by the first operation that needs the vault, not as an unhandled rejection.
+  ready.catch(() => {});
+  return {
+    get kind() {
+      return opened?.kind ?? 'keychain';
+    },
+    get persistent() {
+      return opened?.persistent ?? true;
+    },
+    read: async () => (await ready).read(),
+    write: async (value) => (await ready).write(value),
+    clear: async () => (await ready).clear(),
+  };
+}

@@ -12,6 +12,7 @@ import { createDesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { DesktopAuth, DesktopAuthOptions } from '../../../src/core/desktop-auth.ts';
 import type { Logger } from '../../../src/core/logger.ts';
 import type { FetchLike } from '../../../src/core/provider.ts';
+import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
 
 export const alice: DemoCredentials = { username: 'alice', password: 'wonderland' };
@@ -166,6 +167,8 @@ export function authFor(
   return createDesktopAuth({
     logger: recordingLogger(),
     retrySchedule: [50],
+    // Each instance its own session unless a test shares a vault on purpose.
+    vault: new MemoryVault(),
     ...options,
     config: {
       issuer: stack.idp.issuer,
