@@ -54,7 +54,7 @@ export function renderReport({ plan, tokenCheck, signIn, started, smoke }: Repor
     '',
     '```sh',
     'npm run bench          # about 4 minutes; rewrites this file',
-    'npm run bench:smoke    # a few seconds; checks that everything runs, writes nothing',
+    'npm run bench:smoke    # about 20 s; checks that everything runs, writes nothing',
     '```',
     '',
     'The code is in [`bench/src`](../bench/src): `run.ts` (plan, checks), `token-check.ts`, `sign-in.ts`, `report.ts`.',
