@@ -1,0 +1,49 @@
+/**
+ * Findings of the API fuzzer that are not fixed yet, each as the smallest reproducer. `it.fails`
+ * keeps the suite green while the bug stands and turns red once it is fixed (then make it `it`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '@electron-oidc/api';
+import type { RunningApi } from '@electron-oidc/api';
+import { header, sendRaw, toRawBytes } from './support/http.ts';
+import { FUZZ_AUDIENCE, startTestIssuer } from './support/issuer.ts';
+import type { TestIssuer } from './support/issuer.ts';
+
+let issuer: TestIssuer;
+let api: RunningApi;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  api = await startApi({ issuer: issuer.url, audience: FUZZ_AUDIENCE, port: 0 }, { log: () => {} });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await issuer?.close();
+});
+
+describe('GET /private with a body the form parser cannot decode', () => {
+  // The form parser (express.urlencoded) runs before the bearer check and answers its own 400
+  // `invalid_request` ("incorrect header check", zlib's words) with no challenge, although the
+  // request carries no token: RFC 6750 §3 says the answer MUST include WWW-Authenticate.
+  it.fails('still carries the Bearer challenge (RFC 6750 §3)', async () => {
+    const port = Number(new URL(api.url).port);
+    const res = await sendRaw(
+      port,
+      toRawBytes(
+        {
+          method: 'GET',
+          target: '/private',
+          headers: [
+            ['Content-Type', 'application/x-www-form-urlencoded'],
+            ['Content-Encoding', 'gzip'],
+          ],
+          body: 'abc',
+        },
+        `127.0.0.1:${port}`,
+      ),
+    );
+    expect(res.status).toBe(400);
+    expect(header(res, 'www-authenticate')).toMatch(/^Bearer realm="api"/);
+  });
+});
