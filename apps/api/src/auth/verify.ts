@@ -25,8 +25,9 @@ export const ACCEPTED_ALGORITHMS = [
 /**
  * The `typ` header the API insists on. `at+jwt` (RFC 9068 §4) keeps ID tokens and other JWTs
  * from the same issuer from passing as access tokens; `any` skips that check, for providers
- * that issue `typ: JWT` access tokens (the `aud` check still rejects their ID tokens, whose
- * audience is the client).
+ * that issue `typ: JWT` access tokens (the `aud` check still rejects their ID tokens whose
+ * audience is the client alone, and the ID-token claim check those whose `aud` also names
+ * the API).
  */
 export type AccessTokenType = 'at+jwt' | 'any';
 
@@ -96,9 +97,28 @@ function describeFailure(err: errors.JOSEError): string {
   return 'The access token is malformed.';
 }
 
+/** Hashes that only an ID token carries (OIDC Core §3.1.3.6, §3.3.2.11; FAPI 1.0 §5.1 `s_hash`). */
+const ID_TOKEN_HASH_CLAIMS = ['at_hash', 'c_hash', 's_hash'] as const;
+
+/**
+ * The claim that marks a token as an ID token, if any. The `typ` check does this job for
+ * RFC 9068 tokens, but with `ACCESS_TOKEN_TYPE=any` an ID token whose `aud` also names the
+ * API (Auth0 and others add it) would pass every other check. ID tokens carry hashes no
+ * access token has, and a `nonce` (OIDC Core §2); Keycloak before 25 also put `nonce` in
+ * its access tokens (keycloak/keycloak#26893), always next to a scope claim, which no ID
+ * token has, so `nonce` counts only without one.
+ */
+function idTokenOnlyClaim(claims: JWTPayload): string | undefined {
+  const hash = ID_TOKEN_HASH_CLAIMS.find((claim) => claims[claim] !== undefined);
+  if (hash !== undefined) return hash;
+  const hasScopeClaim = ['scope', 'scp', 'permissions'].some((claim) => claims[claim] !== undefined);
+  return claims.nonce !== undefined && !hasScopeClaim ? 'nonce' : undefined;
+}
+
 /**
  * Creates the verifier: signature with the issuer's keys (asymmetric algorithms only),
- * `typ` (RFC 9068 §4), `iss`, `aud`, and `exp`/`nbf` with a small clock tolerance. No
+ * `typ` (RFC 9068 §4), `iss`, `aud`, `exp`/`nbf` with a small clock tolerance, and no
+ * claim that only ID tokens carry (see {@link idTokenOnlyClaim}), in both `typ` modes. No
  * framework here: the result is a value or one of the errors of `errors.ts`.
  *
  * @example
@@ -124,6 +144,12 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           // Without `exp` a token would never expire; RFC 9068 §2.2 makes these REQUIRED.
           requiredClaims: ['exp', 'iat', 'sub'],
         });
+        const idTokenClaim = idTokenOnlyClaim(payload);
+        if (idTokenClaim !== undefined) {
+          throw new InvalidTokenError(
+            `The token is an ID token, not an access token: it carries '${idTokenClaim}' (OpenID Connect Core, section 2).`,
+          );
+        }
         return { header: protectedHeader, claims: payload, scopes: grantedScopes(payload) };
       } catch (err) {
         // Our own errors (the issuer's keys are unavailable) pass through unchanged.
