@@ -110,9 +110,13 @@ export function parseResponse(raw: Buffer): FuzzResponse {
   return { status: Number(match[1]), headers, body: body.toString('utf8') };
 }
 
+/** What {@link sendRaw} resolves with when the server closed the connection without a byte. */
+export const DROPPED: FuzzResponse = Object.freeze({ status: 0, headers: {}, body: '' });
+
 /**
  * Writes `bytes` on a fresh connection and reads until the server closes it: the request must
- * carry `Connection: close` (or be one the server refuses, which closes it too).
+ * carry `Connection: close` (or be one the server refuses, which closes it too). Resolves with
+ * {@link DROPPED} when the server closed the connection without answering.
  */
 export function sendRaw(port: number, bytes: Buffer): Promise<FuzzResponse> {
   return new Promise((resolve, reject) => {
@@ -126,6 +130,10 @@ export function sendRaw(port: number, bytes: Buffer): Promise<FuzzResponse> {
       failure = err;
     });
     socket.on('close', () => {
+      if (chunks.length === 0 && failure === undefined) {
+        resolve(DROPPED);
+        return;
+      }
       try {
         resolve(parseResponse(Buffer.concat(chunks)));
       } catch (err) {
