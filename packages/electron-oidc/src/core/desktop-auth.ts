@@ -4,7 +4,7 @@ import type { ApiFetch } from './api-client.ts';
 import { defineConfig } from './config.ts';
 import type { AuthConfig, AuthConfigInput } from './config.ts';
 import { buildEndSessionUrl, endSessionInBrowser } from './end-session.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, isAuthError } from './errors.ts';
 import { consoleLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 import { isProfileIncomplete, sanitizeProfile } from './profile.ts';
@@ -98,6 +98,9 @@ export interface DesktopAuth {
   close(): void;
 }
 
+/** After a transient userinfo failure, the profile is not completed again for this long. */
+export const USERINFO_RETRY_MS = 30_000;
+
 function isAuthConfig(value: AuthConfig | AuthConfigInput): value is AuthConfig {
   return (value as AuthConfig).issuer instanceof URL && typeof (value as AuthConfig).apiOrigin === 'string';
 }
@@ -147,7 +150,10 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
 
   let pendingSignIn: Promise<Profile> | undefined;
   let signInController: AbortController | undefined;
-  let userinfo: { generation: number; claims: Record<string, unknown> } | undefined;
+  // What userinfo answered for this session; after a failure `claims` is empty, and a
+  // transient failure (network, 5xx, offline) carries when to ask again.
+  let userinfo: { generation: number; claims: Record<string, unknown>; retryAt?: number } | undefined;
+  const now = options.now ?? Date.now;
 
   const getProfile = async (): Promise<Profile | undefined> => {
     const sub = session.subject;
@@ -157,7 +163,8 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
       claims,
       userinfo?.generation === session.generation ? userinfo.claims : undefined,
     );
-    if (!isProfileIncomplete(profile) || userinfo?.generation === session.generation) return profile;
+    if (!isProfileIncomplete(profile)) return profile;
+    if (userinfo?.generation === session.generation && (userinfo.retryAt ?? Infinity) > now()) return profile;
     const generation = session.generation;
     try {
       const p = await provider.get();
@@ -170,7 +177,16 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
         profile = sanitizeProfile(claims, userinfo.claims);
       }
     } catch (err) {
-      if (generation === session.generation) userinfo = { generation, claims: {} };
+      if (generation === session.generation) {
+        // "The provider said no" holds for the session; "the network failed" only for a while,
+        // or a provider whose profile lives in userinfo alone would leave it incomplete until sign-out.
+        const transient = isAuthError(
+          toAuthError(err, 'userinfo'),
+          'ERR_PROVIDER_UNREACHABLE',
+          'ERR_OFFLINE',
+        );
+        userinfo = { generation, claims: {}, ...(transient ? { retryAt: now() + USERINFO_RETRY_MS } : {}) };
+      }
       logger.info(
         `The profile could not be completed from the userinfo endpoint: ${err instanceof Error ? err.message : String(err)}`,
       );
