@@ -284,6 +284,26 @@ describe('rules of the second provider profile', () => {
     expect(tokens.grants).toEqual(['authorization_code', 'refresh_token', 'refresh_token']);
   });
 
+  it('a userinfo outage at sign-in leaves the profile incomplete only until userinfo answers again', async () => {
+    let clockOffset = 0;
+    const instance = auth(stack, { now: () => Date.now() + clockOffset });
+    stack.second!.tampering.userinfoFailures = 1;
+    // The profile lives in userinfo only: while it fails, the app knows alice by her sub.
+    expect(await instance.signIn()).toEqual({ sub: 'alice' });
+    expect(stack.second!.tampering.userinfoFailures).toBe(0);
+    // Within the back-off nothing is asked again; after it, the profile is completed.
+    const asked = stack.second!.hits.get('/userinfo');
+    expect(await instance.getProfile()).toEqual({ sub: 'alice' });
+    expect(stack.second!.hits.get('/userinfo')).toBe(asked);
+    clockOffset = 40_000;
+    expect(await instance.getProfile()).toEqual({
+      sub: 'alice',
+      name: 'Alice Liddell',
+      email: 'alice@example.com',
+      picture: new URL('/avatars/alice.svg', stack.issuer).href,
+    });
+  });
+
   it('the redirect URI is registered with one port: doctor passes with redirectPort and fails without it', async () => {
     const { redirectPort: _port, ...anyPort } = stack.config;
     const report = await diagnoseProvider(defineConfig(anyPort));

@@ -65,6 +65,8 @@ export interface SecondProviderOptions {
 export interface SecondProviderTampering {
   /** When set, the authorization response carries this `iss` (a mix-up, RFC 9207 §2.4). */
   authorizationResponseIss: string | undefined;
+  /** How many of the next userinfo requests fail with 503 (the provider having trouble). */
+  userinfoFailures: number;
 }
 
 export interface RunningSecondProvider {
@@ -181,7 +183,7 @@ export async function startSecondProvider(options: SecondProviderOptions): Promi
   const codes = new Map<string, IssuedCode>();
   const refreshTokens = new Map<string, Grant>();
   const sessions = new Map<string, BrowserSession>();
-  const tampering: SecondProviderTampering = { authorizationResponseIss: undefined };
+  const tampering: SecondProviderTampering = { authorizationResponseIss: undefined, userinfoFailures: 0 };
   const hits = new Map<string, number>();
 
   const sign = (payload: JWTPayload, key: CryptoKey, ttl: number): Promise<string> =>
@@ -448,6 +450,11 @@ export async function startSecondProvider(options: SecondProviderOptions): Promi
   });
 
   const userinfo = async (req: Request, res: Response) => {
+    if (tampering.userinfoFailures > 0) {
+      tampering.userinfoFailures--;
+      res.status(503).json({ error: 'temporarily_unavailable' });
+      return;
+    }
     const match = /^Bearer ([\w.~+/-]+=*)$/.exec(req.headers.authorization ?? '');
     const challenge = (error: string) =>
       res.status(401).set('WWW-Authenticate', `Bearer error="${error}"`).json({ error });
