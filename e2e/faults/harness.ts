@@ -14,7 +14,7 @@ import type { IdpOptions, RunningIdp } from '@electron-oidc/dev-idp';
 import { completeLogin } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
 import type { DesktopAuth, DesktopAuthOptions, FetchLike, Logger, Profile, Vault } from 'electron-oidc';
-import type { BrowserContext } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 export const alice = { username: 'alice', password: 'wonderland' };
 
@@ -213,14 +213,15 @@ export function authFor(stack: Stack, options: Partial<DesktopAuthOptions> = {})
 }
 
 /**
- * Signs alice in with `auth`, playing the system browser in `context`: logs in,
- * or only consents, or nothing when the provider still knows her.
+ * Signs alice in with `auth`, playing the system browser in `page`: logs in,
+ * or only consents, or nothing when the provider still knows her. One page
+ * serves every sign-in of a file: closing a page right after the loopback
+ * listener answered and closed sometimes never resolves in Playwright.
  */
 export async function signInAlice(
-  context: BrowserContext,
+  page: Page,
   build: (openBrowser: (url: string) => Promise<void>) => DesktopAuth,
 ): Promise<{ auth: DesktopAuth; profile: Profile }> {
-  const page = await context.newPage();
   let navigation: Promise<void> = Promise.resolve();
   const auth = build(async (url) => {
     navigation = (async () => {
@@ -237,13 +238,9 @@ export async function signInAlice(
       );
     })();
   });
-  try {
-    const profile = await auth.signIn();
-    await navigation;
-    return { auth, profile };
-  } finally {
-    await page.close();
-  }
+  const profile = await auth.signIn();
+  await navigation;
+  return { auth, profile };
 }
 
 /** Resolves once `auth` reaches `state` (at once if it is there). */
@@ -267,4 +264,15 @@ export async function callPrivate(apiUrl: string, token: string): Promise<Respon
 /** Lets pending timers and I/O run (for "nothing more happens" checks; not a timing threshold). */
 export function settle(ms = 100): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves once `predicate` holds, checking every few milliseconds (no time limit but the test's own). */
+export function until(predicate: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (predicate()) resolve();
+      else setTimeout(check, 5);
+    };
+    check();
+  });
 }

@@ -14,7 +14,7 @@
  */
 import { launchBrowser } from '@electron-oidc/test-support';
 import type { DesktopAuth } from 'electron-oidc';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authFor,
@@ -32,6 +32,7 @@ import type { FaultFetch, Stack } from './harness.ts';
 let stack: Stack;
 let browser: Browser;
 let context: BrowserContext;
+let page: Page;
 const vault = new TestVault();
 const logger = recordingLogger();
 let net: FaultFetch;
@@ -42,8 +43,9 @@ const instances: DesktopAuth[] = [];
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   context = await browser.newContext();
+  page = await context.newPage();
   net = faultFetch();
-  ({ auth } = await signInAlice(context, (openBrowser) =>
+  ({ auth } = await signInAlice(page, (openBrowser) =>
     authFor(stack, { vault, logger, openBrowser, fetch: net.fetch, now: () => Date.now() + clockOffset }),
   ));
   instances.push(auth);
