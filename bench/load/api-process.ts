@@ -53,6 +53,15 @@ const sample = () => {
 const sampler = setInterval(sample, 1000);
 
 process.on('message', (message: { type?: string }) => {
+  if (message.type === 'settle') {
+    // Memory retained once garbage is collected (the process runs with --expose-gc): what a
+    // leak would show, unlike RSS and heapUsed under load, which follow the GC's own rhythm.
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    collect?.();
+    const { rss, heapUsed } = process.memoryUsage();
+    process.send?.({ type: 'settled', rss, heapUsed, collected: collect !== undefined });
+  }
   if (message.type === 'tally') process.send?.({ type: 'tally', tally, logged });
   if (message.type === 'stop') {
     clearInterval(sampler);

@@ -81,7 +81,7 @@ const api = fork(apiFile, [], {
     PORT: '0',
     TOKEN_CACHE: values['token-cache'],
   },
-  execArgv: [],
+  execArgv: ['--expose-gc'],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
 const samples: MemorySample[] = [];
@@ -99,6 +99,25 @@ const warm = await fetch(`${apiUrl}/private`, {
 });
 if (warm.status !== 200) throw new Error(`warm-up request got ${warm.status}`);
 const loadStartMs = samples.at(-1)?.atMs ?? 0;
+
+interface Settled {
+  rss: number;
+  heapUsed: number;
+  collected: boolean;
+}
+/** The API process's memory right after a full garbage collection. */
+function settle(): Promise<Settled> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { type: string } & Partial<Settled>) => {
+      if (message.type !== 'settled') return;
+      api.off('message', onMessage);
+      resolve(message as Settled);
+    };
+    api.on('message', onMessage);
+    api.send({ type: 'settle' });
+  });
+}
+const settledBefore = await settle();
 
 let next = 0;
 const started = performance.now();
@@ -119,6 +138,7 @@ const result = await autocannon({
 });
 const seconds = (performance.now() - started) / 1000;
 
+const settledAfter = await settle();
 const { tally, logged } = await new Promise<{ tally: Tally; logged: number }>((resolve) => {
   const onMessage = (message: { type: string; tally?: Tally; logged?: number }) => {
     if (message.type !== 'tally') return;
@@ -209,6 +229,9 @@ const report = [
   '| --- | --: | --: | --: | --: | --: |',
   memoryRow('RSS', (s) => s.rss),
   memoryRow('heapUsed', (s) => s.heapUsed),
+  '',
+  `After a full garbage collection${settledAfter.collected ? '' : ' (not available: no --expose-gc)'}, before → after the load: ` +
+    `heapUsed ${mb(settledBefore.heapUsed)} → ${mb(settledAfter.heapUsed)} MB, RSS ${mb(settledBefore.rss)} → ${mb(settledAfter.rss)} MB.`,
   '',
 ];
 console.log(report.join('\n'));
