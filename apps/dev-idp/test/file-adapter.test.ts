@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileStore } from '../src/adapter/file-adapter.ts';
@@ -95,6 +95,33 @@ describe('FileStore adapters', () => {
     expect(Object.keys(JSON.parse(await readFile(path.join(dir, 'Interaction.json'), 'utf8')))).toHaveLength(
       20,
     );
+  });
+
+  it('undo a change whose write failed (disk full), so a refresh token is not left consumed in memory only', async () => {
+    const store = new FileStore(dir);
+    const tokens = store.adapterFor('RefreshToken');
+    await tokens.upsert('rt', { grantId: 'g', kind: 'RefreshToken' }, 60);
+    await tokens.upsert('other', { grantId: 'h', kind: 'RefreshToken' }, 60);
+    // The folder becomes unwritable: a file stands where it was, so every write fails.
+    await rename(dir, `${dir}.away`);
+    await writeFile(dir, 'not a folder');
+    try {
+      await expect(tokens.consume('rt')).rejects.toThrow();
+      await expect(tokens.upsert('rt2', { grantId: 'g', kind: 'RefreshToken' }, 60)).rejects.toThrow();
+      await expect(tokens.destroy('other')).rejects.toThrow();
+      await expect(tokens.revokeByGrantId('g')).rejects.toThrow();
+      expect(await tokens.find('rt')).toEqual({ grantId: 'g', kind: 'RefreshToken' });
+      expect(await tokens.find('rt2')).toBeUndefined();
+      expect(await tokens.find('other')).toBeDefined();
+    } finally {
+      await rm(dir);
+      await rename(`${dir}.away`, dir);
+    }
+    // Space again: the next change is written, and a restart sees what the provider answered.
+    await tokens.consume('other');
+    const restarted = new FileStore(dir).adapterFor('RefreshToken');
+    expect(await restarted.find('rt')).toEqual({ grantId: 'g', kind: 'RefreshToken' });
+    expect((await restarted.find('other'))?.consumed).toEqual(expect.any(Number));
   });
 
   it('say how to recover from a corrupt file', async () => {

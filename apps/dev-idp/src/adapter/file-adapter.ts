@@ -126,8 +126,13 @@ class FileAdapter implements Adapter {
     const records = await this.#collection.records();
     const record: StoredRecord = { payload: structuredClone(payload) };
     if (typeof expiresIn === 'number') record.expiresAt = Date.now() + expiresIn * 1000;
+    const previous = records.get(id);
     records.set(id, record);
-    await this.#collection.save();
+    await this.#saveOrUndo(() => {
+      if (records.get(id) !== record) return;
+      if (previous) records.set(id, previous);
+      else records.delete(id);
+    });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -146,24 +151,54 @@ class FileAdapter implements Adapter {
   async consume(id: string): Promise<void> {
     const record = (await this.#collection.records()).get(id);
     if (!record) return;
-    record.payload.consumed = Math.floor(Date.now() / 1000);
-    await this.#collection.save();
+    const previous = record.payload.consumed;
+    const consumed = Math.floor(Date.now() / 1000);
+    record.payload.consumed = consumed;
+    await this.#saveOrUndo(() => {
+      if (record.payload.consumed !== consumed) return;
+      if (previous === undefined) delete record.payload.consumed;
+      else record.payload.consumed = previous;
+    });
   }
 
   async destroy(id: string): Promise<void> {
-    if ((await this.#collection.records()).delete(id)) await this.#collection.save();
+    const records = await this.#collection.records();
+    const previous = records.get(id);
+    if (!previous || !records.delete(id)) return;
+    await this.#saveOrUndo(() => {
+      if (!records.has(id)) records.set(id, previous);
+    });
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const records = await this.#collection.records();
-    let changed = false;
+    const removed = new Map<string, StoredRecord>();
     for (const [id, record] of records) {
       if (record.payload.grantId === grantId) {
         records.delete(id);
-        changed = true;
+        removed.set(id, record);
       }
     }
-    if (changed) await this.#collection.save();
+    if (removed.size === 0) return;
+    await this.#saveOrUndo(() => {
+      for (const [id, record] of removed) if (!records.has(id)) records.set(id, record);
+    });
+  }
+
+  /**
+   * Writes the change, or undoes it in memory when the write fails (e.g.
+   * ENOSPC), so that the provider's answer (a 500) and its state agree: the
+   * operation did not happen. Without this, a refresh token consumed in memory
+   * but not on disk would count as "already used" on the client's retry, and
+   * oidc-provider would revoke the whole grant over a full disk.
+   */
+  async #saveOrUndo(undo: () => void): Promise<void> {
+    try {
+      await this.#collection.save();
+    } catch (error) {
+      undo();
+      throw error;
+    }
   }
 
   async #findWhere(matches: (payload: AdapterPayload) => boolean): Promise<AdapterPayload | undefined> {
