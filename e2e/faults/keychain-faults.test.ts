@@ -1,0 +1,168 @@
+/**
+ * Drill 5, the desktop's side: the OS keychain (the real Secret Service,
+ * gnome-keyring) refuses mid-session, and the entry it holds is corrupt or
+ * foreign. Runs inside `dbus-run-session -- scripts/with-keyring.sh`; skipped
+ * with a note elsewhere. One sign-in for the file.
+ *
+ * | Fault                                          | What must hold                                                   |
+ * | ---------------------------------------------- | ---------------------------------------------------------------- |
+ * | keychain refuses the write of a rotated token  | session kept in memory, API calls go on, an error line says so   |
+ * | keychain answers again                         | the next rotation is stored; a fresh launch restores from it     |
+ * | keychain refuses the read at start             | `signed-out` with a warning, no request, the entry left intact   |
+ * | entry corrupt, truncated, foreign, other version | `signed-out` with a line naming the problem, no request, no throw |
+ */
+import { randomUUID } from 'node:crypto';
+import { launchBrowser } from '@electron-oidc/test-support';
+import { KeyringVault, keychainAccount } from 'electron-oidc';
+import type { DesktopAuth } from 'electron-oidc';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authFor,
+  FaultyVault,
+  faultFetch,
+  recordingLogger,
+  signInAlice,
+  startStack,
+  storedRefreshToken,
+} from './harness.ts';
+import type { Stack } from './harness.ts';
+
+const skip =
+  process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS
+    ? 'no D-Bus session (run: dbus-run-session -- scripts/with-keyring.sh npx vitest run …)'
+    : undefined;
+if (skip) console.warn(`NOTE: skipping the keychain fault drill: ${skip}`);
+
+describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a bad entry', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let keychain: KeyringVault;
+  let vault: FaultyVault;
+  const logger = recordingLogger();
+  let auth: DesktopAuth;
+  let offset = 0;
+  const instances: DesktopAuth[] = [];
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+    page = await browser.newPage();
+    keychain = new KeyringVault({
+      service: `electron-oidc-faults-${randomUUID()}`,
+      account: keychainAccount(`${stack.issuer}/`, stack.idp.clientId),
+    });
+    vault = new FaultyVault(keychain);
+    ({ auth } = await signInAlice(page, (openBrowser) =>
+      authFor(stack, { vault, logger, openBrowser, now: () => Date.now() + offset }),
+    ));
+    instances.push(auth);
+  });
+
+  afterAll(async () => {
+    for (const a of instances) a.close();
+    await keychain?.clear();
+    await browser?.close();
+    await stack?.close();
+  });
+
+  function expire(): void {
+    offset = auth.accessTokenExpiresAt!.getTime() - Date.now() + 1_000;
+  }
+
+  it('when the keychain refuses to store the rotated token, the session goes on in memory and the failure is logged', async () => {
+    const before = await keychain.read();
+    vault.faults.write = 'throw';
+    expire();
+    await auth.getAccessToken();
+    expect(auth.state).toBe('signed-in');
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+    expect(await keychain.read()).toBe(before);
+    expect(logger.lines.join('\n')).toMatch(
+      /error: Could not store the session in the keychain vault; it lasts until the app quits \(test: the keychain refused to write\)/,
+    );
+  });
+
+  it('when the keychain answers again, the next rotation is stored and a fresh launch restores from it', async () => {
+    vault.faults.write = undefined;
+    const before = await keychain.read();
+    expire();
+    await auth.getAccessToken();
+    const after = await keychain.read();
+    expect(storedRefreshToken(after)).not.toBe(storedRefreshToken(before));
+
+    const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
+    instances.push(next);
+    expect(await next.restore()).toBe('signed-in');
+    expect((await next.fetchApi('/private')).status).toBe(200);
+    next.close();
+    auth.close();
+  });
+
+  it('when the keychain refuses the read at start: signed out with a warning, no request, the entry left for later', async () => {
+    const stored = await keychain.read();
+    const failing = new FaultyVault(keychain);
+    failing.faults.read = 'throw';
+    const net = faultFetch();
+    const log = recordingLogger();
+    const next = authFor(stack, { vault: failing, logger: log, fetch: net.fetch });
+    instances.push(next);
+    expect(await next.restore()).toBe('signed-out');
+    expect(net.sent).toEqual([]);
+    expect(log.lines.join('\n')).toMatch(/warn: Could not read the keychain vault, so no stored session/);
+    expect(await keychain.read()).toBe(stored);
+  });
+
+  const entry = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      v: 1,
+      iss: `${stack.issuer}/`,
+      client_id: stack.idp.clientId,
+      sub: 'alice',
+      refresh_token: 'x'.repeat(43),
+      ...fields,
+    });
+  const bad: Array<[string, () => string, RegExp]> = [
+    ['garbage', () => 'garbage\u0000\uFFFD', /\(corrupt\): the entry is not JSON/],
+    ['truncated JSON', () => entry({}).slice(0, 40), /\(corrupt\): the entry is not JSON/],
+    ['a JSON array', () => '[]', /\(corrupt\): the entry is not a JSON object/],
+    ['a future format version', () => entry({ v: 2 }), /\(unsupported-version\)/],
+    ['no version at all', () => entry({ v: undefined }), /\(unsupported-version\)/],
+    ['no refresh token', () => entry({ refresh_token: '' }), /\(corrupt\): the entry lacks/],
+    [
+      'another issuer',
+      () => entry({ iss: 'https://evil.example/' }),
+      /\(foreign\): the entry belongs to issuer/,
+    ],
+    ['another client', () => entry({ client_id: 'other-app' }), /\(foreign\)/],
+    ['an oversized entry', () => 'x'.repeat(70_000), /\(corrupt\): the entry is too large/],
+  ];
+
+  it.each(bad)(
+    'an entry that is %s means signed out, with a log line naming the problem and no request',
+    async (_name, value, line) => {
+      await keychain.write(value());
+      const net = faultFetch();
+      const log = recordingLogger();
+      const next = authFor(stack, { vault: keychain, logger: log, fetch: net.fetch });
+      instances.push(next);
+      expect(await next.restore()).toBe('signed-out');
+      expect(net.sent).toEqual([]);
+      expect(log.lines.join('\n')).toMatch(line);
+      expect(log.lines.join('\n')).toMatch(/Ignoring the stored session .*Sign in again\./);
+      await expect(next.getAccessToken()).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
+    },
+  );
+
+  it('a sign-in over a bad entry replaces it', async () => {
+    await keychain.write('garbage');
+    const { auth: fresh } = await signInAlice(page, (openBrowser) =>
+      authFor(stack, { vault: keychain, logger: recordingLogger(), openBrowser }),
+    );
+    instances.push(fresh);
+    expect(storedRefreshToken(await keychain.read())).toEqual(expect.any(String));
+    const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
+    instances.push(next);
+    expect(await next.restore()).toBe('signed-in');
+  });
+});
