@@ -238,9 +238,15 @@ export async function signInAlice(
       );
     })();
   });
-  const profile = await auth.signIn();
-  await navigation;
-  return { auth, profile };
+  try {
+    const profile = await auth.signIn();
+    await navigation;
+    return { auth, profile };
+  } catch (error) {
+    // A refused sign-in: the page's own waiting is no longer of interest.
+    navigation.catch(() => {});
+    throw error;
+  }
 }
 
 /** Resolves once `auth` reaches `state` (at once if it is there). */
