@@ -9,6 +9,7 @@
  * | provider down, refresh due or overdue   | state `offline`, vault untouched, the token in hand served until expiry |
  * | provider back                           | the background retry (injected short) renews by itself: `signed-in`   |
  * | provider restarted (same folder, port)  | grants persist: refresh and a fresh launch's restore both work        |
+ * | app launched while the provider is down | restore ends `offline`, vault kept; signs in by itself on return      |
  * | API starts while the provider is down   | 503 with Retry-After, never 500 or 200; 200 once the provider is back |
  * | provider down after the API has keys    | cached keys keep verifying new requests (token cache off)             |
  */
@@ -135,6 +136,22 @@ describe('drill 2: the provider restarts on the same data folder and port', () =
     auth = authFor(stack, { vault, logger, now: () => Date.now() + clockOffset });
     instances.push(auth);
     expect(await auth.restore()).toBe('signed-in');
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+  });
+});
+
+describe('drill 1, at start-up: the app launches while the provider is down', () => {
+  it('restore ends offline with the vault kept, and signs in by itself when the provider returns', async () => {
+    auth.close();
+    await stack.stopIdp();
+    const stored = vault.value;
+    auth = authFor(stack, { vault, logger, now: () => Date.now() + clockOffset });
+    instances.push(auth);
+    expect(await auth.restore()).toBe('offline');
+    expect(vault.value).toBe(stored);
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
+    await stack.startIdp();
+    await reachState(auth, 'signed-in');
     expect((await auth.fetchApi('/private')).status).toBe(200);
   });
 });
