@@ -171,7 +171,11 @@ function buildRawRequest(
     pairs.splice(at, 0, value === '__array__' ? ['state[]', expected] : ['state', value]);
   }
   const encode = (text: string) => (choice.encode ? encodeURIComponent(text) : text);
-  const query = pairs.map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
+  // A state value is always encoded: raw, a near miss such as `<state>&…` or `<state>#…` would
+  // be the exact state once parsed, a genuine callback rather than a forged one.
+  const query = pairs
+    .map(([name, value]) => `${encode(name)}=${name === 'state' ? encodeURIComponent(value) : encode(value)}`)
+    .join('&');
   const target = `${choice.path}${query === '' ? '' : `?${query}`}${choice.fragment}`;
   const own = `127.0.0.1:${port}`;
   const hosts: Record<string, string | undefined> = { own, missing: undefined, twice: own };
@@ -231,7 +235,10 @@ describe('the loopback callback listener under fuzzed requests (real HTTP)', () 
           await forge(choice, 'pending');
           count(`state-${choice.stateVariant}`);
           // The pending sign-in neither completed nor ended.
-          expect(settled).toBeUndefined();
+          expect(
+            settled,
+            `settled by ${settled?.request?.url.href ?? String(settled?.error)}`,
+          ).toBeUndefined();
         }),
         { numRuns: NUM_RUNS },
       );

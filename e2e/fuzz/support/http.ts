@@ -130,6 +130,10 @@ export function sendRaw(port: number, bytes: Buffer): Promise<FuzzResponse> {
       failure = err;
     });
     socket.on('close', () => {
+      if (failure?.message.startsWith('no answer')) {
+        reject(failure);
+        return;
+      }
       if (chunks.length === 0 && failure === undefined) {
         resolve(DROPPED);
         return;
@@ -139,6 +143,14 @@ export function sendRaw(port: number, bytes: Buffer): Promise<FuzzResponse> {
       } catch (err) {
         reject(failure ?? (err as Error));
       }
+    });
+    // A server that neither answers nor closes is a finding, reported with the request (a hang
+    // detector, not a speed limit: a healthy answer takes milliseconds).
+    socket.setTimeout(10_000, () => {
+      failure = new Error(
+        `no answer and no close within 10 s after ${chunks.length} chunk(s) to ${JSON.stringify(bytes.toString('latin1').slice(0, 300))}`,
+      );
+      socket.destroy();
     });
     // Not end(): Node's server drops a pending answer once the client half-closes.
     socket.on('connect', () => {
