@@ -117,7 +117,8 @@ export interface FaultFetch {
   fetch: FetchLike;
   /** `refresh_token`, `authorization_code`, `revocation`, in order of sending. */
   sent: string[];
-  before: ((url: string, init: RequestInit) => Promise<void>) | undefined;
+  /** May answer in the provider's place (a gateway): the request then never reaches it. */
+  before: ((url: string, init: RequestInit) => Promise<Response | void>) | undefined;
   after: ((url: string, init: RequestInit, response: Response) => Promise<Response>) | undefined;
 }
 
@@ -127,7 +128,8 @@ export function faultFetch(): FaultFetch {
     before: undefined,
     after: undefined,
     fetch: async (url, init) => {
-      await f.before?.(url, init);
+      const answered = await f.before?.(url, init);
+      if (answered !== undefined) return answered;
       const kind = grantOf(init) ?? (url.endsWith('/token/revocation') ? 'revocation' : undefined);
       if (kind !== undefined) f.sent.push(kind);
       const response = await fetch(url, init);

@@ -10,6 +10,7 @@
  * | provider back                           | the background retry (injected short) renews by itself: `signed-in`   |
  * | provider restarted (same folder, port)  | grants persist: refresh and a fresh launch's restore both work        |
  * | app launched while the provider is down | restore ends `offline`, vault kept; signs in by itself on return      |
+ * | a gateway answers 502/503/504/429       | offline like a refused connection (429 was a sign-out path: fixed)    |
  * | API starts while the provider is down   | 503 with Retry-After, never 500 or 200; 200 once the provider is back |
  * | provider down after the API has keys    | cached keys keep verifying new requests (token cache off)             |
  */
@@ -21,6 +22,7 @@ import {
   authFor,
   callPrivate,
   faultFetch,
+  grantOf,
   reachState,
   recordingLogger,
   signInAlice,
@@ -133,7 +135,7 @@ describe('drill 2: the provider restarts on the same data folder and port', () =
     await stack.stopIdp();
     await stack.startIdp();
     clockOffset = 0;
-    auth = authFor(stack, { vault, logger, now: () => Date.now() + clockOffset });
+    auth = authFor(stack, { vault, logger, fetch: net.fetch, now: () => Date.now() + clockOffset });
     instances.push(auth);
     expect(await auth.restore()).toBe('signed-in');
     expect((await auth.fetchApi('/private')).status).toBe(200);
@@ -145,7 +147,7 @@ describe('drill 1, at start-up: the app launches while the provider is down', ()
     auth.close();
     await stack.stopIdp();
     const stored = vault.value;
-    auth = authFor(stack, { vault, logger, now: () => Date.now() + clockOffset });
+    auth = authFor(stack, { vault, logger, fetch: net.fetch, now: () => Date.now() + clockOffset });
     instances.push(auth);
     expect(await auth.restore()).toBe('offline');
     expect(vault.value).toBe(stored);
@@ -154,6 +156,51 @@ describe('drill 1, at start-up: the app launches while the provider is down', ()
     await reachState(auth, 'signed-in');
     expect((await auth.fetchApi('/private')).status).toBe(200);
   });
+});
+
+describe('drill 1, behind a proxy: the provider’s gateway answers for it', () => {
+  const answers: Array<[string, () => Response]> = [
+    [
+      '502 with an HTML page',
+      () =>
+        new Response('<html>Bad Gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
+    ],
+    [
+      '503 with Retry-After and no body',
+      () => new Response(null, { status: 503, headers: { 'retry-after': '30' } }),
+    ],
+    [
+      '504 with JSON that is not OAuth',
+      () => Response.json({ message: 'upstream timeout' }, { status: 504 }),
+    ],
+    [
+      '429 Too Many Requests',
+      () => new Response('slow down', { status: 429, headers: { 'retry-after': '30' } }),
+    ],
+  ];
+  it.each(answers)(
+    'a refresh answered %s is offline: session and vault kept, recovered when the gateway lets through',
+    async (_name, answer) => {
+      const stored = vault.value;
+      let blocked = true;
+      // The gateway answers in the provider's place: the request never reaches it.
+      net.before = async (_url, init) => {
+        if (blocked && grantOf(init) === 'refresh_token') return answer();
+      };
+      try {
+        clockTo(-1_000);
+        await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
+        expect(auth.state).toBe('offline');
+        expect(vault.value).toBe(stored);
+        blocked = false;
+        await reachState(auth, 'signed-in');
+        expect((await auth.fetchApi('/private')).status).toBe(200);
+      } finally {
+        net.before = undefined;
+        clockOffset = 0;
+      }
+    },
+  );
 });
 
 describe('drill 6: the JWKS is down when the API starts, and later', () => {

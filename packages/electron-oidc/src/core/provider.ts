@@ -103,7 +103,16 @@ function isNetworkFailure(err: unknown): boolean {
   if (err instanceof TypeError && (code === undefined || !code.startsWith('ERR_INVALID_ARG'))) return true;
   if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) return true;
   const status = responseStatus(err);
-  return status !== undefined && status >= 500;
+  return status !== undefined && isTemporaryStatus(status);
+}
+
+/**
+ * 5xx (the provider or its gateway is failing) and 429 (RFC 6585 §4: rate
+ * limited, "retry later"): the request may succeed later, so the session is
+ * kept and retried with backoff, never ended.
+ */
+function isTemporaryStatus(status: number): boolean {
+  return status >= 500 || status === 429;
 }
 
 function describeOperation(operation: ProviderOperation): string {
@@ -164,7 +173,7 @@ export function toAuthError(err: unknown, operation: ProviderOperation): AuthErr
 
   if (err instanceof client.ResponseBodyError) {
     // RFC 6749 §5.2: the token (or revocation) endpoint refused.
-    if (err.status >= 500) {
+    if (isTemporaryStatus(err.status)) {
       return new AuthError(
         'ERR_PROVIDER_UNREACHABLE',
         `The sign-in provider is having trouble (${err.error}) while ${what}. Try again in a moment.`,

@@ -33,6 +33,23 @@ describe('toAuthError: telling "the provider said no" from "the network failed"'
     );
   });
 
+  it('429 Too Many Requests (RFC 6585 §4), with or without an OAuth body, is ERR_PROVIDER_UNREACHABLE (try later)', () => {
+    expect(toAuthError(responseBodyError(429, { error: 'slow_down' }), 'refresh').code).toBe(
+      'ERR_PROVIDER_UNREACHABLE',
+    );
+    const plain = new client.ClientError('unexpected HTTP response status code', {
+      cause: new Response('slow down', { status: 429 }),
+    } as never);
+    expect(toAuthError(plain, 'refresh').code).toBe('ERR_PROVIDER_UNREACHABLE');
+  });
+
+  it('a gateway’s 502 HTML page is ERR_PROVIDER_UNREACHABLE', () => {
+    const html = new client.ClientError('unexpected HTTP response status code', {
+      cause: new Response('<html>Bad Gateway</html>', { status: 502 }),
+    } as never);
+    expect(toAuthError(html, 'refresh').code).toBe('ERR_PROVIDER_UNREACHABLE');
+  });
+
   it('invalid_grant on refresh is ERR_SESSION_EXPIRED carrying the OAuth error', () => {
     const mapped = toAuthError(
       responseBodyError(400, { error: 'invalid_grant', error_description: 'grant revoked' }),
