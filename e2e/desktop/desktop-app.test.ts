@@ -7,11 +7,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeLogin } from '@electron-oidc/test-support';
+import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
 import { BRIDGE_CHANNELS } from 'electron-oidc/bridge';
 import { APP_CONTENT_SECURITY_POLICY } from '../../packages/electron-oidc/src/electron/app-files.ts';
+import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 import { startDesktopHarness } from './harness.ts';
 import type { DesktopHarness } from './harness.ts';
 
@@ -19,16 +21,21 @@ const screenshots = fileURLToPath(new URL('../../docs/screenshots/', import.meta
 const alice = { username: 'alice', password: 'wonderland' };
 const MESSAGE = 'Only authenticated users can read this message.';
 
+let stack: LocalStack;
+let browser: Browser;
 let h: DesktopHarness;
 let win: Page;
 
 beforeAll(async () => {
-  h = await startDesktopHarness();
+  [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
+  h = await startDesktopHarness({ config: stack.config, browser });
   await mkdir(screenshots, { recursive: true });
 });
 
 afterAll(async () => {
   await h?.close();
+  await browser?.close();
+  await stack?.close();
 });
 
 /** Saves docs/screenshots/<name>.png with no hover or focus ring showing, so the images are the same from run to run. */
@@ -135,7 +142,7 @@ describe('the desktop app, end to end', () => {
 
     // The system browser, not the app's window, shows the provider's login page.
     expect(h.system.opened).toHaveLength(1);
-    expect(new URL(h.system.opened[0]!).origin).toBe(h.idp.issuer);
+    expect(new URL(h.system.opened[0]!).origin).toBe(stack.idp.issuer);
     expect(win.url()).toBe(h.appUrl);
     await completeLogin(await h.system.lastPage(), alice);
 
@@ -305,7 +312,7 @@ describe('the desktop app, end to end', () => {
         } catch (err) {
           return (err as Error).name;
         }
-      }, `${h.api.url}/public`);
+      }, `${stack.api.url}/public`);
       expect(outcome).toBe('TypeError');
     });
 
@@ -379,7 +386,7 @@ describe('the desktop app, end to end', () => {
   });
 
   it('keeps the session while the provider is unreachable, shows offline with Retry, and recovers', async () => {
-    await h.stopIdp();
+    await stack.stopIdp();
     h.relaunch();
     await win.reload();
     await win.getByRole('heading', { name: 'You are offline' }).waitFor();
@@ -392,7 +399,7 @@ describe('the desktop app, end to end', () => {
     expect(await win.locator('#retry-error').textContent()).toMatch(/cannot be reached/);
     expect(await win.getByRole('heading', { name: 'You are offline' }).isVisible()).toBe(true);
 
-    await h.restartIdp();
+    await stack.restartIdp();
     await win.getByRole('button', { name: 'Retry' }).click();
     await win.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
     expect(h.app.auth.state).toBe('signed-in');
@@ -408,10 +415,10 @@ describe('the desktop app, end to end', () => {
     // The provider's sign-out page opens in the system browser; the user confirms there.
     await expect.poll(() => h.system.opened.length).toBe(openedBefore + 1);
     const endSession = new URL(h.system.opened.at(-1)!);
-    expect(endSession.origin).toBe(h.idp.issuer);
+    expect(endSession.origin).toBe(stack.idp.issuer);
     const page = await h.system.lastPage();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL((url) => url.hostname === '127.0.0.1' && url.origin !== h.idp.issuer);
+    await page.waitForURL((url) => url.hostname === '127.0.0.1' && url.origin !== stack.idp.issuer);
     await expect
       .poll(() => h.calls.some((c) => c.channel === BRIDGE_CHANNELS.signOut && c.senderUrl === h.appUrl))
       .toBe(true);

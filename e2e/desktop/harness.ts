@@ -3,7 +3,9 @@
  * bridge handlers in this Node process, the real renderer (built with the
  * app's own build script) served on loopback with the app's CSP, and the real
  * preload bundled for the browser over a thin transport (electron-stand-in.ts).
- * A second Chromium context plays the user's system browser.
+ * A second Chromium context plays the user's system browser. The provider and
+ * the API are the caller's: the harness takes the library's configuration for
+ * them, so it serves the local stack and the second provider profile alike.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -13,13 +15,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startApi } from '@electron-oidc/api';
-import type { RunningApi } from '@electron-oidc/api';
-import { startIdp } from '@electron-oidc/dev-idp';
-import type { RunningIdp } from '@electron-oidc/dev-idp';
-import { launchBrowser } from '@electron-oidc/test-support';
+import { TestVault } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
-import type { DesktopAuth, Logger, Vault } from 'electron-oidc';
+import type { AuthConfigInput, DesktopAuth, Logger } from 'electron-oidc';
 import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL, createBridgeHandlers, isAppUrl } from 'electron-oidc/bridge';
 import type { BridgeHandlers, SessionState } from 'electron-oidc/bridge';
 // Only the plain-Node part of the Electron adapters: what the app protocol serves and with which headers.
@@ -27,22 +25,6 @@ import { appResponseHeaders, resolveAppFile } from '../../packages/electron-oidc
 import { buildRenderer, bundlePreload } from '../../apps/desktop/scripts/build.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** An in-memory vault both library instances share, as the OS keychain would across launches. */
-export class TestVault implements Vault {
-  readonly kind = 'test-memory';
-  readonly persistent = true;
-  value: string | undefined;
-  async read(): Promise<string | undefined> {
-    return this.value;
-  }
-  async write(value: string): Promise<void> {
-    this.value = value;
-  }
-  async clear(): Promise<void> {
-    this.value = undefined;
-  }
-}
 
 /** Every token the provider issued during the run, read off the token endpoint's answers. */
 export interface IssuedTokens {
@@ -126,18 +108,18 @@ export interface AppInstance {
   handlers: BridgeHandlers;
   states: SessionState[];
   /** The silent restore started at launch. */
-  restored: Promise<unknown>;
+  restored: ReturnType<DesktopAuth['restore']>;
   close(): void;
 }
 
-export interface DesktopHarness {
-  readonly idp: RunningIdp;
-  /** Stops the provider, to play "the network is down" (the API and the app keep running). */
-  stopIdp(): Promise<void>;
-  /** Starts the provider again on the same port with the same data folder. */
-  restartIdp(): Promise<void>;
-  api: RunningApi;
+export interface DesktopHarnessOptions {
+  /** The library's configuration: the provider and the API the app signs in with. */
+  config: AuthConfigInput;
+  /** The Chromium the app's windows and the system browser open in (the caller closes it). */
   browser: Browser;
+}
+
+export interface DesktopHarness {
   /** The context of the app's window(s): the preload and the IPC transport are installed here. */
   appContext: BrowserContext;
   /** The context playing the system browser. */
@@ -145,6 +127,8 @@ export interface DesktopHarness {
   system: SystemBrowser;
   vault: TestVault;
   tokens: IssuedTokens;
+  /** Grant types the library sent to the token endpoint, in order. */
+  grants: string[];
   calls: BridgeCall[];
   /** The app's origin (the loopback server standing in for `app://desktop`). */
   appOrigin: string;
@@ -158,15 +142,20 @@ export interface DesktopHarness {
   openWindow(): Promise<Page>;
   /** Every request each window made, from its first load on. */
   windowRequests: Map<Page, string[]>;
+  /** Closes the app, its servers and its browser contexts (not the browser, nor the provider and API). */
   close(): Promise<void>;
 }
 
 const quietLogger: Logger = { info: () => {}, warn: () => {}, error: (m) => console.error(`library: ${m}`) };
 
 /**
- * Starts the whole desktop system. The test that owns it must call `close()`.
+ * Starts the desktop app against the provider and API `config` names. The test
+ * that owns it must call `close()`.
  */
-export async function startDesktopHarness(): Promise<DesktopHarness> {
+export async function startDesktopHarness({
+  config,
+  browser,
+}: DesktopHarnessOptions): Promise<DesktopHarness> {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const cleanup = async (): Promise<void> => {
     for (const fn of cleanups.reverse()) await fn();
@@ -174,13 +163,6 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
   try {
     const work = await mkdtemp(path.join(tmpdir(), 'e2e-desktop-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
-
-    const idpOptions = { port: 0, dataDir: path.join(work, 'idp'), env: {} };
-    let idp = await startIdp(idpOptions);
-    let idpRunning = true;
-    cleanups.push(() => (idpRunning ? idp.close() : undefined));
-    const api = await startApi({ issuer: idp.issuer, audience: idp.apiResource, port: 0 }, { log: () => {} });
-    cleanups.push(() => api.close());
 
     const rendererDir = path.join(work, 'renderer');
     await buildRenderer(rendererDir);
@@ -197,17 +179,20 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
     const foreignOrigin = await listen(foreign);
     cleanups.push(() => closeServer(foreign));
 
-    const browser = await launchBrowser();
-    cleanups.push(() => browser.close());
     const appContext = await browser.newContext({ viewport: { width: 960, height: 680 } });
+    cleanups.push(() => appContext.close());
     const systemContext = await browser.newContext();
+    cleanups.push(() => systemContext.close());
     const system = systemBrowser(systemContext);
 
     const vault = new TestVault();
     const tokens: IssuedTokens = { access: new Set(), refresh: new Set(), id: new Set() };
-    const tokenEndpoint = `${idp.issuer}/token`;
+    const grants: string[] = [];
+    const tokenEndpoint = `${config.issuer}/token`;
     // Records what the provider issues, so the attacker's-side checks know what to look for.
     const recordingFetch = async (url: string, init: RequestInit): Promise<Response> => {
+      const grant = init.body instanceof URLSearchParams ? init.body.get('grant_type') : null;
+      if (grant !== null) grants.push(grant);
       const response = await fetch(url, init);
       if (url.startsWith(tokenEndpoint) && response.ok) {
         const body = (await response.clone().json()) as Record<string, unknown>;
@@ -249,12 +234,7 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
 
     const launch = (): AppInstance => {
       const auth = createDesktopAuth({
-        config: {
-          issuer: idp.issuer,
-          clientId: idp.clientId,
-          apiAudience: idp.apiResource,
-          apiBaseUrl: api.url,
-        },
+        config,
         vault,
         openBrowser: (url) => system.open(url),
         fetch: recordingFetch,
@@ -312,25 +292,12 @@ export async function startDesktopHarness(): Promise<DesktopHarness> {
     await appContext.addInitScript({ content: preload });
 
     const harness: DesktopHarness = {
-      get idp() {
-        return idp;
-      },
-      async stopIdp() {
-        if (idpRunning) await idp.close();
-        idpRunning = false;
-      },
-      async restartIdp() {
-        if (idpRunning) return;
-        idp = await startIdp({ ...idpOptions, port: idp.port });
-        idpRunning = true;
-      },
-      api,
-      browser,
       appContext,
       systemContext,
       system,
       vault,
       tokens,
+      grants,
       calls,
       appOrigin,
       appUrl: `${appOrigin}/`,

@@ -23,12 +23,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser } from '@electron-oidc/test-support';
+import { launchBrowser, OpenInstances, recordingLogger, TestVault } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
 import type { DesktopAuth, DesktopAuthOptions } from 'electron-oidc';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { faultFetch, recordingLogger, signInAlice, TestVault } from './harness.ts';
+import { faultFetch, signInAlice } from './harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -44,7 +44,7 @@ let remote: RemoteStack;
 let dataDir: string;
 let browser: Browser;
 let page: Page;
-const instances: DesktopAuth[] = [];
+const instances = new OpenInstances<DesktopAuth>();
 const realNow = Date.now.bind(Date);
 
 beforeAll(async () => {
@@ -62,8 +62,7 @@ beforeAll(async () => {
 
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const a of instances) a.close();
-  instances.length = 0;
+  instances.closeAll();
 });
 
 afterAll(async () => {
@@ -91,7 +90,7 @@ function authWith(options: Partial<DesktopAuthOptions>): DesktopAuth {
       apiBaseUrl: remote.apiUrl,
     },
   });
-  instances.push(auth);
+  instances.add(auth);
   return auth;
 }
 

@@ -1,58 +1,20 @@
 /**
- * What the fault drills share: the real provider and API on loopback (the
- * provider stoppable and restartable on the same port and data folder), the
- * library signing alice in through a real Chromium, and wrappers that make a
- * vault or the network fail, refuse or never answer at a chosen step.
+ * What the fault drills share: the library wired to the local stack
+ * (packages/electron-oidc/test/support/local-stack.ts) signing alice in through
+ * a real Chromium, and wrappers that make a vault or the network fail, refuse
+ * or never answer at a chosen step.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startApi } from '@electron-oidc/api';
-import type { RunningApi } from '@electron-oidc/api';
-import { startIdp } from '@electron-oidc/dev-idp';
-import type { IdpOptions, RunningIdp } from '@electron-oidc/dev-idp';
-import { completeLogin } from '@electron-oidc/test-support';
+import { finishInteraction, recordingLogger } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
-import type { DesktopAuth, DesktopAuthOptions, FetchLike, Logger, Profile, Vault } from 'electron-oidc';
+import type { DesktopAuth, DesktopAuthOptions, FetchLike, Profile, Vault } from 'electron-oidc';
 import type { Page } from 'playwright-core';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 
 export const alice = { username: 'alice', password: 'wonderland' };
 
 /** A promise that never settles: "the process died here". */
 export function never<T>(): Promise<T> {
   return new Promise<T>(() => {});
-}
-
-/** A logger that keeps its lines for assertions. */
-export function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info: ${m}`),
-    warn: (m) => lines.push(`warn: ${m}`),
-    error: (m) => lines.push(`error: ${m}`),
-  };
-}
-
-/** An in-memory vault that outlives library instances, as the keychain does across launches. */
-export class TestVault implements Vault {
-  readonly kind = 'test-memory';
-  readonly persistent = true;
-  value: string | undefined;
-  async read(): Promise<string | undefined> {
-    return this.value;
-  }
-  async write(value: string): Promise<void> {
-    this.value = value;
-  }
-  async clear(): Promise<void> {
-    this.value = undefined;
-  }
-}
-
-/** The refresh token inside a stored entry (tests only). */
-export function storedRefreshToken(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : (JSON.parse(value) as { refresh_token: string }).refresh_token;
 }
 
 /** How a vault operation misbehaves: refuses (rejects), hangs (the process died in it), or lands then hangs. */
@@ -139,65 +101,8 @@ export function faultFetch(): FaultFetch {
   return f;
 }
 
-/** The provider and the API on ephemeral loopback ports. */
-export interface Stack {
-  idp: RunningIdp;
-  issuer: string;
-  api: RunningApi;
-  dataDir: string;
-  idpRunning: boolean;
-  /** Stops the provider only (the port stays known, the data folder stays). */
-  stopIdp(): Promise<void>;
-  /** Starts the provider again on the same port and data folder. */
-  startIdp(): Promise<void>;
-  /** Another API against this issuer, closed with the stack. */
-  startApi(options?: { tokenCache?: 'on' | 'off' }): Promise<RunningApi>;
-  close(): Promise<void>;
-}
-
-export async function startStack(
-  options: { dataDir?: string } & Pick<IdpOptions, 'accessTokenTtl'> = {},
-): Promise<Stack> {
-  const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'faults-idp-')));
-  const idpOptions: IdpOptions = { port: 0, dataDir, env: {}, accessTokenTtl: options.accessTokenTtl };
-  const idp = await startIdp(idpOptions);
-  const apis: RunningApi[] = [];
-  const newApi = async (o: { tokenCache?: 'on' | 'off' } = {}) => {
-    const api = await startApi(
-      { issuer: idp.issuer, audience: idp.apiResource, port: 0, ...o },
-      { log: () => {} },
-    );
-    apis.push(api);
-    return api;
-  };
-  const stack: Stack = {
-    idp,
-    issuer: idp.issuer,
-    api: await newApi(),
-    dataDir,
-    idpRunning: true,
-    async stopIdp() {
-      if (stack.idpRunning) await stack.idp.close();
-      stack.idpRunning = false;
-    },
-    async startIdp() {
-      if (stack.idpRunning) return;
-      stack.idp = await startIdp({ ...idpOptions, port: idp.port });
-      stack.idpRunning = true;
-    },
-    startApi: newApi,
-    async close() {
-      await Promise.all(apis.map((api) => api.close()));
-      await stack.stopIdp();
-      if (ownDir) await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-  return stack;
-}
-
 /** A library instance wired to the stack; `now` and the retry schedule are injectable like any option. */
-export function authFor(stack: Stack, options: Partial<DesktopAuthOptions> = {}): DesktopAuth {
+export function authFor(stack: LocalStack, options: Partial<DesktopAuthOptions> = {}): DesktopAuth {
   return createDesktopAuth({
     logger: recordingLogger(),
     retrySchedule: [20, 50],
@@ -205,12 +110,7 @@ export function authFor(stack: Stack, options: Partial<DesktopAuthOptions> = {})
       throw new Error('this instance must not open the browser');
     },
     ...options,
-    config: {
-      issuer: stack.issuer,
-      clientId: stack.idp.clientId,
-      apiAudience: stack.idp.apiResource,
-      apiBaseUrl: stack.api.url,
-    },
+    config: stack.config,
   });
 }
 
@@ -228,16 +128,7 @@ export async function signInAlice(
   const auth = build(async (url) => {
     navigation = (async () => {
       await page.goto(url);
-      if (!new URL(page.url()).pathname.startsWith('/interaction/')) return;
-      if ((await page.getByLabel('Username').count()) > 0) {
-        await completeLogin(page, alice);
-        return;
-      }
-      await page.getByRole('button', { name: 'Allow' }).click();
-      await page.waitForURL(
-        (u) => !u.pathname.startsWith('/interaction/') && !u.pathname.startsWith('/auth'),
-        { waitUntil: 'commit' },
-      );
+      await finishInteraction(page, alice);
     })();
   });
   try {

@@ -12,21 +12,19 @@
  * | entry corrupt, truncated, foreign, other version | `signed-out` with a line naming the problem, no request, no throw |
  */
 import { randomUUID } from 'node:crypto';
-import { launchBrowser } from '@electron-oidc/test-support';
+import {
+  launchBrowser,
+  OpenInstances,
+  recordingLogger,
+  storedRefreshToken,
+} from '@electron-oidc/test-support';
 import { KeyringVault, keychainAccount } from 'electron-oidc';
 import type { DesktopAuth } from 'electron-oidc';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authFor,
-  FaultyVault,
-  faultFetch,
-  recordingLogger,
-  signInAlice,
-  startStack,
-  storedRefreshToken,
-} from './harness.ts';
-import type { Stack } from './harness.ts';
+import { authFor, FaultyVault, faultFetch, signInAlice } from './harness.ts';
+import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 
 const skip =
   process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS
@@ -35,7 +33,7 @@ const skip =
 if (skip) console.warn(`NOTE: skipping the keychain fault drill: ${skip}`);
 
 describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a bad entry', () => {
-  let stack: Stack;
+  let stack: LocalStack;
   let browser: Browser;
   let page: Page;
   let keychain: KeyringVault;
@@ -43,10 +41,10 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
   const logger = recordingLogger();
   let auth: DesktopAuth;
   let offset = 0;
-  const instances: DesktopAuth[] = [];
+  const instances = new OpenInstances<DesktopAuth>();
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+    [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
     page = await browser.newPage();
     keychain = new KeyringVault({
       service: `electron-oidc-faults-${randomUUID()}`,
@@ -56,11 +54,11 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     ({ auth } = await signInAlice(page, (openBrowser) =>
       authFor(stack, { vault, logger, openBrowser, now: () => Date.now() + offset }),
     ));
-    instances.push(auth);
+    instances.add(auth);
   });
 
   afterAll(async () => {
-    for (const a of instances) a.close();
+    instances.closeAll();
     await keychain?.clear();
     await browser?.close();
     await stack?.close();
@@ -92,7 +90,7 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     expect(storedRefreshToken(after)).not.toBe(storedRefreshToken(before));
 
     const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
-    instances.push(next);
+    instances.add(next);
     expect(await next.restore()).toBe('signed-in');
     expect((await next.fetchApi('/private')).status).toBe(200);
     next.close();
@@ -106,7 +104,7 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     const net = faultFetch();
     const log = recordingLogger();
     const next = authFor(stack, { vault: failing, logger: log, fetch: net.fetch });
-    instances.push(next);
+    instances.add(next);
     expect(await next.restore()).toBe('signed-out');
     expect(net.sent).toEqual([]);
     expect(log.lines.join('\n')).toMatch(/warn: Could not read the keychain vault, so no stored session/);
@@ -145,7 +143,7 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
       const net = faultFetch();
       const log = recordingLogger();
       const next = authFor(stack, { vault: keychain, logger: log, fetch: net.fetch });
-      instances.push(next);
+      instances.add(next);
       expect(await next.restore()).toBe('signed-out');
       expect(net.sent).toEqual([]);
       expect(log.lines.join('\n')).toMatch(line);
@@ -159,10 +157,10 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     const { auth: fresh } = await signInAlice(page, (openBrowser) =>
       authFor(stack, { vault: keychain, logger: recordingLogger(), openBrowser }),
     );
-    instances.push(fresh);
+    instances.add(fresh);
     expect(storedRefreshToken(await keychain.read())).toEqual(expect.any(String));
     const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
-    instances.push(next);
+    instances.add(next);
     expect(await next.restore()).toBe('signed-in');
   });
 });

@@ -29,7 +29,13 @@
  * | sign-out: vault cleared, revocation never answered            | signed out, no request; the token lives at the provider until its TTL, held by no one  |
  * | sign-out: vault cleared, revocation fails (provider down)     | signed out (`revoked: false`, warning logged)                                          |
  */
-import { launchBrowser } from '@electron-oidc/test-support';
+import {
+  launchBrowser,
+  OpenInstances,
+  recordingLogger,
+  storedRefreshToken,
+  TestVault,
+} from '@electron-oidc/test-support';
 import type { DesktopAuth } from 'electron-oidc';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -41,30 +47,27 @@ import {
   grantOf,
   never,
   reachState,
-  recordingLogger,
   settle,
   signInAlice,
-  startStack,
-  storedRefreshToken,
-  TestVault,
   until,
 } from './harness.ts';
-import type { FaultFetch, Stack } from './harness.ts';
+import type { FaultFetch } from './harness.ts';
+import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 
-let stack: Stack;
+let stack: LocalStack;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let instances: DesktopAuth[] = [];
+const instances = new OpenInstances<DesktopAuth>();
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
   context = await browser.newContext();
   page = await context.newPage();
 });
 afterEach(() => {
-  for (const a of instances) a.close();
-  instances = [];
+  instances.closeAll();
 });
 afterAll(async () => {
   await context?.close();
@@ -91,7 +94,7 @@ async function signedIn(): Promise<Session> {
   const { auth } = await signInAlice(page, (openBrowser) =>
     authFor(stack, { vault, logger, openBrowser, fetch: net.fetch, now: () => Date.now() + offset }),
   );
-  instances.push(auth);
+  instances.add(auth);
   expect(store.value).toBeDefined();
   return {
     auth,
@@ -110,7 +113,7 @@ async function nextStart(store: TestVault) {
   const net = faultFetch();
   const logger = recordingLogger();
   const auth = authFor(stack, { vault: store, logger, fetch: net.fetch });
-  instances.push(auth);
+  instances.add(auth);
   const state = await auth.restore();
   await settle(150); // several periods of the injected retry schedule: a loop would show here
   expect(net.sent.length).toBeLessThanOrEqual(1);

@@ -17,21 +17,14 @@ import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchBrowser } from '@electron-oidc/test-support';
+import { launchBrowser, OpenInstances, recordingLogger, TestVault } from '@electron-oidc/test-support';
 import type { DesktopAuth } from 'electron-oidc';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authFor,
-  faultFetch,
-  grantOf,
-  recordingLogger,
-  signInAlice,
-  startStack,
-  TestVault,
-  until,
-} from './harness.ts';
-import type { FaultFetch, Stack } from './harness.ts';
+import { authFor, faultFetch, grantOf, signInAlice, until } from './harness.ts';
+import type { FaultFetch } from './harness.ts';
+import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 
 /** A fresh tmpfs of 1 MiB, or why there is none. */
 function mountTinyDisk(): { dir: string; skip?: undefined } | { dir?: undefined; skip: string } {
@@ -54,7 +47,7 @@ if (disk.skip !== undefined) console.warn(`NOTE: skipping the provider disk-full
 describe.skipIf(disk.skip !== undefined)('drill 5: the provider’s disk is full', () => {
   const dataDir = disk.dir!;
   const filler = path.join(dataDir, 'filler');
-  let stack: Stack;
+  let stack: LocalStack;
   let browser: Browser;
   let page: Page;
   const vault = new TestVault();
@@ -62,11 +55,11 @@ describe.skipIf(disk.skip !== undefined)('drill 5: the provider’s disk is full
   let net: FaultFetch;
   let auth: DesktopAuth;
   let offset = 0;
-  const instances: DesktopAuth[] = [];
+  const instances = new OpenInstances<DesktopAuth>();
   const tokenAnswers: Array<{ status: number; body: unknown }> = [];
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ dataDir }), launchBrowser()]);
+    [stack, browser] = await Promise.all([startLocalStack({ dataDir }), launchBrowser()]);
     page = await browser.newPage();
     net = faultFetch();
     net.after = async (_url, init, response) => {
@@ -78,11 +71,11 @@ describe.skipIf(disk.skip !== undefined)('drill 5: the provider’s disk is full
     ({ auth } = await signInAlice(page, (openBrowser) =>
       authFor(stack, { vault, logger, openBrowser, fetch: net.fetch, now: () => Date.now() + offset }),
     ));
-    instances.push(auth);
+    instances.add(auth);
   });
 
   afterAll(async () => {
-    for (const a of instances) a.close();
+    instances.closeAll();
     await browser?.close();
     await stack?.close();
     execFileSync('umount', [dataDir]);
@@ -122,10 +115,10 @@ describe.skipIf(disk.skip !== undefined)('drill 5: the provider’s disk is full
 
   it('after a restart the provider reads its files back whole and a fresh launch restores silently', async () => {
     await stack.stopIdp();
-    await stack.startIdp();
+    await stack.restartIdp();
     auth.close();
     const next = authFor(stack, { vault, logger });
-    instances.push(next);
+    instances.add(next);
     expect(await next.restore()).toBe('signed-in');
     expect((await next.fetchApi('/private')).status).toBe(200);
   });

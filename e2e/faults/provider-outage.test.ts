@@ -14,25 +14,22 @@
  * | API starts while the provider is down   | 503 with Retry-After, never 500 or 200; 200 once the provider is back |
  * | provider down after the API has keys    | cached keys keep verifying new requests (token cache off)             |
  */
-import { launchBrowser } from '@electron-oidc/test-support';
+import {
+  launchBrowser,
+  OpenInstances,
+  recordingLogger,
+  storedRefreshToken,
+  TestVault,
+} from '@electron-oidc/test-support';
 import type { DesktopAuth } from 'electron-oidc';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authFor,
-  callPrivate,
-  faultFetch,
-  grantOf,
-  reachState,
-  recordingLogger,
-  signInAlice,
-  startStack,
-  storedRefreshToken,
-  TestVault,
-} from './harness.ts';
-import type { FaultFetch, Stack } from './harness.ts';
+import { authFor, callPrivate, faultFetch, grantOf, reachState, signInAlice } from './harness.ts';
+import type { FaultFetch } from './harness.ts';
+import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 
-let stack: Stack;
+let stack: LocalStack;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -41,23 +38,23 @@ const logger = recordingLogger();
 let net: FaultFetch;
 let auth: DesktopAuth;
 let clockOffset = 0;
-const instances: DesktopAuth[] = [];
+const instances = new OpenInstances<DesktopAuth>();
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
   context = await browser.newContext();
   page = await context.newPage();
   net = faultFetch();
   ({ auth } = await signInAlice(page, (openBrowser) =>
     authFor(stack, { vault, logger, openBrowser, fetch: net.fetch, now: () => Date.now() + clockOffset }),
   ));
-  instances.push(auth);
+  instances.add(auth);
   // The API meets the provider's keys once, as it would in normal use.
   expect((await auth.fetchApi('/private')).status).toBe(200);
 });
 
 afterAll(async () => {
-  for (const a of instances) a.close();
+  instances.closeAll();
   await context?.close();
   await browser?.close();
   await stack?.close();
@@ -108,7 +105,7 @@ describe('drill 1: the provider goes down while signed in', () => {
 
   it('recovers by itself when the provider returns: signed-in, a rotated token stored, API calls work', async () => {
     const stored = vault.value;
-    await stack.startIdp();
+    await stack.restartIdp();
     await reachState(auth, 'signed-in');
     expect(vault.value).not.toBe(stored);
     expect((await auth.fetchApi('/private')).status).toBe(200);
@@ -120,7 +117,7 @@ describe('drill 2: the provider restarts on the same data folder and port', () =
   it('the running session refreshes after the restart (the grant persisted)', async () => {
     const before = storedRefreshToken(vault.value);
     await stack.stopIdp();
-    await stack.startIdp();
+    await stack.restartIdp();
     net.sent.length = 0;
     clockTo(-1_000);
     const token = await auth.getAccessToken();
@@ -133,10 +130,10 @@ describe('drill 2: the provider restarts on the same data folder and port', () =
   it('a fresh launch restores silently from the vault after another restart', async () => {
     auth.close();
     await stack.stopIdp();
-    await stack.startIdp();
+    await stack.restartIdp();
     clockOffset = 0;
     auth = authFor(stack, { vault, logger, fetch: net.fetch, now: () => Date.now() + clockOffset });
-    instances.push(auth);
+    instances.add(auth);
     expect(await auth.restore()).toBe('signed-in');
     expect((await auth.fetchApi('/private')).status).toBe(200);
   });
@@ -148,11 +145,11 @@ describe('drill 1, at start-up: the app launches while the provider is down', ()
     await stack.stopIdp();
     const stored = vault.value;
     auth = authFor(stack, { vault, logger, fetch: net.fetch, now: () => Date.now() + clockOffset });
-    instances.push(auth);
+    instances.add(auth);
     expect(await auth.restore()).toBe('offline');
     expect(vault.value).toBe(stored);
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
-    await stack.startIdp();
+    await stack.restartIdp();
     await reachState(auth, 'signed-in');
     expect((await auth.fetchApi('/private')).status).toBe(200);
   });
@@ -215,7 +212,7 @@ describe('drill 6: the JWKS is down when the API starts, and later', () => {
     // The API running since before the outage still verifies with its cached keys.
     expect((await callPrivate(stack.api.url, token)).status).toBe(200);
 
-    await stack.startIdp();
+    await stack.restartIdp();
     const up = await callPrivate(api.url, token);
     expect(up.status).toBe(200);
   });
@@ -235,6 +232,6 @@ describe('drill 6: the JWKS is down when the API starts, and later', () => {
     // A forged token is still refused, not passed, while the provider is away.
     const [h, p] = second.split('.');
     expect((await callPrivate(api.url, `${h}.${p}.AAAA`)).status).toBe(401);
-    await stack.startIdp();
+    await stack.restartIdp();
   });
 });

@@ -32,12 +32,13 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser } from '@electron-oidc/test-support';
+import { launchBrowser, recordingLogger } from '@electron-oidc/test-support';
 import { KeyringVault, keychainAccount } from 'electron-oidc';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { authFor, recordingLogger, signInAlice, startStack, until } from './harness.ts';
-import type { Stack } from './harness.ts';
+import { authFor, signInAlice, until } from './harness.ts';
+import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const skip =
@@ -89,14 +90,14 @@ class DesktopProcess {
 }
 
 describe.skipIf(skip !== undefined)('drill 4: two processes share one keychain entry', () => {
-  let stack: Stack;
+  let stack: LocalStack;
   let browser: Browser;
   let page: Page;
   let keychain: KeyringVault;
   let processes: DesktopProcess[] = [];
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+    [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
     page = await browser.newPage();
     keychain = new KeyringVault({
       service: `electron-oidc-faults-${randomUUID()}`,

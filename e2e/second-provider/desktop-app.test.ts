@@ -8,8 +8,8 @@
 import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDesktopApp } from './support/desktop-app.ts';
-import type { DesktopApp } from './support/desktop-app.ts';
+import { startDesktopHarness } from '../desktop/harness.ts';
+import type { DesktopHarness } from '../desktop/harness.ts';
 import { PROFILES, startProfile } from './support/profiles.ts';
 import type { ProfileStack } from './support/profiles.ts';
 
@@ -19,34 +19,34 @@ const MESSAGE = 'Only authenticated users can read this message.';
 describe.each(PROFILES)('the desktop app against the %s provider profile', (profileName) => {
   let stack: ProfileStack;
   let browser: Browser;
-  let app: DesktopApp;
+  let h: DesktopHarness;
   let win: Page;
   let refreshTokenAtSignIn: string;
-  const storedRefreshToken = () => (JSON.parse(app.vault.value!) as { refresh_token: string }).refresh_token;
+  const storedRefreshToken = () => (JSON.parse(h.vault.value!) as { refresh_token: string }).refresh_token;
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startProfile(profileName), launchBrowser()]);
-    app = await startDesktopApp(stack, browser);
+    h = await startDesktopHarness({ config: stack.config, browser });
   });
   afterAll(async () => {
-    await app?.close();
+    await h?.close();
     await browser?.close();
     await stack?.close();
   });
 
   it('signs in in the system browser and shows Alice with her name and picture', async () => {
-    win = await app.openWindow();
+    win = await h.openWindow();
     await win.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => app.opened.length).toBe(1);
-    expect(new URL(app.opened[0]!).origin).toBe(new URL(stack.issuer).origin);
-    await completeLogin(await app.lastSystemPage(), alice);
+    await expect.poll(() => h.system.opened.length).toBe(1);
+    expect(new URL(h.system.opened[0]!).origin).toBe(new URL(stack.issuer).origin);
+    await completeLogin(await h.system.lastPage(), alice);
 
     await win.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
     expect(await win.locator('#account-name').textContent()).toBe('Alice Liddell');
     const picture = win.locator('#account-picture');
     await picture.waitFor({ state: 'visible' });
     expect(await picture.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
-    expect(app.grants).toEqual(['authorization_code']);
+    expect(h.grants).toEqual(['authorization_code']);
     refreshTokenAtSignIn = storedRefreshToken();
   });
 
@@ -57,13 +57,13 @@ describe.each(PROFILES)('the desktop app against the %s provider profile', (prof
   });
 
   it('after a restart, restores the session with one refresh grant and shows Alice again', async () => {
-    const openedBefore = app.opened.length;
-    app.relaunch();
+    const openedBefore = h.system.opened.length;
+    h.relaunch();
     await win.reload();
     await win.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
-    expect(await app.launch.restored).toBe('signed-in');
-    expect(app.grants).toEqual(['authorization_code', 'refresh_token']);
-    expect(app.opened).toHaveLength(openedBefore);
+    expect(await h.app.restored).toBe('signed-in');
+    expect(h.grants).toEqual(['authorization_code', 'refresh_token']);
+    expect(h.system.opened).toHaveLength(openedBefore);
     expect(await win.locator('#account-name').textContent()).toBe('Alice Liddell');
     await win.locator('#account-picture').waitFor({ state: 'visible' });
     expect(storedRefreshToken() !== refreshTokenAtSignIn).toBe(stack.traits.rotatesRefreshTokens);
@@ -72,20 +72,20 @@ describe.each(PROFILES)('the desktop app against the %s provider profile', (prof
   });
 
   it('Logout empties the vault and ends the provider session: the next sign-in asks for the password', async () => {
-    const openedBefore = app.opened.length;
+    const openedBefore = h.system.opened.length;
     await win.getByRole('button', { name: 'Logout' }).click();
     await win.getByRole('button', { name: 'Sign in' }).waitFor();
-    expect(app.vault.value).toBeUndefined();
+    expect(h.vault.value).toBeUndefined();
 
-    await expect.poll(() => app.opened.length).toBe(openedBefore + 1);
-    const endSession = await app.lastSystemPage();
+    await expect.poll(() => h.system.opened.length).toBe(openedBefore + 1);
+    const endSession = await h.system.lastPage();
     await endSession.getByRole('button', { name: 'Sign out' }).click();
     await endSession.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/logout\?/);
     expect(await endSession.textContent('h1')).toBe('You are signed out');
 
     await win.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => app.opened.length).toBe(openedBefore + 2);
-    await (await app.lastSystemPage()).getByLabel('Password').waitFor();
+    await expect.poll(() => h.system.opened.length).toBe(openedBefore + 2);
+    await (await h.system.lastPage()).getByLabel('Password').waitFor();
     await win.getByRole('button', { name: 'Cancel' }).click();
     await win.getByRole('button', { name: 'Sign in' }).waitFor();
   });

@@ -5,28 +5,23 @@
  * authorization response without (or with a wrong) `iss`, ID tokens that name the API
  * refused by it, and what `doctor` says.
  */
-import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
+import {
+  completeLogin,
+  launchBrowser,
+  OpenInstances,
+  recordingLogger,
+  TestVault,
+} from '@electron-oidc/test-support';
 import { createDesktopAuth, defineConfig, diagnoseProvider } from 'electron-oidc';
-import type { DesktopAuth, DesktopAuthOptions, Logger } from 'electron-oidc';
+import type { DesktopAuth, DesktopAuthOptions } from 'electron-oidc';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestVault } from '../desktop/harness.ts';
 import { PROFILES, startProfile } from './support/profiles.ts';
 import type { ProfileStack } from './support/profiles.ts';
 
 const alice = { username: 'alice', password: 'wonderland' };
 const MESSAGE = { message: 'Only authenticated users can read this message.' };
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info: ${m}`),
-    warn: (m) => lines.push(`warn: ${m}`),
-    error: (m) => lines.push(`error: ${m}`),
-  };
-}
 
 /** Every token the token endpoint answered with, and the grant types asked for. */
 interface TokenLog {
@@ -74,7 +69,7 @@ describe.each(PROFILES)('the library and the API against the %s provider profile
   const vault = new TestVault();
   const logger = recordingLogger();
   const tokens: TokenLog = { grants: [], responses: [] };
-  const instances: DesktopAuth[] = [];
+  const instances = new OpenInstances<DesktopAuth>();
   let clockOffset = 0;
   let browserOpener: ReturnType<typeof systemBrowser>;
   const refreshTokenOf = () => (JSON.parse(vault.value!) as { refresh_token: string }).refresh_token;
@@ -90,7 +85,7 @@ describe.each(PROFILES)('the library and the API against the %s provider profile
       retrySchedule: [60_000],
       ...options,
     });
-    instances.push(instance);
+    instances.add(instance);
     return instance;
   };
 
@@ -101,7 +96,7 @@ describe.each(PROFILES)('the library and the API against the %s provider profile
     browserOpener = systemBrowser(page);
   });
   afterAll(async () => {
-    for (const instance of instances) instance.close();
+    instances.closeAll();
     await context?.close();
     await browser?.close();
     await stack?.close();
@@ -127,7 +122,7 @@ describe.each(PROFILES)('the library and the API against the %s provider profile
   });
 
   it('calls the API with the access token', async () => {
-    const response = await instances[0]!.fetchApi('/private');
+    const response = await instances.list[0]!.fetchApi('/private');
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual(MESSAGE);
   });
@@ -146,7 +141,7 @@ describe.each(PROFILES)('the library and the API against the %s provider profile
   });
 
   it('refreshes once at expiry for many callers, and the API takes the new access token', async () => {
-    const instance = instances[1]!;
+    const instance = instances.list[1]!;
     const before = await instance.getAccessToken();
     const refreshTokenBefore = refreshTokenOf();
     tokens.grants.length = 0;
@@ -177,7 +172,7 @@ describe.each(PROFILES)('the library and the API against the %s provider profile
   });
 
   it('signs out: clears vault and memory, revokes where the provider can, and ends the provider session', async () => {
-    const instance = instances[1]!;
+    const instance = instances.list[1]!;
     const refreshToken = refreshTokenOf();
     const logout = async (url: string) => {
       browserOpener.opened.push(url);
@@ -233,7 +228,7 @@ describe('rules of the second provider profile', () => {
   let omitting: ProfileStack;
   let browser: Browser;
   let page: Page;
-  const instances: DesktopAuth[] = [];
+  const instances = new OpenInstances<DesktopAuth>();
 
   beforeAll(async () => {
     [stack, omitting, browser] = await Promise.all([
@@ -244,7 +239,7 @@ describe('rules of the second provider profile', () => {
     page = await (await browser.newContext()).newPage();
   });
   afterAll(async () => {
-    for (const instance of instances) instance.close();
+    instances.closeAll();
     await browser?.close();
     await stack?.close();
     await omitting?.close();
@@ -257,7 +252,7 @@ describe('rules of the second provider profile', () => {
       openBrowser: systemBrowser(page).open,
       ...options,
     });
-    instances.push(instance);
+    instances.add(instance);
     return instance;
   };
 

@@ -4,13 +4,10 @@
  * which differs on purpose. Tests take a {@link ProfileStack} and never branch on the
  * profile's name, only on what the profile says about itself.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { startApi } from '@electron-oidc/api';
 import type { ApiConfig, RunningApi } from '@electron-oidc/api';
-import { startIdp } from '@electron-oidc/dev-idp';
 import type { AuthConfigInput } from 'electron-oidc';
+import { startLocalStack } from '../../../packages/electron-oidc/test/support/local-stack.ts';
 import { freeLoopbackPort, startSecondProvider } from './second-provider.ts';
 import type { RefreshTokenAnswer, RunningSecondProvider } from './second-provider.ts';
 
@@ -57,30 +54,24 @@ export async function startProfile(name: ProfileName, options: ProfileOptions = 
 }
 
 async function startLocalProfile(): Promise<ProfileStack> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-second-provider-local-'));
-  const idp = await startIdp({ port: 0, dataDir, env: {} });
-  const apiConfig: Partial<ApiConfig> = { issuer: idp.issuer, audience: idp.apiResource, port: 0 };
-  const api = await startApi(apiConfig, { log: () => {} });
+  const stack = await startLocalStack();
+  const { issuer, clientId, apiResource } = stack.idp;
   return {
     name: 'local',
     traits: { rotatesRefreshTokens: true, revokes: true, profileInIdToken: true },
-    issuer: idp.issuer,
-    clientId: idp.clientId,
-    config: { issuer: idp.issuer, clientId: idp.clientId, apiAudience: idp.apiResource, apiBaseUrl: api.url },
+    issuer,
+    clientId,
+    config: stack.config,
     cliEnv: {
-      OIDC_ISSUER: idp.issuer,
-      OIDC_CLIENT_ID: idp.clientId,
-      OIDC_API_AUDIENCE: idp.apiResource,
-      OIDC_API_BASE_URL: api.url,
+      OIDC_ISSUER: issuer,
+      OIDC_CLIENT_ID: clientId,
+      OIDC_API_AUDIENCE: apiResource,
+      OIDC_API_BASE_URL: stack.api.url,
     },
-    apiConfig,
-    api,
+    apiConfig: { issuer, audience: apiResource, port: 0 },
+    api: stack.api,
     second: undefined,
-    async close() {
-      await api.close();
-      await idp.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    close: () => stack.close(),
   };
 }
 

@@ -49,6 +49,23 @@ export async function completeLogin(page: Page, { username, password }: DemoCred
 }
 
 /**
+ * Completes whatever the local provider shows: the login page (then consent),
+ * or only the consent page when it still knows the user, or nothing (the
+ * browser went straight back to the app).
+ */
+export async function finishInteraction(page: Page, credentials: DemoCredentials): Promise<void> {
+  if (!new URL(page.url()).pathname.startsWith('/interaction/')) return;
+  if ((await page.getByLabel('Username').count()) > 0) {
+    await completeLogin(page, credentials);
+    return;
+  }
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/interaction/') && !u.pathname.startsWith('/auth'), {
+    waitUntil: 'commit',
+  });
+}
+
+/**
  * Confirms sign-out on the local provider's end-session page, if it asks
  * (it does when the browser has a session there). Call it after navigating to
  * the end-session URL. Resolves once the browser has reached the

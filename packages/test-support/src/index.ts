@@ -1,5 +1,7 @@
-export { launchBrowser, completeLogin, completeLogout } from './browser.ts';
+export { launchBrowser, completeLogin, completeLogout, finishInteraction } from './browser.ts';
 export type { DemoCredentials } from './browser.ts';
+export { OpenInstances, TestVault, recordingLogger, storedRefreshToken } from './library-doubles.ts';
+export type { RecordingLogger } from './library-doubles.ts';
 export {
   ALICE,
   SCOPE,

@@ -1,43 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { AsyncEntry } from '@napi-rs/keyring';
-import { startApi } from '@electron-oidc/api';
-import { startIdp } from '@electron-oidc/dev-idp';
-import type { RunningIdp } from '@electron-oidc/dev-idp';
 import { completeLogin, completeLogout, launchBrowser } from '@electron-oidc/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
-import { captureWriter, JWT_SHAPED, spawnCli, startUrlSink } from './harness.ts';
-import type { UrlSink } from './harness.ts';
+import { startLocalStack } from '../support/local-stack.ts';
+import type { LocalStack } from '../support/local-stack.ts';
+import { captureWriter, JWT_SHAPED, keychainEntry, NO_BUS_NOTE, startCliUser } from './harness.ts';
+import type { CliUser } from './harness.ts';
 
 const alice = { username: 'alice', password: 'wonderland' };
 
-// The OS keychain is gnome-keyring on the session bus started by
-// `dbus-run-session -- scripts/with-keyring.sh`; without a bus there is nothing to test against.
-const noBus =
-  process.env.DBUS_SESSION_BUS_ADDRESS === undefined && process.platform === 'linux'
-    ? ' [SKIPPED: no D-Bus session; run inside "dbus-run-session -- scripts/with-keyring.sh"]'
-    : '';
-
 // One story, in order, as a new user would run it: each step relies on the one before.
-describe.skipIf(noBus !== '')(
-  `the CLI against the local provider and API, Chromium as the browser, the keychain as the vault${noBus}`,
+describe.skipIf(NO_BUS_NOTE !== '')(
+  `the CLI against the local provider and API, Chromium as the browser, the keychain as the vault${NO_BUS_NOTE}`,
   () => {
-    let idp: RunningIdp;
-    let api: { url: string; close(): Promise<void> };
+    let stack: LocalStack;
     let browser: Browser;
     let context: BrowserContext;
     let page: Page;
-    let sink: UrlSink;
-    let dataDir: string;
-    let cwd: string;
-    let env: Record<string, string>;
+    let user: CliUser;
     // A keychain entry of its own per run, so nothing collides with a real one or another run.
     const vault = { service: `electron-oidc-test-${randomUUID()}`, account: 'cli-end-to-end' };
-    const keychain = new AsyncEntry(vault.service, vault.account, { linux: { store: 'secret-service' } });
+    const keychain = keychainEntry(vault);
 
     beforeAll(async () => {
       try {
@@ -49,44 +33,31 @@ describe.skipIf(noBus !== '')(
           { cause: err },
         );
       }
-      dataDir = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-idp-'));
-      cwd = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-cwd-'));
-      [idp, browser, sink] = await Promise.all([
-        startIdp({ port: 0, dataDir, env: {} }),
-        launchBrowser(),
-        startUrlSink(),
-      ]);
-      api = await startApi({ issuer: idp.issuer, audience: idp.apiResource, port: 0 }, { log: () => {} });
+      [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
+      const { idp, api } = stack;
       context = await browser.newContext();
       page = await context.newPage();
-      env = {
-        OIDC_ISSUER: idp.issuer,
-        OIDC_CLIENT_ID: idp.clientId,
-        OIDC_API_AUDIENCE: idp.apiResource,
-        OIDC_API_BASE_URL: api.url,
-        OIDC_VAULT_SERVICE: vault.service,
-        OIDC_VAULT_ACCOUNT: vault.account,
-        BROWSER: sink.browserCommand,
-        CLI_TEST_URL_SINK: sink.url,
-      };
+      user = await startCliUser(
+        {
+          OIDC_ISSUER: idp.issuer,
+          OIDC_CLIENT_ID: idp.clientId,
+          OIDC_API_AUDIENCE: idp.apiResource,
+          OIDC_API_BASE_URL: api.url,
+        },
+        vault,
+      );
     });
     afterAll(async () => {
-      await keychain.deleteCredential().catch(() => {});
+      await user?.close();
       await context?.close();
       await browser?.close();
-      await sink?.close();
-      await api?.close();
-      await idp?.close();
-      for (const dir of [dataDir, cwd])
-        if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      await stack?.close();
     });
 
-    const cli = (...args: string[]) => spawnCli(args, env, cwd);
-
     it('login: opens $BROWSER at the provider, prints the URL too, and says who signed in', async () => {
-      const login = cli('login');
-      const url = new URL(await sink.next());
-      expect(url.origin).toBe(new URL(idp.issuer).origin);
+      const login = user.run('login');
+      const url = new URL(await user.sink.next());
+      expect(url.origin).toBe(new URL(stack.issuer).origin);
       expect(url.searchParams.get('code_challenge_method')).toBe('S256');
 
       await page.goto(url.href);
@@ -103,11 +74,11 @@ describe.skipIf(noBus !== '')(
     });
 
     it('status: restores from the keychain and shows alice, the issuer and the expiry, never a token', async () => {
-      const r = await cli('status').result;
+      const r = await user.run('status').result;
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>');
       expect(r.stdout).toMatch(/Subject: +\S+/);
-      expect(r.stdout).toContain(`Issuer:   ${new URL(idp.issuer).href}`);
+      expect(r.stdout).toContain(`Issuer:   ${new URL(stack.issuer).href}`);
       expect(r.stdout).toMatch(/Access token expires: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
       expect(r.stderr).toBe('');
 
@@ -118,23 +89,23 @@ describe.skipIf(noBus !== '')(
     });
 
     it('get /private: calls the API with the session and prints the body', async () => {
-      const r = await cli('get', '/private').result;
+      const r = await user.run('get', '/private').result;
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual({ message: 'Only authenticated users can read this message.' });
       expect(r.stdout + r.stderr).not.toMatch(JWT_SHAPED);
     });
 
     it('get: an HTTP error exits 1 with the status on one line', async () => {
-      const r = await cli('get', '/no-such-thing').result;
+      const r = await user.run('get', '/no-such-thing').result;
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(
-        `electron-oidc: GET ${new URL('/no-such-thing', api.url).href} failed: HTTP 404 Not Found.\n`,
+        `electron-oidc: GET ${new URL('/no-such-thing', stack.api.url).href} failed: HTTP 404 Not Found.\n`,
       );
     });
 
     it('get: refuses a URL outside the configured API before any token is sent', async () => {
-      const r = await cli('get', 'https://attacker.example/steal').result;
+      const r = await user.run('get', 'https://attacker.example/steal').result;
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         /^electron-oidc: Refusing to send the access token to https:\/\/attacker\.example/,
@@ -143,9 +114,9 @@ describe.skipIf(noBus !== '')(
     });
 
     it('logout: revokes, clears the keychain and ends the session at the provider through the browser', async () => {
-      const logout = cli('logout');
-      const url = new URL(await sink.next());
-      expect(url.origin).toBe(new URL(idp.issuer).origin);
+      const logout = user.run('logout');
+      const url = new URL(await user.sink.next());
+      expect(url.origin).toBe(new URL(stack.issuer).origin);
       expect(url.searchParams.get('post_logout_redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/logout$/);
 
       await page.goto(url.href);
@@ -162,15 +133,15 @@ describe.skipIf(noBus !== '')(
     });
 
     it('status after logout: "Not signed in." and exit 1', async () => {
-      const r = await cli('status').result;
+      const r = await user.run('status').result;
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe('electron-oidc: Not signed in. Run "electron-oidc login" to sign in.\n');
     });
 
     it('Ctrl-C during login cancels the sign-in: exit 130, one line, listener closed', async () => {
-      const login = cli('login');
-      const url = new URL(await sink.next());
+      const login = user.run('login');
+      const url = new URL(await user.sink.next());
       const redirectUri = url.searchParams.get('redirect_uri')!;
       login.child.kill('SIGINT');
       const r = await login.result;
@@ -186,8 +157,8 @@ describe.skipIf(noBus !== '')(
       const stderr = captureWriter();
       const running = runCli({
         argv: ['login'],
-        env,
-        cwd,
+        env: user.env,
+        cwd: user.cwd,
         stdout: captureWriter(),
         stderr,
         signal: interrupt.signal,

@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AsyncEntry } from '@napi-rs/keyring';
 import type { Writer } from '../../src/cli/run.ts';
 
 /** The CLI's entry point, run as a user would run it. */
@@ -85,4 +89,78 @@ export function spawnCli(args: readonly string[], env: Record<string, string>, c
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, result };
+}
+
+/**
+ * The OS keychain is gnome-keyring on the session bus started by
+ * `dbus-run-session -- scripts/with-keyring.sh`; without a bus there is nothing
+ * to test against. Empty when there is a bus, else the note a skipped suite's name carries.
+ */
+export const NO_BUS_NOTE =
+  process.env.DBUS_SESSION_BUS_ADDRESS === undefined && process.platform === 'linux'
+    ? ' [SKIPPED: no D-Bus session; run inside "dbus-run-session -- scripts/with-keyring.sh"]'
+    : '';
+
+/** Where the CLI keeps the session: a keychain entry of a test's own. */
+export interface KeychainSlot {
+  service: string;
+  account: string;
+}
+
+/** The keychain entry the CLI writes for `slot`, for the test to read and clean up. */
+export function keychainEntry(slot: KeychainSlot): AsyncEntry {
+  return new AsyncEntry(slot.service, slot.account, { linux: { store: 'secret-service' } });
+}
+
+/**
+ * The CLI's environment: the provider's and API's `OIDC_*` variables, the
+ * keychain entry `slot`, and `$BROWSER` sending every URL the CLI opens to `sink`.
+ */
+export function cliEnv(
+  providerEnv: Record<string, string>,
+  slot: KeychainSlot,
+  sink: UrlSink,
+): Record<string, string> {
+  return {
+    ...providerEnv,
+    OIDC_VAULT_SERVICE: slot.service,
+    OIDC_VAULT_ACCOUNT: slot.account,
+    BROWSER: sink.browserCommand,
+    CLI_TEST_URL_SINK: sink.url,
+  };
+}
+
+/** A user at a terminal: a working folder, a keychain entry, and a browser the CLI's URLs go to. */
+export interface CliUser {
+  /** Receives every URL the CLI opens; the test loads them in Chromium. */
+  sink: UrlSink;
+  cwd: string;
+  env: Record<string, string>;
+  /** Runs the CLI as a process with `args`. */
+  run(...args: string[]): CliProcess;
+  /** Deletes the keychain entry, stops the sink, removes the working folder. */
+  close(): Promise<void>;
+}
+
+/** Sets up a CLI user against the provider and API `providerEnv` names (`OIDC_*`), with the keychain entry `slot`. */
+export async function startCliUser(
+  providerEnv: Record<string, string>,
+  slot: KeychainSlot,
+): Promise<CliUser> {
+  const cwd = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-cwd-'));
+  const sink = await startUrlSink();
+  const env = cliEnv(providerEnv, slot, sink);
+  return {
+    sink,
+    cwd,
+    env,
+    run: (...args) => spawnCli(args, env, cwd),
+    async close() {
+      await keychainEntry(slot)
+        .deleteCredential()
+        .catch(() => {});
+      await sink.close();
+      await rm(cwd, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { launchBrowser } from '@electron-oidc/test-support';
+import { finishInteraction, launchBrowser, OpenInstances, TestVault } from '@electron-oidc/test-support';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { JWTPayload } from 'jose';
 import * as client from 'openid-client';
@@ -9,41 +9,28 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import { AuthError } from '../../../src/core/errors.ts';
-import {
-  alice,
-  authFor,
-  browserOpener,
-  countingFetch,
-  finishInteraction,
-  providerSigningKey,
-  SharedMemoryVault,
-  startStack,
-} from './harness.ts';
-import type { CountingFetch, Stack } from './harness.ts';
+import { alice, authFor, browserOpener, countingFetch, providerSigningKey } from './harness.ts';
+import type { CountingFetch } from './harness.ts';
+import { startLocalStack } from '../../support/local-stack.ts';
+import type { LocalStack } from '../../support/local-stack.ts';
 
-let stack: Stack;
+let stack: LocalStack;
 let browser: Browser;
 let context: BrowserContext;
-let instances: DesktopAuth[] = [];
+const instances = new OpenInstances<DesktopAuth>();
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
   context = await browser.newContext();
 });
 afterEach(() => {
-  for (const auth of instances) auth.close();
-  instances = [];
+  instances.closeAll();
 });
 afterAll(async () => {
   await context?.close();
   await browser?.close();
   await stack?.close();
 });
-
-function track(auth: DesktopAuth): DesktopAuth {
-  instances.push(auth);
-  return auth;
-}
 
 /** An opener that only records the URL: the test decides what the "browser" does. */
 function capturingOpener() {
@@ -79,7 +66,7 @@ describe('the loopback redirect, from the attacker’s side', () => {
     const page = await context.newPage();
     const opener = capturingOpener();
     const counter = countingFetch();
-    const auth = track(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
+    const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
     const pending = auth.signIn();
     const url = await opener.url;
     const redirectUri = url.searchParams.get('redirect_uri')!;
@@ -104,12 +91,12 @@ describe('the loopback redirect, from the attacker’s side', () => {
   it('a replayed callback sent to a new sign-in is ignored (its state belongs to another request)', async () => {
     const page = await context.newPage();
     const first = capturingOpener();
-    const auth = track(authFor(stack, { openBrowser: first.open }));
+    const auth = instances.add(authFor(stack, { openBrowser: first.open }));
     await signInWithPage(auth, page, first.url);
     const oldCallback = new URL(page.url());
 
     const second = capturingOpener();
-    const auth2 = track(authFor(stack, { openBrowser: second.open }));
+    const auth2 = instances.add(authFor(stack, { openBrowser: second.open }));
     const pending = auth2.signIn();
     pending.catch(() => {});
     const redirectUri = (await second.url).searchParams.get('redirect_uri')!;
@@ -126,8 +113,8 @@ describe('the loopback redirect, from the attacker’s side', () => {
   it('a callback with another issuer in `iss` (RFC 9207 mix-up) is rejected before any code exchange', async () => {
     const opener = capturingOpener();
     const counter = countingFetch();
-    const vault = new SharedMemoryVault();
-    const auth = track(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch, vault }));
+    const vault = new TestVault();
+    const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch, vault }));
     const pending = auth.signIn();
     pending.catch(() => {});
     const url = await opener.url;
@@ -148,7 +135,7 @@ describe('the loopback redirect, from the attacker’s side', () => {
   it('a callback without `iss` from a provider that promises it (RFC 9207 §2.4) is rejected', async () => {
     const opener = capturingOpener();
     const counter = countingFetch();
-    const auth = track(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
+    const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
     const pending = auth.signIn();
     pending.catch(() => {});
     const url = await opener.url;
@@ -162,7 +149,7 @@ describe('the loopback redirect, from the attacker’s side', () => {
 
   it('a provider error in the callback surfaces as ERR_PROVIDER_ERROR with the OAuth error and description', async () => {
     const opener = capturingOpener();
-    const auth = track(authFor(stack, { openBrowser: opener.open }));
+    const auth = instances.add(authFor(stack, { openBrowser: opener.open }));
     const pending = auth.signIn();
     pending.catch(() => {});
     const url = await opener.url;
@@ -186,8 +173,8 @@ describe('the loopback redirect, from the attacker’s side', () => {
   it('the user denying consent surfaces ERR_PROVIDER_DENIED (access_denied) and the tab says so', async () => {
     const fresh = await browser.newContext();
     const page = await fresh.newPage();
-    const vault = new SharedMemoryVault();
-    const auth = track(
+    const vault = new TestVault();
+    const auth = instances.add(
       authFor(stack, {
         vault,
         openBrowser: async (url) => {
@@ -232,9 +219,9 @@ describe('ID token verification, with the token endpoint response tampered', () 
     };
     // One tab for all cases: the provider remembers alice, so each sign-in redirects straight back.
     page ??= await context.newPage();
-    const vault = new SharedMemoryVault();
+    const vault = new TestVault();
     const opener = browserOpener(page);
-    const auth = track(authFor(stack, { vault, fetch: counter.fetch, openBrowser: opener.open }));
+    const auth = instances.add(authFor(stack, { vault, fetch: counter.fetch, openBrowser: opener.open }));
     const outcome = await auth.signIn().then(
       (profile) => ({ profile, error: undefined }),
       (error: unknown) => ({ profile: undefined, error }),
@@ -277,7 +264,7 @@ describe('the unlucky user', () => {
     await new Promise<void>((resolve) => blocker!.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     let opened = false;
-    const auth = track(
+    const auth = instances.add(
       authFor(stack, { config: { redirectPort: port }, openBrowser: async () => void (opened = true) }),
     );
     const err = (await auth.signIn().catch((e: unknown) => e)) as AuthError;
@@ -289,7 +276,9 @@ describe('the unlucky user', () => {
 
   it('the browser never comes back: the sign-in times out and the listener is closed', async () => {
     const opener = capturingOpener();
-    const auth = track(authFor(stack, { config: { signInTimeoutMs: 200 }, openBrowser: opener.open }));
+    const auth = instances.add(
+      authFor(stack, { config: { signInTimeoutMs: 200 }, openBrowser: opener.open }),
+    );
     const pending = auth.signIn();
     const redirectUri = (await opener.url).searchParams.get('redirect_uri')!;
     await expect(pending).rejects.toMatchObject({ code: 'ERR_SIGN_IN_TIMEOUT' });
@@ -300,7 +289,7 @@ describe('the unlucky user', () => {
   it('a second signIn() while one is pending joins it; cancel ends both and closes the listener', async () => {
     const opener = capturingOpener();
     let opens = 0;
-    const auth = track(
+    const auth = instances.add(
       authFor(stack, {
         openBrowser: async (url) => {
           opens++;
@@ -320,11 +309,11 @@ describe('the unlucky user', () => {
 
   it('the provider goes down: the session is kept offline, restore offline keeps the vault, and it recovers', async () => {
     const page = await context.newPage();
-    const vault = new SharedMemoryVault();
+    const vault = new TestVault();
     let clockOffset = 0;
     const now = () => Date.now() + clockOffset;
     const first = capturingOpener();
-    const auth = track(authFor(stack, { vault, now, openBrowser: first.open }));
+    const auth = instances.add(authFor(stack, { vault, now, openBrowser: first.open }));
     await signInWithPage(auth, page, first.url);
     const stored = vault.value;
 
@@ -338,7 +327,7 @@ describe('the unlucky user', () => {
       clockOffset = 0;
 
       // Start-up while the provider is down.
-      const restarted = track(authFor(stack, { vault, now }));
+      const restarted = instances.add(authFor(stack, { vault, now }));
       expect(await restarted.restore()).toBe('offline');
       expect(vault.value).toBe(stored);
       await expect(restarted.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
@@ -359,10 +348,10 @@ describe('the unlucky user', () => {
 
   it('invalid_grant (the session was revoked elsewhere) signs out cleanly and clears the vault', async () => {
     const page = await context.newPage();
-    const vault = new SharedMemoryVault();
+    const vault = new TestVault();
     let clockOffset = 0;
     const opener = capturingOpener();
-    const auth = track(
+    const auth = instances.add(
       authFor(stack, { vault, now: () => Date.now() + clockOffset, openBrowser: opener.open }),
     );
     await signInWithPage(auth, page, opener.url);

@@ -1,37 +1,31 @@
-import { launchBrowser } from '@electron-oidc/test-support';
+import { launchBrowser, OpenInstances, recordingLogger, TestVault } from '@electron-oidc/test-support';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { SessionState } from '../../../src/core/session/token-session.ts';
-import {
-  authFor,
-  browserOpener,
-  countingFetch,
-  recordingLogger,
-  SharedMemoryVault,
-  startStack,
-} from './harness.ts';
-import type { Stack } from './harness.ts';
+import { authFor, browserOpener, countingFetch } from './harness.ts';
+import { startLocalStack } from '../../support/local-stack.ts';
+import type { LocalStack } from '../../support/local-stack.ts';
 
 // One story, told in order: sign in, call the API, restore in a new instance,
 // refresh once under load, sign out. Each step relies on the one before.
 describe('sign-in, API call, silent restore, single-flight refresh, sign-out (local provider, real Chromium)', () => {
-  let stack: Stack;
+  let stack: LocalStack;
   let browser: Browser;
   let context: BrowserContext;
-  const vault = new SharedMemoryVault();
+  const vault = new TestVault();
   const logger = recordingLogger();
-  const instances: DesktopAuth[] = [];
+  const instances = new OpenInstances<DesktopAuth>();
   let firstRefreshToken: string | undefined;
   let clockOffset = 0;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+    [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
     context = await browser.newContext();
   });
   afterAll(async () => {
-    for (const auth of instances) auth.close();
+    instances.closeAll();
     await context?.close();
     await browser?.close();
     await stack?.close();
@@ -41,7 +35,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
     const page = await context.newPage();
     const opener = browserOpener(page);
     const auth = authFor(stack, { vault, logger, openBrowser: opener.open });
-    instances.push(auth);
+    instances.add(auth);
     const states: SessionState[] = [];
     auth.onStateChange((s) => states.push(s));
 
@@ -77,14 +71,14 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
   });
 
   it('calls the API with the bearer token', async () => {
-    const auth = instances[0]!;
+    const auth = instances.list[0]!;
     const response = await auth.fetchApi('/private');
     expect(response.status).toBe(200);
     expect(auth.accessTokenExpiresAt?.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('never sends the token to another origin', async () => {
-    const auth = instances[0]!;
+    const auth = instances.list[0]!;
     await expect(auth.fetchApi(`${stack.idp.issuer}/me`)).rejects.toMatchObject({
       code: 'ERR_API_ORIGIN_REFUSED',
     });
@@ -101,7 +95,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
         throw new Error('restore must not open the browser');
       },
     });
-    instances.push(auth);
+    instances.add(auth);
     expect(await auth.restore()).toBe('signed-in');
     expect(counter.grants).toEqual(['refresh_token']);
     expect((await auth.getProfile())?.name).toBe('Alice Liddell');
@@ -113,7 +107,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
   it('50 concurrent getAccessToken() calls at expiry cause exactly one refresh request', async () => {
     const counter = countingFetch();
     const auth = authFor(stack, { vault, logger, fetch: counter.fetch, now: () => Date.now() + clockOffset });
-    instances.push(auth);
+    instances.add(auth);
     await auth.restore();
     const before = await auth.getAccessToken();
     counter.grants.length = 0;
@@ -128,7 +122,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
   });
 
   it('sign-out revokes the refresh token at the provider, empties the vault and returns the end-session URL', async () => {
-    const auth = instances[2]!;
+    const auth = instances.list[2]!;
     const refreshToken = vault.refreshToken!;
     const states: SessionState[] = [];
     auth.onStateChange((s) => states.push(s));
@@ -166,7 +160,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
     const page = await context.newPage();
     const opener = browserOpener(page);
     const auth = authFor(stack, { vault, logger, openBrowser: opener.open });
-    instances.push(auth);
+    instances.add(auth);
     await auth.signIn();
     await opener.settled();
 
@@ -176,7 +170,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
       await page.getByRole('button', { name: 'Sign out' }).click();
     };
     const auth2 = authFor(stack, { vault, logger, openBrowser: logoutOpener });
-    instances.push(auth2);
+    instances.add(auth2);
     await auth2.restore();
     const result = await auth2.signOut({ endProviderSession: true, timeoutMs: 30_000 });
     expect(result).toMatchObject({ revoked: true, providerSessionEnded: true });
