@@ -188,13 +188,14 @@ export async function startDesktopHarness({
     const vault = new TestVault();
     const tokens: IssuedTokens = { access: new Set(), refresh: new Set(), id: new Set() };
     const grants: string[] = [];
-    const tokenEndpoint = `${config.issuer}/token`;
+    const tokenEndpoint = new URL('token', `${config.issuer}/`.replace(/\/+$/, '/')).href;
     // Records what the provider issues, so the attacker's-side checks know what to look for.
     const recordingFetch = async (url: string, init: RequestInit): Promise<Response> => {
       const grant = init.body instanceof URLSearchParams ? init.body.get('grant_type') : null;
       if (grant !== null) grants.push(grant);
       const response = await fetch(url, init);
-      if (url.startsWith(tokenEndpoint) && response.ok) {
+      // The token endpoint itself: not the revocation endpoint beside it (/token/revocation), whose answer is empty.
+      if (url === tokenEndpoint && response.ok) {
         const body = (await response.clone().json()) as Record<string, unknown>;
         if (typeof body.access_token === 'string') tokens.access.add(body.access_token);
         if (typeof body.refresh_token === 'string') tokens.refresh.add(body.refresh_token);
