@@ -1,8 +1,11 @@
 // `npm run bench`: every figure of docs/benchmarks.md, measured on loopback, then written there.
 // `npm run bench:smoke`: a very short run that only checks everything works; writes nothing.
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { renderReport } from './report.ts';
+import { measureSignatureCheck } from './signature-check.ts';
+import type { SignatureCheckPlan } from './signature-check.ts';
 import { measureSignIn } from './sign-in.ts';
 import type { SignInPlan } from './sign-in.ts';
 import { measureTokenCheck } from './token-check.ts';
@@ -10,8 +13,9 @@ import type { TokenCheckPlan } from './token-check.ts';
 
 const smoke = process.argv.includes('--smoke');
 
-const plan: { tokenCheck: TokenCheckPlan; signIn: SignInPlan } = smoke
+const plan: { signatureCheck: SignatureCheckPlan; tokenCheck: TokenCheckPlan; signIn: SignInPlan } = smoke
   ? {
+      signatureCheck: { rounds: 1, tokensPerRound: 500, concurrency: 50 },
       tokenCheck: {
         rounds: 1,
         secondsPerRun: 1,
@@ -23,6 +27,7 @@ const plan: { tokenCheck: TokenCheckPlan; signIn: SignInPlan } = smoke
       signIn: { restoreRuns: 2, concurrency: [1, 10], repetitions: 1 },
     }
   : {
+      signatureCheck: { rounds: 5, tokensPerRound: 10_000, concurrency: 50 },
       tokenCheck: {
         rounds: 5,
         secondsPerRun: 5,
@@ -36,6 +41,10 @@ const plan: { tokenCheck: TokenCheckPlan; signIn: SignInPlan } = smoke
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 const started = new Date();
+// Other work on the machine inflates every figure; the report says how busy it was.
+const loadAverage = os.loadavg();
+// First, while no server runs: this one measures its own process.
+const signatureCheck = await measureSignatureCheck(plan.signatureCheck, log);
 const tokenCheck = await measureTokenCheck(plan.tokenCheck, log);
 const signIn = await measureSignIn(plan.signIn, log);
 
@@ -58,7 +67,7 @@ for (const figures of signIn.refresh) {
   }
 }
 
-const report = renderReport({ plan, tokenCheck, signIn, started, smoke });
+const report = renderReport({ plan, signatureCheck, tokenCheck, signIn, started, loadAverage, smoke });
 if (smoke) {
   console.log(report);
 } else {

@@ -13,6 +13,8 @@ export type {
   AccessTokenVerifierOptions,
   VerifiedAccessToken,
 } from './auth/verify.ts';
+export { verifyJwt } from './auth/jwt.ts';
+export type { JwtKeyResolver, JwtVerifyOptions, VerifiedJwt } from './auth/jwt.ts';
 export { createIssuerKeys } from './auth/issuer-keys.ts';
 export type { IssuerKeys, IssuerKeysOptions, KeysRemovedListener } from './auth/issuer-keys.ts';
 export { createTokenCache } from './auth/token-cache.ts';

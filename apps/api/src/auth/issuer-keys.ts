@@ -27,8 +27,8 @@ export interface IssuerKeysOptions {
 export type KeysRemovedListener = (removedKids: ReadonlySet<string>) => void;
 
 /**
- * A key resolver for `jwtVerify`: picks the issuer's key for a token's `alg` and `kid`.
- * It also tells whoever remembers verified tokens (the token cache) when keys leave the set.
+ * A key resolver for `verifyJwt` (`jwt.ts`): picks the issuer's key for a token's `alg` and
+ * `kid`. It also tells whoever remembers verified tokens (the token cache) when keys leave the set.
  */
 export interface IssuerKeys {
   (protectedHeader: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey>;

@@ -1,13 +1,14 @@
-import { errors, jwtVerify } from 'jose';
+import { errors } from 'jose';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { BearerError, InvalidTokenError } from './errors.ts';
 import type { IssuerKeys } from './issuer-keys.ts';
+import { verifyJwt } from './jwt.ts';
 import { grantedScopes } from './scope.ts';
 
 /**
  * Asymmetric signature algorithms only. A resource server verifies with the issuer's public
  * keys, so an HMAC (`HS*`) token could only have been made with a secret we do not have, or
- * with the public key misused as a secret (key confusion); `none` is never accepted by jose.
+ * with the public key misused as a secret (key confusion); `none` is never accepted (see `jwt.ts`).
  */
 export const ACCEPTED_ALGORITHMS = [
   'RS256',
@@ -62,6 +63,11 @@ export interface AccessTokenVerifier {
    * @throws {IssuerUnavailableError} the issuer's keys cannot be fetched.
    */
   verify(token: string): Promise<VerifiedAccessToken>;
+  /**
+   * Optional, for a verifier that remembers: the result `verify` would give now for a token
+   * it has already accepted, synchronously, or undefined (then call `verify`).
+   */
+  recall?(token: string): VerifiedAccessToken | undefined;
 }
 
 /**
@@ -133,13 +139,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   return {
     async verify(token) {
       try {
-        const { payload, protectedHeader } = await jwtVerify(token, keys, {
+        const { payload, protectedHeader } = await verifyJwt(token, keys, {
           algorithms: [...ACCEPTED_ALGORITHMS],
           issuer,
           audience,
           clockTolerance: clockToleranceSeconds,
-          // jose compares typ case-insensitively with the "application/" prefix optional, so
-          // both `at+jwt` and `application/at+jwt` pass (RFC 9068 §4).
+          // typ is compared case-insensitively with the "application/" prefix optional, as
+          // jose does, so both `at+jwt` and `application/at+jwt` pass (RFC 9068 §4).
           ...(accessTokenType === 'at+jwt' ? { typ: 'at+jwt' } : {}),
           // Without `exp` a token would never expire; RFC 9068 §2.2 makes these REQUIRED.
           requiredClaims: ['exp', 'iat', 'sub'],

@@ -179,6 +179,21 @@ describe('createTokenCache', () => {
     expect(verifier.calls).toEqual(['b']);
   });
 
+  it('when full, forgets the least recently used eighth at once, and only those', async () => {
+    const verifier = scriptedVerifier();
+    const cache = createTokenCache({ verifier, keys: keyEvents(), maxEntries: 16, maxAgeMs: 60_000 });
+    const tokens = Array.from({ length: 16 }, (_, i) => `t${i}`);
+    for (const token of tokens) await cache.verify(token);
+    await cache.verify('t0'); // t0 is now the most recently used
+    await cache.verify('new'); // full: t1, t2 and t3 go
+    expect(cache.size).toBe(14);
+    verifier.calls.length = 0;
+    for (const token of [...tokens.slice(4), 't0', 'new']) await cache.verify(token);
+    expect(verifier.calls).toEqual([]);
+    for (const token of ['t1', 't2', 't3']) await cache.verify(token);
+    expect(verifier.calls).toEqual(['t1', 't2', 't3']);
+  });
+
   it('serves a remembered token for at most maxAgeMs', async () => {
     let now = 1_000_000;
     const verifier = scriptedVerifier();
