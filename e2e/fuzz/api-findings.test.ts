@@ -1,6 +1,5 @@
 /**
- * Findings of the API fuzzer that are not fixed yet, each as the smallest reproducer. `it.fails`
- * keeps the suite green while the bug stands and turns red once it is fixed (then make it `it`).
+ * Findings of the API fuzzer, each as the smallest reproducer, kept as regression tests once fixed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@electron-oidc/api';
@@ -23,10 +22,10 @@ afterAll(async () => {
 });
 
 describe('GET /private with a body the form parser cannot decode', () => {
-  // The form parser (express.urlencoded) runs before the bearer check and answers its own 400
-  // `invalid_request` ("incorrect header check", zlib's words) with no challenge, although the
-  // request carries no token: RFC 6750 §3 says the answer MUST include WWW-Authenticate.
-  it.fails('still carries the Bearer challenge (RFC 6750 §3)', async () => {
+  // The form parser (express.urlencoded) used to answer its own 400 `invalid_request`
+  // ("incorrect header check", zlib's words) with no challenge, although the request carries no
+  // token: RFC 6750 §3 says the answer MUST include WWW-Authenticate.
+  it('still carries the Bearer challenge (RFC 6750 §3)', async () => {
     const port = Number(new URL(api.url).port);
     const res = await sendRaw(
       port,

@@ -67,8 +67,6 @@ export function createApi(config: ApiConfig, options: CreateApiOptions = {}): Ex
   app.disable('x-powered-by');
 
   app.use(logRequests(log));
-  // Parsed only so that a token sent in a form body (RFC 6750 §2.2) is detected and refused.
-  app.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -78,7 +76,11 @@ export function createApi(config: ApiConfig, options: CreateApiOptions = {}): Ex
   });
   app.get(
     '/private',
-    requireAccessToken({ verifier, requiredScopes: [config.requiredScope] }),
+    requireAccessToken({
+      verifier,
+      requiredScopes: [config.requiredScope],
+      readBody: express.urlencoded({ extended: false, limit: '16kb' }),
+    }),
     (_req, res) => {
       res
         .set('Cache-Control', 'no-store')

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { extractBearerToken } from './bearer.ts';
-import { BearerError } from './errors.ts';
+import { BearerError, InvalidRequestError } from './errors.ts';
 import { requireScopes } from './scope.ts';
 import type { AccessTokenVerifier, VerifiedAccessToken } from './verify.ts';
 
@@ -10,6 +10,12 @@ export interface RequireAccessTokenOptions {
   requiredScopes: readonly string[];
   /** The `realm` of every challenge (RFC 6750 §3). */
   realm?: string;
+  /**
+   * Reads a form body, only so that a token sent there (RFC 6750 §2.2) is seen and refused.
+   * A body it cannot decode is the client's malformed request: 400 `invalid_request` with
+   * the challenge, like any other (RFC 6750 §3.1). Limits it enforces (413, 415) pass through.
+   */
+  readBody?: RequestHandler;
 }
 
 /** What the route handler finds in `res.locals.accessToken` once the token passed. */
@@ -65,7 +71,7 @@ function sendBearerError(res: Response, err: BearerError, realm: string): void {
  * ```
  */
 export function requireAccessToken(options: RequireAccessTokenOptions): RequestHandler {
-  const { verifier, requiredScopes, realm = 'api' } = options;
+  const { verifier, requiredScopes, realm = 'api', readBody } = options;
   const fail = (res: Response, next: NextFunction, err: unknown): void => {
     if (err instanceof BearerError) sendBearerError(res, err, realm);
     else next(err);
@@ -74,7 +80,7 @@ export function requireAccessToken(options: RequireAccessTokenOptions): RequestH
     requireScopes(accessToken.scopes, requiredScopes);
     (res.locals as AccessTokenLocals).accessToken = accessToken;
   };
-  return (req, res, next) => {
+  const check: RequestHandler = (req, res, next) => {
     let token: string;
     let remembered: VerifiedAccessToken | undefined;
     try {
@@ -108,4 +114,17 @@ export function requireAccessToken(options: RequireAccessTokenOptions): RequestH
       (err: unknown) => fail(res, next, err),
     );
   };
+  if (readBody === undefined) return check;
+  return (req, res, next) =>
+    readBody(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) return check(req, res, next);
+      const status = (err as { status?: unknown }).status;
+      if (status === 400) {
+        fail(
+          res,
+          next,
+          new InvalidRequestError(`The request body cannot be read: ${(err as Error).message}`),
+        );
+      } else next(err);
+    });
 }
