@@ -4,15 +4,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@electron-oidc/api';
 import type { RunningApi } from '@electron-oidc/api';
+import { FakeIssuer } from '@electron-oidc/test-support';
 import { header, sendRaw, toRawBytes } from './support/http.ts';
-import { FUZZ_AUDIENCE, startTestIssuer } from './support/issuer.ts';
-import type { TestIssuer } from './support/issuer.ts';
 
-let issuer: TestIssuer;
+/** The audience the API under test is configured with. */
+const FUZZ_AUDIENCE = 'https://api.fuzz.example';
+
+let issuer: FakeIssuer;
 let api: RunningApi;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
+  issuer = await FakeIssuer.start({
+    audience: FUZZ_AUDIENCE,
+    lifetime: 3600,
+    algorithms: ['RS256', 'ES256'],
+  });
   api = await startApi({ issuer: issuer.url, audience: FUZZ_AUDIENCE, port: 0 }, { log: () => {} });
 });
 

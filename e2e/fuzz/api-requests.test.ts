@@ -15,15 +15,20 @@
 import { createHmac, KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
 import http from 'node:http';
 import fc from 'fast-check';
+import { exportSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@electron-oidc/api';
 import type { RunningApi } from '@electron-oidc/api';
+import { FakeIssuer, generateIssuerKey } from '@electron-oidc/test-support';
+import type { IssuerKey } from '@electron-oidc/test-support';
 import { header, isClientSafe, sendRaw, sendWithClient, toRawBytes } from './support/http.ts';
 import type { FuzzRequest, FuzzResponse } from './support/http.ts';
-import { FUZZ_AUDIENCE, generateSigningKey, REQUIRED_SCOPE, startTestIssuer } from './support/issuer.ts';
-import type { SigningKey, TestIssuer } from './support/issuer.ts';
 
 const NUM_RUNS = 10_000;
+/** The audience the API under test is configured with. */
+const FUZZ_AUDIENCE = 'https://api.fuzz.example';
+/** The scope `GET /private` needs (the API's default). */
+const REQUIRED_SCOPE = 'read:messages';
 const PRIVATE_MESSAGE = 'Only authenticated users can read this message.';
 
 /** What a token deserves when it is the one bearer credential of a well-formed `GET /private`. */
@@ -36,11 +41,13 @@ interface FuzzToken {
   kind: string;
 }
 
-let issuer: TestIssuer;
+let issuer: FakeIssuer;
+/** The RS256 key's public key as PEM, the secret an HS256 key-confusion forgery uses. */
+let rsaPublicPem: string;
 let api: RunningApi;
 let port: number;
 let agent: http.Agent;
-let foreignKey: SigningKey;
+let foreignKey: IssuerKey;
 /** Special forgeries built once (signing RSA keys per case would dominate the run time). */
 let pool: FuzzToken[];
 const logLines: string[] = [];
@@ -52,10 +59,10 @@ const b64 = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /** Signs `header.payload` as JWS with node:crypto (fast enough for a token per case). */
-function signCompact(header: Record<string, unknown>, payload: unknown, key: SigningKey | 'hmac'): string {
+function signCompact(header: Record<string, unknown>, payload: unknown, key: IssuerKey | 'hmac'): string {
   const input = `${b64(header)}.${b64(payload)}`;
   let signature: Buffer;
-  if (key === 'hmac') signature = createHmac('sha256', issuer.rsaPublicPem).update(input).digest();
+  if (key === 'hmac') signature = createHmac('sha256', rsaPublicPem).update(input).digest();
   else {
     const keyObject = KeyObject.from(key.privateKey);
     signature =
@@ -67,8 +74,13 @@ function signCompact(header: Record<string, unknown>, payload: unknown, key: Sig
 }
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  foreignKey = await generateSigningKey('ES256');
+  // Tokens signed with either key, valid for the whole run.
+  issuer = await FakeIssuer.start({
+    audience: FUZZ_AUDIENCE,
+    lifetime: 3600,
+    algorithms: ['RS256', 'ES256'],
+  });
+  foreignKey = await generateIssuerKey('ES256');
   api = await startApi(
     { issuer: issuer.url, audience: FUZZ_AUDIENCE, port: 0 },
     { log: (entry) => logLines.push(JSON.stringify(entry)) },
@@ -78,6 +90,7 @@ beforeAll(async () => {
 
   const [rsa, ec] = issuer.keys;
   if (rsa === undefined || ec === undefined) throw new Error('the issuer has no keys');
+  rsaPublicPem = await exportSPKI(rsa.publicKey);
   const now = Math.floor(Date.now() / 1000);
   const valid = await issuer.sign();
   const [validHeader = '', validPayload = '', validSignature = ''] = valid.split('.');
@@ -109,7 +122,7 @@ beforeAll(async () => {
       deserves: 401,
       text: await issuer.sign({
         header: { alg: 'HS256', kid: rsa.kid },
-        secret: new TextEncoder().encode(issuer.rsaPublicPem),
+        signingKey: new TextEncoder().encode(rsaPublicPem),
       }),
     },
     {
@@ -225,7 +238,7 @@ const modelToken: fc.Arbitrary<() => FuzzToken> = fc
   })
   .map((choice) => () => {
     const now = Math.floor(Date.now() / 1000);
-    const [rsa, ec] = issuer.keys as [SigningKey, SigningKey];
+    const [rsa, ec] = issuer.keys as [IssuerKey, IssuerKey];
     const claims: Record<string, unknown> = {};
     // Extra claims first, so the ones the model reasons about always win.
     for (const [name, value] of Object.entries(choice.extra)) {
@@ -297,7 +310,7 @@ const modelToken: fc.Arbitrary<() => FuzzToken> = fc
     const header: Record<string, unknown> = {};
     if (choice.typ !== 'missing') header.typ = choice.typ;
     if (choice.typ === 'JWT' || choice.typ === 'missing') ok = false;
-    let key: SigningKey | 'hmac';
+    let key: IssuerKey | 'hmac';
     switch (choice.key) {
       case 'rsa':
         key = rsa;
@@ -380,7 +393,7 @@ const forgedToken: fc.Arbitrary<() => FuzzToken> = fc
     const input = `${b64(header)}.${b64(payload)}`;
     let signature: string = choice.signature;
     if (signature === 'hmac-public-key') {
-      signature = createHmac('sha256', issuer.rsaPublicPem).update(input).digest('base64url');
+      signature = createHmac('sha256', rsaPublicPem).update(input).digest('base64url');
     } else if (signature === 'valid-token-signature') {
       signature = pool[0]?.text.split('.')[2] ?? '';
     }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer } from '@electron-oidc/test-support';
 import { startApi } from '../src/index.ts';
 import { startTestApi } from './support/api.ts';
-import { FakeIssuer } from './support/fake-issuer.ts';
 import { bearer, request } from './support/http.ts';
 
 let issuer: FakeIssuer;

@@ -1,7 +1,7 @@
 // One structured line per request, and never a token or the Authorization header in it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer } from '@electron-oidc/test-support';
 import { startTestApi } from './support/api.ts';
-import { FakeIssuer } from './support/fake-issuer.ts';
 import { bearer } from './support/http.ts';
 
 let issuer: FakeIssuer;

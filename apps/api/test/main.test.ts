@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeIssuer, TEST_AUDIENCE } from './support/fake-issuer.ts';
+import { FakeIssuer, TEST_AUDIENCE } from '@electron-oidc/test-support';
 import { bearer, request } from './support/http.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));

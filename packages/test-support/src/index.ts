@@ -11,3 +11,5 @@ export {
   startLoopbackTarget,
 } from './oidc-client.ts';
 export type { AuthorizationRequest, LoopbackTarget, ProviderInfo } from './oidc-client.ts';
+export { FakeIssuer, TEST_AUDIENCE, TEST_CLIENT_ID, generateIssuerKey, refusingUrl } from './fake-issuer.ts';
+export type { EndpointMode, FakeIssuerOptions, IssuerKey, SignOptions } from './fake-issuer.ts';

@@ -1,8 +1,8 @@
 // RFC 6750 §2.1 (the Authorization header) and §3.1 (the answers), from the client's side.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer } from '@electron-oidc/test-support';
 import { challenge, startTestApi } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
-import { FakeIssuer } from '../support/fake-issuer.ts';
 import { bearer } from '../support/http.ts';
 
 let issuer: FakeIssuer;

@@ -2,9 +2,9 @@
 // names the API (Auth0 and others do) and the `typ` check is opted out of: attempted from
 // the attacker's side, in both ACCESS_TOKEN_TYPE modes and with the token cache on and off.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer, TEST_AUDIENCE, TEST_CLIENT_ID } from '@electron-oidc/test-support';
 import { challenge, startTestApi, TOKEN_CACHE_MODES } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
-import { FakeIssuer, TEST_AUDIENCE, TEST_CLIENT_ID } from '../support/fake-issuer.ts';
 import { bearer } from '../support/http.ts';
 
 const ACCESS_TOKEN_TYPES = ['at+jwt', 'any'] as const;

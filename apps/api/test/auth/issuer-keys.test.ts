@@ -1,9 +1,9 @@
 // The issuer's keys: discovery, the JWKS cache and its refetch on an unknown kid, rotation,
 // and what happens when the issuer cannot be reached (503, never a 500 and never a pass).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer, refusingUrl } from '@electron-oidc/test-support';
 import { startTestApi, TOKEN_CACHE_MODES } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
-import { FakeIssuer, refusingUrl } from '../support/fake-issuer.ts';
 import { bearer } from '../support/http.ts';
 
 let issuer: FakeIssuer;

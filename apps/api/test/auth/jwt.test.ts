@@ -5,11 +5,11 @@ import { constants, KeyObject, sign, webcrypto } from 'node:crypto';
 import { errors } from 'jose';
 import type { CryptoKey } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { generateIssuerKey } from '@electron-oidc/test-support';
+import type { IssuerKey } from '@electron-oidc/test-support';
 import { verifyJwt } from '../../src/auth/jwt.ts';
 import type { JwtVerifyOptions } from '../../src/auth/jwt.ts';
 import { ACCEPTED_ALGORITHMS } from '../../src/index.ts';
-import { generateIssuerKey } from '../support/fake-issuer.ts';
-import type { IssuerKey } from '../support/fake-issuer.ts';
 
 const ISSUER = 'https://issuer.test.example';
 const AUDIENCE = 'https://api.test.example';

@@ -1,8 +1,8 @@
 // RFC 6750 §3.1 insufficient_scope, and where hosted providers put the scopes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer } from '@electron-oidc/test-support';
 import { challenge, startTestApi, TOKEN_CACHE_MODES, warmTokenCache } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
-import { FakeIssuer } from '../support/fake-issuer.ts';
 import { bearer } from '../support/http.ts';
 
 describe.each(TOKEN_CACHE_MODES)('TOKEN_CACHE=%s', (tokenCache) => {

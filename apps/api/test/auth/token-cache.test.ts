@@ -2,11 +2,11 @@
 // check would refuse at that moment. (The whole rejection suite also runs with the cache on
 // and warm: see token-validation, scope and issuer-keys tests.)
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeIssuer } from '@electron-oidc/test-support';
 import { createIssuerKeys, createTokenCache, InvalidTokenError } from '../../src/index.ts';
 import type { AccessTokenVerifier, KeysRemovedListener, VerifiedAccessToken } from '../../src/index.ts';
 import { challenge, startTestApi } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
-import { FakeIssuer } from '../support/fake-issuer.ts';
 import { bearer } from '../support/http.ts';
 
 let issuer: FakeIssuer;

@@ -2,9 +2,9 @@
 // token here is refused with 401 invalid_token and the exact challenge.
 import { exportSPKI } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeIssuer, generateIssuerKey, TEST_CLIENT_ID } from '@electron-oidc/test-support';
 import { challenge, startTestApi, TOKEN_CACHE_MODES, warmTokenCache } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
-import { FakeIssuer, generateIssuerKey, TEST_CLIENT_ID } from '../support/fake-issuer.ts';
 import { bearer } from '../support/http.ts';
 
 describe.each(TOKEN_CACHE_MODES)('TOKEN_CACHE=%s', (tokenCache) => {

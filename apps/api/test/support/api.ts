@@ -1,8 +1,8 @@
 import { onTestFinished } from 'vitest';
+import { TEST_AUDIENCE } from '@electron-oidc/test-support';
+import type { FakeIssuer } from '@electron-oidc/test-support';
 import { startApi } from '../../src/index.ts';
 import type { ApiConfig } from '../../src/index.ts';
-import { TEST_AUDIENCE } from './fake-issuer.ts';
-import type { FakeIssuer } from './fake-issuer.ts';
 import { bearer, request } from './http.ts';
 import type { TestRequest, TestResponse } from './http.ts';
 
