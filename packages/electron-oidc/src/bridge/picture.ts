@@ -126,8 +126,16 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   return bytes;
 }
 
+/** https, or any scheme's URL on a loopback host (127.0.0.0/8, ::1, localhost). */
+function isSecureOrLoopback(url: URL): boolean {
+  const host = url.hostname;
+  return (
+    url.protocol === 'https:' || host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+  );
+}
+
 /**
- * Fetches an http(s) image and returns it as a `data:` URL.
+ * Fetches an https image (plain http on loopback only) and returns it as a `data:` URL.
  *
  * Refuses (with {@link PictureRefusedError}) anything but http(s) URLs, non-2xx
  * answers, types outside {@link PICTURE_TYPES}, bodies whose bytes are not of
@@ -159,6 +167,14 @@ export async function fetchPictureAsDataUrl(url: string, options: PictureFetchOp
       `Only http(s) pictures are fetched, not ${parsed.protocol} URLs.`,
     );
   }
+  // Plain http only on loopback (a local development provider), as for issuers:
+  // elsewhere an observer could swap the image or learn when the app is open.
+  if (!isSecureOrLoopback(parsed)) {
+    throw new PictureRefusedError(
+      'not-http',
+      'Pictures are fetched over https (plain http only on loopback).',
+    );
+  }
 
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
@@ -176,9 +192,12 @@ export async function fetchPictureAsDataUrl(url: string, options: PictureFetchOp
   }
   try {
     // A redirect may only land on http(s) as well (fetch follows no other, but a custom fetch might).
-    const finalProtocol = response.url ? new URL(response.url).protocol : parsed.protocol;
-    if (finalProtocol !== 'https:' && finalProtocol !== 'http:') {
-      throw new PictureRefusedError('not-http', `The picture redirected to a ${finalProtocol} URL.`);
+    const final = response.url ? new URL(response.url) : parsed;
+    if (final.protocol !== 'https:' && final.protocol !== 'http:') {
+      throw new PictureRefusedError('not-http', `The picture redirected to a ${final.protocol} URL.`);
+    }
+    if (!isSecureOrLoopback(final)) {
+      throw new PictureRefusedError('not-http', 'The picture redirected to plain http off loopback.');
     }
     if (!response.ok) {
       throw new PictureRefusedError('status', `The picture's server answered ${response.status}.`);

@@ -127,6 +127,18 @@ describe('fetchPictureAsDataUrl', () => {
     expect((await refusal(`http://user:pw@127.0.0.1:1/a.png`)).reason).toBe('not-http');
   });
 
+  it('refuses plain http off loopback, before any request', async () => {
+    const seen: string[] = [];
+    const recording = async (url: string | URL | Request) => {
+      seen.push(String(url));
+      return new Response('');
+    };
+    await expect(
+      fetchPictureAsDataUrl('http://pictures.example.com/a.png', { fetch: recording as typeof fetch }),
+    ).rejects.toMatchObject({ reason: 'not-http' });
+    expect(seen).toEqual([]);
+  });
+
   it('refuses a non-image type', async () => {
     expect((await refusal(`${base}/page.html`)).reason).toBe('type');
   });
