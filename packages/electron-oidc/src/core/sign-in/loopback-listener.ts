@@ -153,6 +153,12 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     });
   });
   port = (server.address() as AddressInfo).port;
+  // Aborted while listen() was pending: no abort event will fire any more, so
+  // stop here rather than hand out a listener nobody can cancel.
+  if (signal?.aborted) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw signal.reason;
+  }
 
   let closing: Promise<void> | undefined;
   const close = (reason?: unknown): Promise<void> => {

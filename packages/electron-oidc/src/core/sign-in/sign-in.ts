@@ -85,6 +85,8 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
       expectedState: state,
       signal,
     });
+    // A cancel that came while the listener was starting must not open the browser.
+    signal.throwIfAborted();
 
     const parameters: Record<string, string> = {
       ...config.authorizationParams,

@@ -169,3 +169,17 @@ describe('loopback listener', () => {
     ).rejects.toThrow('stop');
   });
 });
+
+describe('loopback listener: abort while listen() is pending', () => {
+  it('rejects with the abort reason and closes instead of hanging', async () => {
+    const controller = new AbortController();
+    const starting = startLoopbackListener({
+      path: '/callback',
+      expectedState: STATE,
+      signal: controller.signal,
+    });
+    const reason = new AuthError('ERR_SIGN_IN_CANCELLED', 'cancelled while starting');
+    controller.abort(reason);
+    await expect(starting).rejects.toBe(reason);
+  });
+});
