@@ -37,6 +37,13 @@ export interface IssuerKeys {
    * use; returns the unsubscribe function.
    */
   onKeysRemoved(listener: KeysRemovedListener): () => void;
+  /**
+   * Whether the key set in use is younger than `cacheMaxAgeMs` (jose's `fresh`), so that the
+   * next check would use it without a refetch. False before the first fetch, and once it is
+   * stale: whoever remembers verified tokens must then let the full check run (which
+   * refetches, or answers that the issuer is unavailable).
+   */
+  isFresh(): boolean;
 }
 
 /**
@@ -74,6 +81,8 @@ function keyIdentities(jwks: JSONWebKeySet | undefined): Map<string, string | un
  */
 export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   let keySet: Promise<RemoteJWKSet> | undefined;
+  // The same key set once discovery has found it, for `isFresh`, which must answer synchronously.
+  let resolvedKeySet: RemoteJWKSet | undefined;
   const listeners = new Set<KeysRemovedListener>();
   // JWKS fetches started, and the count when the key set in use was last compared.
   let fetchesStarted = 0;
@@ -101,8 +110,8 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   // forgotten so that the next request tries again.
   const getKeySet = (): Promise<RemoteJWKSet> => {
     keySet ??= discoverJwksUri(options.issuer, { timeoutMs: options.fetchTimeoutMs }).then(
-      (jwksUri) =>
-        createRemoteJWKSet(jwksUri, {
+      (jwksUri) => {
+        resolvedKeySet = createRemoteJWKSet(jwksUri, {
           timeoutDuration: options.fetchTimeoutMs,
           cooldownDuration: options.cooldownMs,
           cacheMaxAge: options.cacheMaxAgeMs,
@@ -110,7 +119,9 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
             fetchesStarted += 1;
             return fetch(url, init);
           },
-        }),
+        });
+        return resolvedKeySet;
+      },
       (err: unknown) => {
         keySet = undefined;
         throw err;
@@ -136,6 +147,9 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
       return () => {
         listeners.delete(listener);
       };
+    },
+    isFresh() {
+      return resolvedKeySet?.fresh ?? false;
     },
   });
 }

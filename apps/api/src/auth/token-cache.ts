@@ -1,12 +1,15 @@
-import type { KeysRemovedListener } from './issuer-keys.ts';
+import type { IssuerKeys } from './issuer-keys.ts';
 import type { AccessTokenVerifier, VerifiedAccessToken } from './verify.ts';
 
 /** How long, and how many, verified tokens are remembered. */
 export interface TokenCacheOptions {
   /** The verifier whose successes are remembered; it decides every token the cache does not know. */
   verifier: AccessTokenVerifier;
-  /** Tells the cache when keys leave the issuer's key set (see `createIssuerKeys`). */
-  keys: { onKeysRemoved(listener: KeysRemovedListener): () => void };
+  /**
+   * Tells the cache when keys leave the issuer's key set, and whether that set is fresh
+   * (see `createIssuerKeys`).
+   */
+  keys: Pick<IssuerKeys, 'onKeysRemoved' | 'isFresh'>;
   /**
    * At most this many tokens are remembered. When full, the least recently used eighth is
    * forgotten at once (at least one token).
@@ -56,6 +59,9 @@ function deepFreeze<T>(value: T): T {
  *   token is verified again, tolerance and all), `maxAgeMs` later, and the moment its key
  *   leaves the issuer's JWKS. `nbf` held when it was verified, so it holds at any later
  *   time; if the clock goes backwards past that moment the entry does not serve.
+ * - No entry serves while the issuer's key set is not fresh (older than its cache max age,
+ *   or not fetched yet): the wrapped verifier then refetches it, and refuses or answers
+ *   503 as it would without the cache.
  * - A verification that was running when a key left the JWKS is not remembered.
  * - It caches verification only: scope and every other per-request check still run on
  *   each request, after `verify`.
@@ -110,6 +116,9 @@ export function createTokenCache(options: TokenCacheOptions): CachingAccessToken
   };
 
   const recall = (token: string): VerifiedAccessToken | undefined => {
+    // A stale key set (or none yet) would be refetched by the full check, which might then
+    // refuse the token (its key dropped) or answer 503 (the issuer down): let it decide.
+    if (!options.keys.isFresh()) return undefined;
     const entry = entries.get(token);
     if (entry === undefined) return undefined;
     entries.delete(token);

@@ -106,6 +106,24 @@ describe('through the API', () => {
     expect(await statusOf(api, token)).toBe(401);
   });
 
+  it('never serves a remembered token while the key set is stale: during a JWKS outage it answers 503 like the full check', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const api = await startTestApi(issuer, { jwksCacheMaxAgeMs: 1_000 });
+    const start = Date.now();
+    expect(await statusOf(api, await issuer.sign())).toBe(200); // JWKS fetched at start
+    vi.setSystemTime(start + 800);
+    const token = await issuer.sign();
+    expect(await statusOf(api, token)).toBe(200); // remembered until start + 1800
+    expect(issuer.requests.jwks).toBe(1);
+
+    // The key set went stale at start + 1000; the issuer's JWKS endpoint is down now.
+    issuer.mode.jwks = 'error';
+    vi.setSystemTime(start + 1_200);
+    const res = await api.get('/private', { headers: bearer(token) });
+    expect(res.status).toBe(503);
+    expect(issuer.requests.jwks).toBe(2);
+  });
+
   it('TOKEN_CACHE=off verifies every request in full', async () => {
     const api = await startTestApi(issuer, { tokenCache: 'off', jwksCooldownMs: 0, jwksCacheMaxAgeMs: 0 });
     const token = await issuer.sign();
@@ -150,6 +168,10 @@ function keyEvents() {
       return () => listeners.delete(listener);
     },
     remove: (...kids: string[]) => listeners.forEach((listener) => listener(new Set(kids))),
+    fresh: true,
+    isFresh(): boolean {
+      return this.fresh;
+    },
   };
 }
 
@@ -238,6 +260,20 @@ describe('createTokenCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('serves nothing while the key set is not fresh: the wrapped verifier decides', async () => {
+    const verifier = scriptedVerifier();
+    const keys = keyEvents();
+    const cache = createTokenCache({ verifier, keys, maxEntries: 10, maxAgeMs: 60_000 });
+    await cache.verify('a');
+    keys.fresh = false;
+    expect(cache.recall?.('a')).toBeUndefined();
+    await cache.verify('a');
+    expect(verifier.calls).toEqual(['a', 'a']);
+    keys.fresh = true;
+    await cache.verify('a');
+    expect(verifier.calls).toEqual(['a', 'a']);
+  });
+
   it('hands out a frozen result, so that no request can change what the next one sees', async () => {
     const cache = createTokenCache({
       verifier: scriptedVerifier(),
@@ -254,6 +290,21 @@ describe('createTokenCache', () => {
 });
 
 describe('createIssuerKeys tells when keys leave the set', () => {
+  it('is fresh only once the JWKS has been fetched, and until cacheMaxAgeMs has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const keys = createIssuerKeys({
+      issuer: issuer.url,
+      fetchTimeoutMs: 5_000,
+      cooldownMs: 0,
+      cacheMaxAgeMs: 1_000,
+    });
+    expect(keys.isFresh()).toBe(false);
+    await keys({ alg: 'RS256', kid: issuer.currentKey.kid }, { payload: '', signature: '' });
+    expect(keys.isFresh()).toBe(true);
+    vi.setSystemTime(Date.now() + 1_000);
+    expect(keys.isFresh()).toBe(false);
+  });
+
   it('reports the removed kid after a refetch, and nothing when a key is only added', async () => {
     const keys = createIssuerKeys({
       issuer: issuer.url,
