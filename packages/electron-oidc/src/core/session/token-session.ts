@@ -82,7 +82,8 @@ export class TokenSession {
   #current: Current | undefined;
   /** Bumped whenever the session is replaced or ended; stale work checks it and drops its result. */
   #generation = 0;
-  #inflight: Promise<Current> | undefined;
+  /** The one refresh in flight, and the generation it works for; another generation never joins it. */
+  #inflight: { readonly generation: number; readonly promise: Promise<Current> } | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAttempt = 0;
   /** Vault writes and clears run one after another, in call order. */
@@ -208,6 +209,8 @@ export class TokenSession {
       );
     }
     const generation = ++this.#generation;
+    // A refresh of the replaced session must not be joined by this session's callers.
+    this.#inflight = undefined;
     this.#stopRetrying();
     if (grant.refreshToken !== undefined) {
       await this.#persist(generation, sub, grant.refreshToken);
@@ -330,10 +333,18 @@ export class TokenSession {
 
   /** Single-flight: every caller during a refresh shares its one request. */
   #refresh(): Promise<Current> {
-    this.#inflight ??= this.#doRefresh().finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
+    const existing = this.#inflight;
+    if (existing !== undefined && existing.generation === this.#generation) return existing.promise;
+    const entry = {
+      generation: this.#generation,
+      promise: this.#doRefresh().finally(() => {
+        // Only our own entry: a newer refresh in flight must stay the one callers join,
+        // or its refresh token would be sent twice at once.
+        if (this.#inflight === entry) this.#inflight = undefined;
+      }),
+    };
+    this.#inflight = entry;
+    return entry.promise;
   }
 
   async #doRefresh(): Promise<Current> {

@@ -350,3 +350,64 @@ describe('token session', () => {
     expect(seen).toEqual(['signed-in']);
   });
 });
+
+describe('token session: single-flight across session replacement', () => {
+  const secondGrant: TokenGrant = {
+    accessToken: 'at-A',
+    expiresInSeconds: 600,
+    refreshToken: 'rt-A',
+    idToken: 'id-A',
+    claims: { sub: 'alice' },
+  };
+
+  it("single-flight is per session: a new session does not join the replaced session's refresh", async () => {
+    let now = 0;
+    const gates = new Map<string, ReturnType<typeof deferred<TokenGrant>>>();
+    const refresh = vi.fn((rt: string) => {
+      const gate = deferred<TokenGrant>();
+      gates.set(rt, gate);
+      return gate.promise;
+    });
+    const session = makeSession({ refresh, now: () => now });
+    await session.establish(signInGrant);
+    now = 600_000;
+    const stale = session.getAccessToken();
+    stale.catch(() => {});
+    await session.establish(secondGrant);
+    const fresh = session.getAccessToken({ rejected: 'at-A' });
+    expect(refresh).toHaveBeenLastCalledWith('rt-A');
+    gates.get('rt-0')!.resolve({ accessToken: 'at-1', refreshToken: 'rt-1', claims: { sub: 'alice' } });
+    gates.get('rt-A')?.resolve({ accessToken: 'at-B', expiresInSeconds: 600, refreshToken: 'rt-B' });
+    await expect(stale).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
+    expect(await fresh).toBe('at-B');
+    expect(session.state).toBe('signed-in');
+  });
+
+  it('single-flight survives a stale refresh settling: the same refresh token is never sent twice at once', async () => {
+    let now = 0;
+    const gates: { rt: string; gate: ReturnType<typeof deferred<TokenGrant>> }[] = [];
+    const refresh = vi.fn((rt: string) => {
+      const gate = deferred<TokenGrant>();
+      gates.push({ rt, gate });
+      return gate.promise;
+    });
+    const session = makeSession({ refresh, now: () => now });
+    await session.establish(signInGrant);
+    now = 600_000;
+    const stale = session.getAccessToken();
+    stale.catch(() => {});
+    await session.end();
+    now = 0;
+    await session.establish(secondGrant);
+    const first = session.getAccessToken({ rejected: 'at-A' });
+    // The replaced session's refresh settles while the new one is still in flight.
+    gates[0]!.gate.resolve({ accessToken: 'at-1', refreshToken: 'rt-1', claims: { sub: 'alice' } });
+    await expect(stale).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
+    const second = session.getAccessToken({ rejected: 'at-A' });
+    expect(refresh.mock.calls.filter(([rt]) => rt === 'rt-A')).toHaveLength(1);
+    for (const { rt, gate } of gates.slice(1)) {
+      if (rt === 'rt-A') gate.resolve({ accessToken: 'at-B', expiresInSeconds: 600, refreshToken: 'rt-B' });
+    }
+    expect(await Promise.all([first, second])).toEqual(['at-B', 'at-B']);
+  });
+});
