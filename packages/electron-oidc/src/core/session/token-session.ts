@@ -88,7 +88,6 @@ export class TokenSession {
   #retryAttempt = 0;
   /** Vault writes and clears run one after another, in call order. */
   #vaultQueue: Promise<void> = Promise.resolve();
-  #stateBeforeSignIn: SessionState | undefined;
 
   constructor(options: TokenSessionOptions) {
     this.#vault = options.vault;
@@ -153,15 +152,26 @@ export class TokenSession {
 
   /** Marks an interactive sign-in as started. */
   beginSignIn(): void {
-    this.#stateBeforeSignIn ??= this.#state;
     this.#setState('signing-in');
   }
 
-  /** Marks an interactive sign-in as ended without a new session; the state goes back. */
+  /**
+   * Marks an interactive sign-in as ended without a new session. The state is
+   * the session's as it is now (it may have changed during the sign-in, e.g. a
+   * background renewal succeeded), not the one saved when the sign-in began.
+   */
   endSignInWithoutSession(): void {
-    const previous = this.#stateBeforeSignIn ?? 'signed-out';
-    this.#stateBeforeSignIn = undefined;
-    this.#setState(this.#current === undefined ? 'signed-out' : previous);
+    this.#setState(this.#sessionState());
+  }
+
+  /** The state the session itself is in: none, renewals failing and retried, a restore under way, or fine. */
+  #sessionState(): SessionState {
+    const current = this.#current;
+    if (current === undefined) return 'signed-out';
+    if (this.#retryAttempt > 0) return 'offline';
+    if (current.accessToken === undefined && this.#inflight?.generation === this.#generation)
+      return 'signing-in';
+    return 'signed-in';
   }
 
   #enqueueVault(work: () => Promise<void>): Promise<void> {
@@ -228,7 +238,6 @@ export class TokenSession {
       idToken: grant.idToken,
       claims: grant.claims,
     };
-    this.#stateBeforeSignIn = undefined;
     this.#setState('signed-in');
   }
 
@@ -437,7 +446,6 @@ export class TokenSession {
     this.#generation++;
     this.#current = undefined;
     this.#inflight = undefined;
-    this.#stateBeforeSignIn = undefined;
     this.#stopRetrying();
     this.#setState('signed-out');
     await this.#clearVault();
