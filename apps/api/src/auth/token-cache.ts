@@ -1,4 +1,5 @@
 import type { IssuerKeys } from './issuer-keys.ts';
+import { immutableScopes } from './scope.ts';
 import type { AccessTokenVerifier, VerifiedAccessToken } from './verify.ts';
 
 /** How long, and how many, verified tokens are remembered. */
@@ -112,7 +113,10 @@ export function createTokenCache(options: TokenCacheOptions): CachingAccessToken
       }
     }
     const kid = typeof result.header.kid === 'string' ? result.header.kid : undefined;
-    entries.set(token, { result: deepFreeze(result), kid, cachedAt, expiresAt });
+    // Frozen, scopes included (a frozen Set can still be changed): no request can change
+    // what the next one with the same token sees.
+    const shared = deepFreeze({ ...result, scopes: immutableScopes(result.scopes) });
+    entries.set(token, { result: shared, kid, cachedAt, expiresAt });
   };
 
   const recall = (token: string): VerifiedAccessToken | undefined => {

@@ -287,6 +287,23 @@ describe('createTokenCache', () => {
       (result.claims as Record<string, unknown>).sub = 'admin';
     }).toThrow(TypeError);
   });
+  it("shares scopes that cannot be changed: adding one to a request's result grants nothing to the next", async () => {
+    const cache = createTokenCache({
+      verifier: scriptedVerifier(),
+      keys: keyEvents(),
+      maxEntries: 10,
+      maxAgeMs: 60_000,
+    });
+    await cache.verify('a');
+    const first = await cache.verify('a'); // remembered: the shared result
+    const scopes = first.scopes as Set<string>;
+    expect(() => scopes.add('admin:all')).toThrow(TypeError);
+    expect(() => Set.prototype.add.call(scopes, 'admin:all')).toThrow(TypeError);
+    expect(() => scopes.delete('read:messages')).toThrow(TypeError);
+    const next = await cache.verify('a');
+    expect(next.scopes.has('admin:all')).toBe(false);
+    expect([...next.scopes]).toEqual(['read:messages']);
+  });
 });
 
 describe('createIssuerKeys tells when keys leave the set', () => {
