@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import { startLoopbackListener } from './sign-in/loopback-listener.ts';
+import type { LoopbackListener } from './sign-in/loopback-listener.ts';
 import { waitWhileOpening } from './sign-in/sign-in.ts';
 import type { BrowserOpener } from './system-browser.ts';
 
@@ -29,7 +30,8 @@ export function buildEndSessionUrl(
  * Opens the end-session URL in the browser with a loopback
  * `post_logout_redirect_uri` served by a short-lived listener, and resolves
  * once the browser comes back (true) or after `timeoutMs` (false). The
- * listener is closed either way.
+ * listener is closed either way. Never rejects: a listener that cannot start
+ * (fixed port busy) is false too.
  */
 export async function endSessionInBrowser(options: {
   endSessionUrl: URL;
@@ -44,13 +46,16 @@ export async function endSessionInBrowser(options: {
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
   // RP-Initiated Logout §2 `state`: only the provider's redirect is answered as ours.
   const state = client.randomState();
-  const listener = await startLoopbackListener({
-    path: config.postLogoutRedirectPath,
-    expectedState: state,
-    signal,
-    port: config.redirectPort,
-  });
+  let listener: LoopbackListener | undefined;
   try {
+    // Inside the try: the local sign-out has already happened, so a busy fixed
+    // port only means the provider's session is not ended (false), never a rejection.
+    listener = await startLoopbackListener({
+      path: config.postLogoutRedirectPath,
+      expectedState: state,
+      signal,
+      port: config.redirectPort,
+    });
     const url = new URL(options.endSessionUrl);
     url.searchParams.set('post_logout_redirect_uri', listener.redirectUri);
     url.searchParams.set('state', state);
@@ -58,11 +63,16 @@ export async function endSessionInBrowser(options: {
     request.respond({ ok: true, title: 'You are signed out', message: 'You can close this tab.' });
     return true;
   } catch (err) {
-    options.logger.info(
-      `The browser did not return from the provider's sign-out page (${err instanceof Error ? err.message : String(err)}).`,
-    );
+    const reason = err instanceof Error ? err.message : String(err);
+    if (listener === undefined) {
+      options.logger.warn(
+        `You are signed out of the app, but the provider's session was not ended: ${reason}`,
+      );
+    } else {
+      options.logger.info(`The browser did not return from the provider's sign-out page (${reason}).`);
+    }
     return false;
   } finally {
-    await listener.close();
+    await listener?.close();
   }
 }
