@@ -216,8 +216,12 @@ describe('drill 3: the process dies during a refresh', () => {
     expect(s.logger.lines.join('\n')).toMatch(
       /error: Could not store the session in the test-memory vault; it lasts until the app quits/,
     );
+    // The outdated entry was cleared, so the next start presents no rotated-out token: signed out, no request.
+    expect(s.store.value).toBeUndefined();
     die(s);
-    await expectCleanlySignedOut(s.store);
+    const next = await nextStart(s.store);
+    expect(next.state).toBe('signed-out');
+    expect(next.net.sent).toEqual([]);
   });
 
   it('after the rotated token was stored, before its access token was used: the next start is signed in', async () => {

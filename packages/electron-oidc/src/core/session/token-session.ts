@@ -190,6 +190,15 @@ export class TokenSession {
         this.#logger.error(
           `Could not store the session in the ${this.#vault.kind} vault; it lasts until the app quits (${err instanceof Error ? err.message : String(err)}).`,
         );
+        // The vault may still hold an older refresh token, already rotated out: presenting it at
+        // the next launch is a reuse the provider answers by revoking the grant (RFC 9700 §4.14.2).
+        try {
+          await this.#vault.clear();
+        } catch (clearErr) {
+          this.#logger.error(
+            `Could not clear the outdated session from the ${this.#vault.kind} vault either (${clearErr instanceof Error ? clearErr.message : String(clearErr)}).`,
+          );
+        }
       }
     });
   }

@@ -457,3 +457,48 @@ describe('token session: a sign-in that ends without a session', () => {
     expect(session.state).toBe('signed-out');
   });
 });
+
+describe('token session: a rotated refresh token the vault cannot store', () => {
+  it('a failed vault write of a rotated refresh token clears the outdated entry', async () => {
+    let now = 0;
+    const vault = new RecordingVault();
+    const logger = memoryLogger();
+    const session = makeSession({
+      vault,
+      logger,
+      now: () => now,
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
+    });
+    await session.establish(signInGrant);
+    expect(JSON.parse(vault.value!).refresh_token).toBe('rt-0');
+    vault.write = async () => {
+      throw new Error('keychain locked');
+    };
+    now = 600_000;
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(vault.value).toBeUndefined();
+    expect(session.state).toBe('signed-in');
+  });
+
+  it('a failed vault write whose clear fails too is logged and the session goes on in memory', async () => {
+    let now = 0;
+    const vault = new RecordingVault();
+    const logger = memoryLogger();
+    const session = makeSession({
+      vault,
+      logger,
+      now: () => now,
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
+    });
+    await session.establish(signInGrant);
+    vault.write = async () => {
+      throw new Error('keychain locked');
+    };
+    vault.clear = async () => {
+      throw new Error('keychain gone');
+    };
+    now = 600_000;
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(logger.lines.some((l) => l.startsWith('error') && l.includes('keychain gone'))).toBe(true);
+  });
+});
