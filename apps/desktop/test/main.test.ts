@@ -31,10 +31,13 @@ const fake = vi.hoisted(() => {
   }
 
   const windows: FakeBrowserWindow[] = [];
+  const control = { loadError: undefined as Error | undefined };
   class FakeBrowserWindow extends Emitter {
     readonly options: Record<string, unknown>;
     readonly webContents = new FakeWebContents();
-    loadURL = vi.fn(async () => {});
+    loadURL = vi.fn(async () => {
+      if (control.loadError !== undefined) throw control.loadError;
+    });
     removeMenu = vi.fn();
     show = vi.fn();
     focus = vi.fn();
@@ -82,6 +85,7 @@ const fake = vi.hoisted(() => {
   };
 
   return {
+    control,
     windows,
     auth,
     makeReady: () => ready(),
@@ -144,6 +148,7 @@ beforeEach(() => {
   fake.auth.listeners.length = 0;
   fake.electron.app.listeners.clear();
   fake.electron.app.lock = true;
+  fake.control.loadError = undefined;
 });
 
 afterEach(() => {
@@ -249,6 +254,7 @@ describe('main.ts', () => {
   });
 
   it('says what is wrong and exits when the configuration is invalid', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     process.env.OIDC_CONFIG = '/nonexistent/oidc.json';
     await launch();
     fake.makeReady();
@@ -258,5 +264,31 @@ describe('main.ts', () => {
       expect.stringContaining('/nonexistent/oidc.json'),
     );
     expect(fake.windows).toHaveLength(0);
+    error.mockRestore();
+  });
+
+  it('an error thrown while starting after the configuration loaded shows the error box and exits 1', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    fake.electron.session.defaultSession.setPermissionRequestHandler.mockImplementationOnce(() => {
+      throw new Error('session hardening failed');
+    });
+    await launch();
+    fake.makeReady();
+    await vi.waitFor(() => expect(fake.electron.app.exit).toHaveBeenCalledWith(1));
+    expect(fake.electron.dialog.showErrorBox).toHaveBeenCalledWith(
+      'Electron OIDC Demo cannot start',
+      'session hardening failed',
+    );
+    expect(fake.windows).toHaveLength(0);
+    error.mockRestore();
+  });
+
+  it('a window page that fails to load is logged, not an unhandled rejection', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    fake.control.loadError = new Error('ERR_FILE_NOT_FOUND');
+    await launchAndWaitForWindow();
+    await vi.waitFor(() => expect(error).toHaveBeenCalledWith(expect.stringContaining('ERR_FILE_NOT_FOUND')));
+    expect(fake.electron.app.exit).not.toHaveBeenCalled();
+    error.mockRestore();
   });
 });

@@ -69,8 +69,17 @@ function createWindow(startUrl: string): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = undefined;
   });
-  void win.loadURL(startUrl);
+  win.loadURL(startUrl).catch((err: unknown) => {
+    console.error(`Could not load ${startUrl}: ${err instanceof Error ? err.message : String(err)}`);
+  });
   return win;
+}
+
+/** Says why the app cannot start, then exits with status 1. */
+function failToStart(err: unknown): void {
+  console.error(err);
+  dialog.showErrorBox(`${APP_NAME} cannot start`, err instanceof Error ? err.message : String(err));
+  app.exit(1);
 }
 
 async function start(): Promise<void> {
@@ -85,8 +94,7 @@ async function start(): Promise<void> {
     });
     auth = createDesktopAuth({ config, vault, openBrowser: openInSystemBrowser });
   } catch (err) {
-    dialog.showErrorBox(`${APP_NAME} cannot start`, err instanceof Error ? err.message : String(err));
-    app.exit(1);
+    failToStart(err);
     return;
   }
 
@@ -131,8 +139,6 @@ if (!app.requestSingleInstanceLock()) {
   );
   app.on('second-instance', focusWindow);
   app.on('window-all-closed', () => app.quit());
-  app.whenReady().then(start, (err: unknown) => {
-    console.error(err);
-    app.exit(1);
-  });
+  // Any failure while starting, including after the configuration was loaded, ends the app visibly.
+  app.whenReady().then(start).catch(failToStart);
 }
