@@ -58,7 +58,20 @@ async function signInWithPage(auth: DesktopAuth, page: Page, opened: Promise<URL
   const url = await opened;
   await page.goto(url.href);
   await finishInteraction(page, alice);
-  return pending;
+  const profile = await pending;
+  // The tab has the listener's result page; let it finish loading before anyone closes the tab.
+  await page.waitForLoadState('load');
+  return profile;
+}
+
+/**
+ * Closes a tab that may still hold a connection to a loopback listener that has
+ * since closed: leaving it for about:blank first keeps Playwright's close from
+ * waiting on that connection (seen to hang under load).
+ */
+async function closeTab(page: Page): Promise<void> {
+  await page.goto('about:blank').catch(() => {});
+  await page.close();
 }
 
 describe('the loopback redirect, from the attacker’s side', () => {
@@ -85,7 +98,7 @@ describe('the loopback redirect, from the attacker’s side', () => {
 
     // Replaying the real callback afterwards: the listener is gone.
     await expectRefused(page.url());
-    await page.close();
+    await closeTab(page);
   });
 
   it('a replayed callback sent to a new sign-in is ignored (its state belongs to another request)', async () => {
@@ -107,7 +120,7 @@ describe('the loopback redirect, from the attacker’s side', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ERR_SIGN_IN_CANCELLED' });
     await expectRefused(redirectUri);
     expect(auth2.state).toBe('signed-out');
-    await page.close();
+    await closeTab(page);
   });
 
   it('a callback with another issuer in `iss` (RFC 9207 mix-up) is rejected before any code exchange', async () => {
@@ -342,7 +355,7 @@ describe('the unlucky user', () => {
       expect((await restarted.fetchApi('/private')).status).toBe(200);
     } finally {
       await stack.restartIdp().catch(() => {});
-      await page.close();
+      await closeTab(page);
     }
   });
 
@@ -374,6 +387,6 @@ describe('the unlucky user', () => {
     });
     expect(auth.state).toBe('signed-out');
     expect(vault.value).toBeUndefined();
-    await page.close();
+    await closeTab(page);
   });
 });
