@@ -61,6 +61,7 @@ const fake = vi.hoisted(() => {
     exit: vi.fn(),
     focus: vi.fn(),
     whenReady: vi.fn(() => new Promise<void>((resolve) => (ready = resolve))),
+    getPath: vi.fn((name: string) => `/fake-home/${name}`),
   });
 
   const auth = {
@@ -113,7 +114,14 @@ const fake = vi.hoisted(() => {
       write: async () => {},
       clear: async () => {},
     })),
-    createDesktopAuth: vi.fn((_options: { openBrowser: (url: string) => Promise<void> }) => auth),
+    createDesktopAuth: vi.fn(
+      (_options: { openBrowser: (url: string) => Promise<void>; providerCache?: unknown }) => auth,
+    ),
+    fileProviderCache: vi.fn((file: string) => ({
+      file,
+      read: async () => undefined,
+      write: async () => {},
+    })),
   };
 });
 
@@ -122,6 +130,7 @@ vi.mock('electron-oidc', async (importOriginal) => ({
   ...(await importOriginal<typeof ElectronOidc>()),
   openVault: fake.openVault,
   createDesktopAuth: fake.createDesktopAuth,
+  fileProviderCache: fake.fileProviderCache,
 }));
 
 const { BRIDGE_CHANNELS } = await import('electron-oidc/bridge');
@@ -217,6 +226,14 @@ describe('main.ts', () => {
       service: 'Electron OIDC Demo',
       account: 'http://127.0.0.1:4000/ desktop-app',
     });
+  });
+
+  it("keeps the provider's discovery document in the app's userData folder for the next launch", async () => {
+    await launchAndWaitForWindow();
+    expect(fake.electron.app.getPath).toHaveBeenCalledWith('userData');
+    const file = fake.fileProviderCache.mock.calls[0]![0];
+    expect(file.replaceAll('\\', '/')).toBe('/fake-home/userData/provider-configuration.json');
+    expect(fake.createDesktopAuth.mock.calls[0]![0].providerCache).toMatchObject({ file });
   });
 
   it('restores the session silently at launch', async () => {

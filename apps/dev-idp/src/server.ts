@@ -53,6 +53,8 @@ export interface RunningIdp {
 const HOST = '127.0.0.1';
 const ONE_DAY = 24 * 60 * 60;
 const ONE_YEAR = 365 * ONE_DAY;
+/** Seconds the discovery document may be reused. */
+export const DISCOVERY_MAX_AGE = 60 * 60;
 
 /**
  * Starts the local OpenID Provider on 127.0.0.1. The port is bound first and
@@ -76,6 +78,12 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
 
   const app = express();
   app.disable('x-powered-by');
+  // Like many hosted providers, the discovery document may be reused for an hour (RFC 9111):
+  // an app that keeps it (electron-oidc's providerCache) signs in silently with one request.
+  app.get('/.well-known/openid-configuration', (_req, res, next) => {
+    res.setHeader('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE}`);
+    next();
+  });
   app.use(avatarRoutes());
   app.use(interactionRoutes(provider));
   app.use(provider.callback());

@@ -35,6 +35,8 @@ export { consoleLogger, silentLogger } from './core/logger.ts';
 export type { Logger } from './core/logger.ts';
 export type { Profile } from './core/profile.ts';
 export type { FetchLike } from './core/provider.ts';
+export { fileProviderCache, MAX_PROVIDER_CACHE_SECONDS } from './core/provider-cache.ts';
+export type { ProviderCacheStore } from './core/provider-cache.ts';
 export type { SessionState } from './core/session/token-session.ts';
 export { DEFAULT_RETRY_SCHEDULE } from './core/session/retry-schedule.ts';
 export type { RetrySchedule } from './core/session/retry-schedule.ts';

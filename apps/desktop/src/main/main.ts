@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, dialog, ipcMain, session, shell } from 'electron';
-import { createDesktopAuth, keychainAccount, loadConfig, openVault } from 'electron-oidc';
+import { createDesktopAuth, fileProviderCache, keychainAccount, loadConfig, openVault } from 'electron-oidc';
 import type { DesktopAuth } from 'electron-oidc';
 import { createBridgeHandlers } from 'electron-oidc/bridge';
 import {
@@ -92,7 +92,12 @@ async function start(): Promise<void> {
       service: APP_NAME,
       account: keychainAccount(config.issuer.href, config.clientId),
     });
-    auth = createDesktopAuth({ config, vault, openBrowser: openInSystemBrowser });
+    // The provider's discovery document, kept while its Cache-Control allows: a silent sign-in
+    // at the next launch then waits for the refresh grant only. The vault vouches for the file.
+    const providerCache = fileProviderCache(
+      path.join(app.getPath('userData'), 'provider-configuration.json'),
+    );
+    auth = createDesktopAuth({ config, vault, openBrowser: openInSystemBrowser, providerCache });
   } catch (err) {
     failToStart(err);
     return;

@@ -11,6 +11,7 @@ import { isProfileIncomplete, sanitizeProfile } from './profile.ts';
 import type { Profile } from './profile.ts';
 import { ProviderConnection, toAuthError } from './provider.ts';
 import type { FetchLike } from './provider.ts';
+import type { ProviderCacheStore } from './provider-cache.ts';
 import { performSignIn, resourceParameters, toTokenGrant } from './sign-in/sign-in.ts';
 import { TokenSession } from './session/token-session.ts';
 import type { SessionState, TokenGrant } from './session/token-session.ts';
@@ -41,6 +42,14 @@ export interface DesktopAuthOptions {
   now?: () => number;
   /** Delays between background renewals while offline (tests shorten it). */
   retrySchedule?: RetrySchedule;
+  /**
+   * Keeps the provider's discovery document between launches, while its
+   * `Cache-Control` allows (at most a day), so that `restore()` makes no
+   * discovery request: e.g. `fileProviderCache(path.join(app.getPath('userData'), 'provider.json'))`.
+   * The vault entry holds the document's digest, so a rewritten file is
+   * ignored. Default: none (every launch discovers).
+   */
+  providerCache?: ProviderCacheStore;
 }
 
 /** The outcome of {@link DesktopAuth.signOut}. */
@@ -126,13 +135,17 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
   const vault =
     options.vault ??
     deferredVault(openVault({ account: keychainAccount(config.issuer.href, config.clientId), logger }));
-  const provider = new ProviderConnection(config, options.fetch);
+  const provider = new ProviderConnection(config, {
+    fetch: options.fetch,
+    cache: options.providerCache,
+    now: options.now,
+    logger,
+  });
 
   const refresh = async (refreshToken: string): Promise<TokenGrant> => {
     try {
-      const p = await provider.get();
       // RFC 8707 §2.2: the resource is repeated so the new access token is for the API.
-      return toTokenGrant(await client.refreshTokenGrant(p, refreshToken, resourceParameters(config)));
+      return toTokenGrant(await provider.refresh(refreshToken, resourceParameters(config)));
     } catch (err) {
       throw toAuthError(err, 'refresh');
     }
@@ -146,6 +159,7 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     refreshAheadMs: config.refreshAheadSeconds * 1000,
     now: options.now,
     retrySchedule: options.retrySchedule,
+    providerCache: provider,
   });
 
   let pendingSignIn: Promise<Profile> | undefined;

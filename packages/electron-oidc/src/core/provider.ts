@@ -3,6 +3,14 @@ import type { AuthConfig } from './config.ts';
 import { isLoopbackHost } from './config.ts';
 import { AuthError } from './errors.ts';
 import type { AuthErrorCode } from './errors.ts';
+import type { Logger } from './logger.ts';
+import {
+  decodeProviderCache,
+  encodeProviderCache,
+  providerCacheDigest,
+  reusableSeconds,
+} from './provider-cache.ts';
+import type { ProviderCacheStore } from './provider-cache.ts';
 
 /**
  * A `fetch` the library uses for every request to the provider (discovery,
@@ -14,63 +22,222 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 /** What a request to the provider was for; it decides how a failure reads. */
 export type ProviderOperation = 'discovery' | 'sign-in' | 'refresh' | 'revocation' | 'userinfo';
 
-/**
- * Discovers the provider (OIDC Discovery 1.0 §4) and returns the openid-client
- * configuration with the library's checks switched on:
- * - ID token signatures verified against the provider's JWKS
- *   (`enableNonRepudiationChecks`; openid-client skips this by default);
- * - plain http allowed only for a loopback issuer (the config refuses others);
- * - client authentication `none` for a public native client (RFC 8252 §8.4),
- *   or the secret method the config names.
- */
-export async function discoverProvider(
-  config: AuthConfig,
-  fetchImpl?: FetchLike,
-): Promise<client.Configuration> {
-  const execute: Array<(c: client.Configuration) => void> = [client.enableNonRepudiationChecks];
-  if (config.issuer.protocol === 'http:' && isLoopbackHost(config.issuer.hostname)) {
-    execute.push(client.allowInsecureRequests);
-  }
-  const clientAuth =
-    config.clientSecret === undefined
-      ? client.None()
-      : config.clientAuthMethod === 'client_secret_basic'
-        ? client.ClientSecretBasic(config.clientSecret)
-        : client.ClientSecretPost(config.clientSecret);
-  const options: client.DiscoveryRequestOptions = { execute, timeout: 30 };
-  if (fetchImpl !== undefined) options[client.customFetch] = toCustomFetch(fetchImpl);
-  try {
-    return await client.discovery(config.issuer, config.clientId, undefined, clientAuth, options);
-  } catch (err) {
-    throw toAuthError(err, 'discovery');
-  }
+/** The JWKS is fetched alongside a refresh grant once openid-client's copy is this old (it refetches at 300 s). */
+const JWKS_PREFETCH_AGE_SECONDS = 240;
+
+/** Plain http only for a loopback issuer (the config refuses others). */
+function allowsHttp(config: AuthConfig): boolean {
+  return config.issuer.protocol === 'http:' && isLoopbackHost(config.issuer.hostname);
 }
 
-function toCustomFetch(fetchImpl: FetchLike): client.CustomFetch {
-  return (url, options) => fetchImpl(url, options as RequestInit);
+/** The library's checks on top of openid-client's, applied to every configuration however it was built. */
+function applyChecks(config: AuthConfig, c: client.Configuration, fetchImpl: client.CustomFetch): void {
+  // ID token signatures verified against the provider's JWKS (openid-client skips this by default).
+  client.enableNonRepudiationChecks(c);
+  if (allowsHttp(config)) client.allowInsecureRequests(c);
+  c.timeout = 30;
+  c[client.customFetch] = fetchImpl;
+}
+
+/** Client authentication `none` for a public native client (RFC 8252 §8.4), or the secret method the config names. */
+function clientAuthentication(config: AuthConfig): client.ClientAuth {
+  if (config.clientSecret === undefined) return client.None();
+  return config.clientAuthMethod === 'client_secret_basic'
+    ? client.ClientSecretBasic(config.clientSecret)
+    : client.ClientSecretPost(config.clientSecret);
+}
+
+/** What {@link ProviderConnection} needs besides the config. */
+export interface ProviderConnectionOptions {
+  /** The `fetch` for every request to the provider. Default: the global `fetch`. */
+  fetch?: FetchLike | undefined;
+  /** Keeps the discovery document between launches (see {@link ProviderCacheStore}). */
+  cache?: ProviderCacheStore | undefined;
+  /** Milliseconds since the epoch (tests). */
+  now?: (() => number) | undefined;
+  logger?: Logger | undefined;
 }
 
 /**
- * Keeps one discovered configuration, discovering lazily and again after a
- * failure (the provider may be down at start-up and up later).
+ * The connection to the provider: one openid-client configuration, built from
+ * a stored discovery document the vault vouches for, or else discovered
+ * (OIDC Discovery 1.0 §4) lazily and again after a failure (the provider may
+ * be down at start-up and up later). Refresh grants fetch the provider's JWKS
+ * at the same time, as verifying the refreshed ID token needs it, so that a
+ * silent sign-in waits for one round trip, not two.
  */
 export class ProviderConnection {
   readonly #config: AuthConfig;
-  readonly #fetch: FetchLike | undefined;
+  readonly #fetch: FetchLike;
+  readonly #cache: ProviderCacheStore | undefined;
+  readonly #now: () => number;
+  readonly #logger: Logger | undefined;
   #pending: Promise<client.Configuration> | undefined;
+  /** The stored document's digest the vault holds (set by {@link trust}). */
+  #trusted: string | undefined;
+  /** The digest of the stored document matching the configuration in use, if it is stored. */
+  #digest: string | undefined;
+  #prefetch: { readonly url: string; readonly response: Promise<Response> } | undefined;
+  /** Whether the last refresh answer carried an ID token (if not, the JWKS is not fetched alongside). */
+  #refreshCarriesIdToken = true;
 
-  constructor(config: AuthConfig, fetchImpl?: FetchLike) {
+  constructor(config: AuthConfig, options: ProviderConnectionOptions = {}) {
     this.#config = config;
-    this.#fetch = fetchImpl;
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.#cache = options.cache;
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger;
   }
 
-  /** The discovered configuration; concurrent callers share one discovery. */
+  /**
+   * Names the digest of the stored discovery document that may be used (read
+   * from the vault). Only before the first {@link get}.
+   */
+  trust(digest: string | undefined): void {
+    if (this.#pending === undefined) this.#trusted = digest;
+  }
+
+  /** The digest to keep in the vault: of the stored discovery document in use, if stored. */
+  get cacheDigest(): string | undefined {
+    return this.#digest;
+  }
+
+  /** The configuration; concurrent callers share one discovery. */
   get(): Promise<client.Configuration> {
-    this.#pending ??= discoverProvider(this.#config, this.#fetch).catch((err: unknown) => {
+    this.#pending ??= this.#load().catch((err: unknown) => {
       this.#pending = undefined;
       throw err;
     });
     return this.#pending;
+  }
+
+  async #load(): Promise<client.Configuration> {
+    const stored = await this.#fromCache();
+    if (stored !== undefined) return stored;
+    this.#digest = undefined;
+    let discoveryResponse: Response | undefined;
+    const options: client.DiscoveryRequestOptions = {
+      [client.customFetch]: async (url, init) => {
+        const response = await this.#fetch(url, init as RequestInit);
+        discoveryResponse ??= response;
+        return response;
+      },
+    };
+    let c: client.Configuration;
+    try {
+      c = await client.discovery(
+        this.#config.issuer,
+        this.#config.clientId,
+        undefined,
+        clientAuthentication(this.#config),
+        {
+          ...options,
+          // openid-client looks for allowInsecureRequests itself to allow an http discovery.
+          execute: [
+            ...(allowsHttp(this.#config) ? [client.allowInsecureRequests] : []),
+            (d) => applyChecks(this.#config, d, this.#requestFetch),
+          ],
+        },
+      );
+    } catch (err) {
+      throw toAuthError(err, 'discovery');
+    }
+    // applyChecks ran inside discovery, before its own fetch was installed: install the lasting one.
+    c[client.customFetch] = this.#requestFetch;
+    await this.#store(c.serverMetadata(), discoveryResponse);
+    return c;
+  }
+
+  async #fromCache(): Promise<client.Configuration | undefined> {
+    const trusted = this.#trusted;
+    if (this.#cache === undefined || trusted === undefined) return undefined;
+    let raw: string | undefined;
+    try {
+      raw = await this.#cache.read();
+    } catch {
+      raw = undefined;
+    }
+    const metadata =
+      raw === undefined
+        ? undefined
+        : decodeProviderCache(raw, { digest: trusted, issuer: this.#config.issuer.href, now: this.#now() });
+    if (metadata === undefined) return undefined;
+    const c = new client.Configuration(
+      metadata,
+      this.#config.clientId,
+      undefined,
+      clientAuthentication(this.#config),
+    );
+    applyChecks(this.#config, c, this.#requestFetch);
+    this.#digest = trusted;
+    return c;
+  }
+
+  /** Stores the discovery document when its `Cache-Control` allows; a failed write only costs a discovery later. */
+  async #store(metadata: client.ServerMetadata, response: Response | undefined): Promise<void> {
+    if (this.#cache === undefined || response === undefined) return;
+    const seconds = reusableSeconds(response.headers.get('cache-control'), response.headers.get('age'));
+    if (seconds === undefined) return;
+    const raw = encodeProviderCache(metadata, this.#now() + seconds * 1000);
+    try {
+      await this.#cache.write(raw);
+      this.#digest = providerCacheDigest(raw);
+    } catch (err) {
+      this.#logger?.info(
+        `The provider's configuration could not be kept for the next launch: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  /** Every request after discovery: a GET of the JWKS fetched alongside the refresh takes that response. */
+  readonly #requestFetch: client.CustomFetch = (url, init) => {
+    const prefetch = this.#prefetch;
+    if (prefetch !== undefined && prefetch.url === url && (init.method ?? 'GET') === 'GET') {
+      this.#prefetch = undefined;
+      return prefetch.response;
+    }
+    return this.#fetch(url, init as RequestInit);
+  };
+
+  /**
+   * One refresh grant (RFC 6749 §6). When openid-client will need the JWKS to
+   * verify the refreshed ID token (its copy is missing or about to expire),
+   * the JWKS request starts together with the grant instead of after it.
+   */
+  async refresh(
+    refreshToken: string,
+    parameters: Record<string, string>,
+  ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    const c = await this.get();
+    const jwksUri = c.serverMetadata().jwks_uri;
+    const jwks = client.getJwksCache(c);
+    const jwksAge = jwks === undefined ? Infinity : Date.now() / 1000 - jwks.uat;
+    if (
+      jwksUri !== undefined &&
+      URL.canParse(jwksUri) &&
+      jwksAge >= JWKS_PREFETCH_AGE_SECONDS &&
+      this.#refreshCarriesIdToken
+    ) {
+      const url = new URL(jwksUri).href;
+      const response = this.#fetch(url, {
+        method: 'GET',
+        headers: { accept: 'application/json, application/jwk-set+json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(30_000),
+      });
+      // Unused (no ID token came back) or failed: openid-client sees the failure only if it asks.
+      response.catch(() => {});
+      this.#prefetch = { url, response };
+    }
+    try {
+      const tokens = await client.refreshTokenGrant(c, refreshToken, parameters);
+      this.#refreshCarriesIdToken = tokens.id_token !== undefined;
+      return tokens;
+    } finally {
+      const unused = this.#prefetch;
+      this.#prefetch = undefined;
+      void unused?.response.then((r) => r.body?.cancel()).catch(() => {});
+    }
   }
 }
 

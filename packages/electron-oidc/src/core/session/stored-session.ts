@@ -9,6 +9,12 @@ export interface StoredSession {
   readonly clientId: string;
   readonly sub: string;
   readonly refreshToken: string;
+  /**
+   * The digest of the provider's discovery document stored beside the vault
+   * (`ProviderCacheStore`): the vault vouches for that file, which other
+   * programs could otherwise rewrite to send the refresh token elsewhere.
+   */
+  readonly providerCacheDigest?: string | undefined;
 }
 
 /** Why a stored entry was not used. */
@@ -30,6 +36,9 @@ export function encodeStoredSession(session: StoredSession): string {
     client_id: session.clientId,
     sub: session.sub,
     refresh_token: session.refreshToken,
+    ...(session.providerCacheDigest === undefined
+      ? {}
+      : { provider_cache_sha256: session.providerCacheDigest }),
   });
 }
 
@@ -67,7 +76,13 @@ export function decodeStoredSession(
       detail: `the entry has format version ${JSON.stringify(entry.v) ?? 'none'}, this library reads version ${STORED_SESSION_VERSION}`,
     };
   }
-  const { iss, client_id: clientId, sub, refresh_token: refreshToken } = entry;
+  const {
+    iss,
+    client_id: clientId,
+    sub,
+    refresh_token: refreshToken,
+    provider_cache_sha256: providerCacheDigest,
+  } = entry;
   if (!nonEmpty(iss) || !nonEmpty(clientId) || !nonEmpty(sub) || !nonEmpty(refreshToken)) {
     return { ok: false, problem: 'corrupt', detail: 'the entry lacks iss, client_id, sub or refresh_token' };
   }
@@ -78,5 +93,15 @@ export function decodeStoredSession(
       detail: `the entry belongs to issuer ${iss} and client ${clientId}, not to issuer ${expected.issuer} and client ${expected.clientId}`,
     };
   }
-  return { ok: true, session: { issuer: iss, clientId, sub, refreshToken } };
+  return {
+    ok: true,
+    session: {
+      issuer: iss,
+      clientId,
+      sub,
+      refreshToken,
+      // Optional; an unusable value only means the stored discovery document is not used.
+      ...(nonEmpty(providerCacheDigest) ? { providerCacheDigest } : {}),
+    },
+  };
 }

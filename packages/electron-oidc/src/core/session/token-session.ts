@@ -27,6 +27,16 @@ export interface TokenGrant {
 /** Performs one refresh grant; rejects with an {@link AuthError} (see `toAuthError`). */
 export type RefreshGrant = (refreshToken: string) => Promise<TokenGrant>;
 
+/**
+ * The provider's discovery document kept beside the vault, as far as the
+ * session is concerned: the digest read with the refresh token is handed on
+ * (`trust`), and the digest of the document in use is stored with it.
+ */
+export interface ProviderCacheBinding {
+  trust(digest: string | undefined): void;
+  readonly cacheDigest: string | undefined;
+}
+
 /** What {@link TokenSession} needs. */
 export interface TokenSessionOptions {
   vault: Vault;
@@ -39,7 +49,9 @@ export interface TokenSessionOptions {
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
   /** Delays between background attempts while offline. */
-  retrySchedule?: RetrySchedule;
+  retrySchedule?: RetrySchedule | undefined;
+  /** See {@link ProviderCacheBinding}. */
+  providerCache?: ProviderCacheBinding | undefined;
 }
 
 interface Current {
@@ -76,6 +88,9 @@ export class TokenSession {
   readonly #refreshAheadMs: number;
   readonly #now: () => number;
   readonly #retrySchedule: RetrySchedule;
+  readonly #providerCache: ProviderCacheBinding | undefined;
+  /** The provider cache digest in the vault's entry, as far as this process knows. */
+  #storedCacheDigest: string | undefined;
   readonly #listeners = new Set<(state: SessionState) => void>();
 
   #state: SessionState = 'signed-out';
@@ -97,6 +112,7 @@ export class TokenSession {
     this.#refreshAheadMs = options.refreshAheadMs;
     this.#now = options.now ?? Date.now;
     this.#retrySchedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
+    this.#providerCache = options.providerCache;
   }
 
   /** The current state. */
@@ -180,13 +196,32 @@ export class TokenSession {
     return run;
   }
 
-  /** Stores the refresh token if this generation is still current. Vault failure keeps the session in memory. */
-  async #persist(generation: number, sub: string, refreshToken: string): Promise<void> {
+  /**
+   * Stores the refresh token if this generation is still current. Vault
+   * failure keeps the session in memory. `sameToken`: only the provider cache
+   * digest changes, so a failed write leaves the (still valid) entry alone.
+   */
+  async #persist(
+    generation: number,
+    sub: string,
+    refreshToken: string,
+    options: { sameToken?: boolean } = {},
+  ): Promise<void> {
     await this.#enqueueVault(async () => {
       if (generation !== this.#generation) return;
+      const providerCacheDigest = this.#providerCache?.cacheDigest;
       try {
-        await this.#vault.write(encodeStoredSession({ ...this.#identity, sub, refreshToken }));
+        await this.#vault.write(
+          encodeStoredSession({ ...this.#identity, sub, refreshToken, providerCacheDigest }),
+        );
+        this.#storedCacheDigest = providerCacheDigest;
       } catch (err) {
+        if (options.sameToken === true) {
+          this.#logger.info(
+            `Could not update the session in the ${this.#vault.kind} vault; the next launch discovers the provider again (${err instanceof Error ? err.message : String(err)}).`,
+          );
+          return;
+        }
         this.#logger.error(
           `Could not store the session in the ${this.#vault.kind} vault; it lasts until the app quits (${err instanceof Error ? err.message : String(err)}).`,
         );
@@ -278,6 +313,8 @@ export class TokenSession {
       );
       return this.#state;
     }
+    this.#storedCacheDigest = decoded.session.providerCacheDigest;
+    this.#providerCache?.trust(decoded.session.providerCacheDigest);
     this.#generation++;
     this.#current = {
       sub: decoded.session.sub,
@@ -408,6 +445,10 @@ export class TokenSession {
       // Stored BEFORE anyone gets the new access token: a crash now must not leave the vault
       // with a rotated-out token whose reuse would revoke the grant (RFC 9700 §4.14.2).
       await this.#persist(generation, current.sub, refreshToken);
+      if (generation !== this.#generation) throw notSignedIn();
+    } else if (this.#providerCache?.cacheDigest !== this.#storedCacheDigest) {
+      // The provider's discovery document was stored anew: the next launch may use it.
+      await this.#persist(generation, current.sub, refreshToken, { sameToken: true });
       if (generation !== this.#generation) throw notSignedIn();
     }
     const next: Current = {

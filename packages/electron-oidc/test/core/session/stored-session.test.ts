@@ -63,4 +63,23 @@ describe('stored session codec', () => {
       expect(JSON.stringify(decoded)).not.toContain('SECRET-RT');
     }
   });
+
+  it('carries the provider cache digest when there is one; an unusable one is dropped, not fatal', () => {
+    const raw = encodeStoredSession({
+      ...ID,
+      sub: 'alice',
+      refreshToken: 'rt-1',
+      providerCacheDigest: 'abc',
+    });
+    expect(JSON.parse(raw)).toMatchObject({ provider_cache_sha256: 'abc' });
+    expect(decodeStoredSession(raw, ID)).toEqual({
+      ok: true,
+      session: { ...ID, sub: 'alice', refreshToken: 'rt-1', providerCacheDigest: 'abc' },
+    });
+    const odd = JSON.stringify({ ...JSON.parse(raw), provider_cache_sha256: 42 });
+    expect(decodeStoredSession(odd, ID)).toEqual({
+      ok: true,
+      session: { ...ID, sub: 'alice', refreshToken: 'rt-1' },
+    });
+  });
 });

@@ -3,7 +3,11 @@ import { AuthError } from '../../../src/core/errors.ts';
 import type { Logger } from '../../../src/core/logger.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
 import { TokenSession } from '../../../src/core/session/token-session.ts';
-import type { SessionState, TokenGrant } from '../../../src/core/session/token-session.ts';
+import type {
+  ProviderCacheBinding,
+  SessionState,
+  TokenGrant,
+} from '../../../src/core/session/token-session.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
 
 const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
@@ -68,6 +72,7 @@ function makeSession(options: {
   now?: () => number;
   retrySchedule?: number[];
   logger?: Logger;
+  providerCache?: ProviderCacheBinding;
 }) {
   const session = new TokenSession({
     vault: options.vault ?? new RecordingVault(),
@@ -77,6 +82,7 @@ function makeSession(options: {
     refreshAheadMs: 60_000,
     now: options.now,
     retrySchedule: options.retrySchedule ?? [0],
+    providerCache: options.providerCache,
   });
   sessions.push(session);
   return session;
@@ -500,5 +506,86 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
     now = 600_000;
     expect(await session.getAccessToken()).toBe('at-1');
     expect(logger.lines.some((l) => l.startsWith('error') && l.includes('keychain gone'))).toBe(true);
+  });
+
+  describe('the provider cache digest kept with the refresh token', () => {
+    /** Stands in for the provider connection: records what it was told to trust, reports a digest. */
+    function binding(cacheDigest: string | undefined) {
+      const trusted: Array<string | undefined> = [];
+      return { trusted, cacheDigest, trust: (d: string | undefined) => void trusted.push(d) };
+    }
+    const stored = (digest?: string) =>
+      encodeStoredSession({
+        ...IDENTITY,
+        sub: 'alice',
+        refreshToken: 'rt-stored',
+        providerCacheDigest: digest,
+      });
+    const sameToken = async () => ({ accessToken: 'at-1', expiresInSeconds: 600, claims: { sub: 'alice' } });
+
+    it('restore hands the stored digest to the provider before refreshing', async () => {
+      const providerCache = binding('d-1');
+      const order: string[] = [];
+      const session = makeSession({
+        vault: new RecordingVault([], stored('d-1')),
+        providerCache: { ...providerCache, trust: (d) => void order.push(`trust ${d}`) },
+        refresh: async (rt) => {
+          order.push(`refresh ${rt}`);
+          return sameToken();
+        },
+      });
+      expect(await session.restore()).toBe('signed-in');
+      expect(order).toEqual(['trust d-1', 'refresh rt-stored']);
+    });
+
+    it('sign-in stores the digest of the document in use beside the refresh token', async () => {
+      const vault = new RecordingVault();
+      const session = makeSession({ vault, providerCache: binding('d-new'), refresh: sameToken });
+      await session.establish(signInGrant);
+      expect(JSON.parse(vault.value!)).toMatchObject({
+        refresh_token: 'rt-0',
+        provider_cache_sha256: 'd-new',
+      });
+    });
+
+    it('without rotation, a newly stored document still gets its digest into the vault', async () => {
+      const log: string[] = [];
+      const vault = new RecordingVault(log, stored('d-old'));
+      const session = makeSession({ vault, providerCache: binding('d-new'), refresh: sameToken });
+      expect(await session.restore()).toBe('signed-in');
+      expect(JSON.parse(vault.value!)).toMatchObject({
+        refresh_token: 'rt-stored',
+        provider_cache_sha256: 'd-new',
+      });
+      expect(log).toEqual(['vault.write rt-stored']);
+    });
+
+    it('without rotation and with the same digest, the vault is not written', async () => {
+      const log: string[] = [];
+      const session = makeSession({
+        vault: new RecordingVault(log, stored('d-1')),
+        providerCache: binding('d-1'),
+        refresh: sameToken,
+      });
+      expect(await session.restore()).toBe('signed-in');
+      expect(log).toEqual([]);
+    });
+
+    it('a failed write of only a new digest keeps the still-valid entry (no clear)', async () => {
+      const log: string[] = [];
+      const vault = new RecordingVault(log, stored('d-old'));
+      vault.write = async () => {
+        throw new Error('keychain locked');
+      };
+      const logger = memoryLogger();
+      const session = makeSession({ vault, logger, providerCache: binding('d-new'), refresh: sameToken });
+      expect(await session.restore()).toBe('signed-in');
+      expect(log).toEqual([]);
+      expect(JSON.parse(vault.value!)).toMatchObject({
+        refresh_token: 'rt-stored',
+        provider_cache_sha256: 'd-old',
+      });
+      expect(logger.lines.some((l) => l.startsWith('info') && l.includes('keychain locked'))).toBe(true);
+    });
   });
 });

@@ -1,0 +1,192 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { launchBrowser, OpenInstances, recordingLogger, TestVault } from '@electron-oidc/test-support';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
+import type { FetchLike } from '../../../src/core/provider.ts';
+import { fileProviderCache, providerCacheDigest } from '../../../src/core/provider-cache.ts';
+import { authFor, browserOpener } from './harness.ts';
+import { startLocalStack } from '../../support/local-stack.ts';
+import type { LocalStack } from '../../support/local-stack.ts';
+
+interface Recorded {
+  readonly what: string;
+  readonly started: number;
+  ended: number;
+}
+
+/** Records every request the library makes: `METHOD path`, when it started and when its answer came. */
+function recordingFetch(): { fetch: FetchLike; requests: Recorded[] } {
+  const requests: Recorded[] = [];
+  let clock = 0;
+  return {
+    requests,
+    fetch: async (url, init) => {
+      const entry: Recorded = {
+        what: `${init.method ?? 'GET'} ${new URL(url).pathname}`,
+        started: clock++,
+        ended: -1,
+      };
+      requests.push(entry);
+      const response = await fetch(url, init);
+      entry.ended = clock++;
+      return response;
+    },
+  };
+}
+
+const noBrowser = async (): Promise<void> => {
+  throw new Error('restore must not open the browser');
+};
+
+// The discovery document kept between launches (DesktopAuthOptions.providerCache), against the
+// real local provider, which sends `Cache-Control: public, max-age=3600` with it.
+describe('provider cache: silent sign-in at start-up in one round trip', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  let dir: string;
+  let cacheFile: string;
+  const vault = new TestVault();
+  const instances = new OpenInstances<DesktopAuth>();
+
+  const launch = (options: { fetch?: FetchLike; now?: () => number } = {}): DesktopAuth =>
+    instances.add(
+      authFor(stack, {
+        vault,
+        providerCache: fileProviderCache(cacheFile),
+        logger: recordingLogger(),
+        openBrowser: noBrowser,
+        ...options,
+      }),
+    );
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
+    dir = await mkdtemp(path.join(tmpdir(), 'electron-oidc-provider-cache-'));
+    cacheFile = path.join(dir, 'provider.json');
+    const context = await browser.newContext();
+    const opener = browserOpener(await context.newPage());
+    const auth = instances.add(
+      authFor(stack, { vault, providerCache: fileProviderCache(cacheFile), openBrowser: opener.open }),
+    );
+    await auth.signIn();
+    await opener.settled();
+    auth.close();
+    await context.close();
+  });
+  afterAll(async () => {
+    instances.closeAll();
+    await browser?.close();
+    await stack?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the sign-in stored the discovery document (owner-only) and its digest with the refresh token', async () => {
+    const raw = await readFile(cacheFile, 'utf8');
+    expect(JSON.parse(raw)).toMatchObject({ v: 1, metadata: { issuer: stack.issuer } });
+    if (process.platform !== 'win32') expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(vault.value ?? '{}')).toMatchObject({
+      provider_cache_sha256: providerCacheDigest(raw),
+    });
+  });
+
+  it('the next launch restores with no discovery request: the refresh grant, and the JWKS fetched alongside it', async () => {
+    const recorder = recordingFetch();
+    const auth = launch({ fetch: recorder.fetch });
+    expect(await auth.restore()).toBe('signed-in');
+    expect(recorder.requests.map((r) => r.what).sort()).toEqual(['GET /jwks', 'POST /token']);
+    // One round trip: the JWKS request started before the token response arrived.
+    const token = recorder.requests.find((r) => r.what === 'POST /token');
+    const jwks = recorder.requests.find((r) => r.what === 'GET /jwks');
+    expect(jwks!.started).toBeLessThan(token!.ended);
+    // The refreshed ID token was verified against that JWKS: the profile comes from it.
+    expect((await auth.getProfile())?.name).toBe('Alice Liddell');
+    expect((await auth.fetchApi('/private')).status).toBe(200);
+  });
+
+  it('attacker: a rewritten cache file that points the token endpoint elsewhere never receives the refresh token', async () => {
+    const received: string[] = [];
+    const thief = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+      });
+    });
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+    try {
+      const original = await readFile(cacheFile, 'utf8');
+      // Precondition: the vault vouches for the genuine file, so only the digest check can refuse the copy.
+      expect(JSON.parse(vault.value ?? '{}')).toMatchObject({
+        provider_cache_sha256: providerCacheDigest(original),
+      });
+      const doc = JSON.parse(original) as { metadata: Record<string, unknown> };
+      doc.metadata.token_endpoint = `http://127.0.0.1:${(thief.address() as AddressInfo).port}/token`;
+      await writeFile(cacheFile, JSON.stringify(doc));
+
+      const recorder = recordingFetch();
+      const auth = launch({ fetch: recorder.fetch });
+      expect(await auth.restore()).toBe('signed-in');
+      expect(received).toEqual([]);
+      // The file did not match the digest in the vault: the provider was discovered again.
+      expect(recorder.requests[0]?.what).toBe('GET /.well-known/openid-configuration');
+      // And the genuine document is stored again, with its digest in the vault.
+      const restored = await readFile(cacheFile, 'utf8');
+      expect(JSON.parse(restored)).toMatchObject({ metadata: { token_endpoint: `${stack.issuer}/token` } });
+      expect(JSON.parse(vault.value ?? '{}')).toMatchObject({
+        provider_cache_sha256: providerCacheDigest(restored),
+      });
+    } finally {
+      await new Promise((resolve) => thief.close(resolve));
+    }
+  });
+
+  it('a stored document past its max-age is not used: the provider is discovered again', async () => {
+    const recorder = recordingFetch();
+    const auth = launch({ fetch: recorder.fetch, now: () => Date.now() + 2 * 60 * 60 * 1000 });
+    expect(await auth.restore()).toBe('signed-in');
+    expect(recorder.requests[0]?.what).toBe('GET /.well-known/openid-configuration');
+  });
+
+  it('without a provider cache every launch discovers first (three requests, two round trips)', async () => {
+    const recorder = recordingFetch();
+    const auth = instances.add(
+      authFor(stack, { vault, fetch: recorder.fetch, logger: recordingLogger(), openBrowser: noBrowser }),
+    );
+    expect(await auth.restore()).toBe('signed-in');
+    expect(recorder.requests[0]?.what).toBe('GET /.well-known/openid-configuration');
+    expect(recorder.requests.map((r) => r.what).sort()).toEqual([
+      'GET /.well-known/openid-configuration',
+      'GET /jwks',
+      'POST /token',
+    ]);
+    auth.close();
+  });
+
+  it('a provider that sends no Cache-Control gets no stored document, and the vault no digest', async () => {
+    const uncached = path.join(dir, 'uncached.json');
+    const stripCacheControl: FetchLike = async (url, init) => {
+      const response = await fetch(url, init);
+      const headers = new Headers(response.headers);
+      headers.delete('cache-control');
+      return new Response(await response.arrayBuffer(), { status: response.status, headers });
+    };
+    const auth = instances.add(
+      authFor(stack, {
+        vault,
+        fetch: stripCacheControl,
+        providerCache: fileProviderCache(uncached),
+        logger: recordingLogger(),
+        openBrowser: noBrowser,
+      }),
+    );
+    expect(await auth.restore()).toBe('signed-in');
+    await expect(stat(uncached)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(JSON.parse(vault.value ?? '{}')).not.toHaveProperty('provider_cache_sha256');
+  });
+});
