@@ -24,7 +24,13 @@ const plan: { signatureCheck: SignatureCheckPlan; tokenCheck: TokenCheckPlan; si
         firstSeenSeconds: 1,
         floodSeconds: 1,
       },
-      signIn: { restoreRuns: 2, concurrency: [1, 10], repetitions: 1 },
+      signIn: {
+        restoreRuns: 2,
+        restoreRunsWithLatency: 1,
+        latencyMs: 25,
+        concurrency: [1, 10],
+        repetitions: 1,
+      },
     }
   : {
       signatureCheck: { rounds: 5, tokensPerRound: 10_000, concurrency: 50 },
@@ -36,7 +42,13 @@ const plan: { signatureCheck: SignatureCheckPlan; tokenCheck: TokenCheckPlan; si
         firstSeenSeconds: 2,
         floodSeconds: 5,
       },
-      signIn: { restoreRuns: 20, concurrency: [1, 10, 100, 1000], repetitions: 5 },
+      signIn: {
+        restoreRuns: 20,
+        restoreRunsWithLatency: 10,
+        latencyMs: 25,
+        concurrency: [1, 10, 100, 1000],
+        repetitions: 5,
+      },
     };
 
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -60,6 +72,11 @@ for (const run of tokenCheck.firstSeen) {
 }
 for (const { name, run } of tokenCheck.flood) {
   if (run.ok2xx > 0) problems.push(`unknown-kid flood ${name}: a forged token passed`);
+}
+for (const figures of signIn.restore) {
+  if (figures.cached && figures.requests.some((r) => r.includes('/.well-known/'))) {
+    problems.push('restore() with the provider cache made a discovery request');
+  }
 }
 for (const figures of signIn.refresh) {
   if (figures.refreshRequests.some((count) => count !== 1)) {

@@ -6,22 +6,31 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startIdp } from '@electron-oidc/dev-idp';
 import type { RunningIdp } from '@electron-oidc/dev-idp';
-import { createDesktopAuth, silentLogger } from 'electron-oidc';
-import type { DesktopAuth, FetchLike, Vault } from 'electron-oidc';
+import { createDesktopAuth, fileProviderCache, silentLogger } from 'electron-oidc';
+import type { DesktopAuth, FetchLike, ProviderCacheStore, Vault } from 'electron-oidc';
 import { median } from './token-check.ts';
 
 export interface SignInPlan {
   restoreRuns: number;
+  /** Runs per variant with a simulated network delay added to each request. */
+  restoreRunsWithLatency: number;
+  /** The simulated delay per request (ms), standing for a provider across the internet. */
+  latencyMs: number;
   concurrency: number[];
   repetitions: number;
 }
 
+/** One way of launching: with or without the provider cache, on loopback or with a delay per request. */
 export interface RestoreFigures {
+  /** Whether the app keeps the discovery document (`providerCache`). */
+  cached: boolean;
+  /** The delay added to each request (ms). */
+  latencyMs: number;
   millis: number[];
-  /** The requests one restore() made, as `METHOD /path (grant)`. */
+  /** The requests one restore() made, as `METHOD /path (grant)`, in the order they started. */
   requests: string[];
-  /** The discovery document's Cache-Control, as the provider sends it. */
-  discoveryCacheControl: string | null;
+  /** Requests that had to wait for one another: the longest chain (1 = all at once). */
+  roundTrips: number;
 }
 
 export interface RefreshFigures {
@@ -35,7 +44,9 @@ export interface RefreshFigures {
 }
 
 export interface SignInResults {
-  restore: RestoreFigures;
+  restore: RestoreFigures[];
+  /** The discovery document's Cache-Control, as the provider sends it. */
+  discoveryCacheControl: string | null;
   refresh: RefreshFigures[];
 }
 
@@ -103,18 +114,46 @@ async function signInOverHttp(authorizationUrl: string, issuer: string): Promise
   throw new Error('sign-in did not finish in 20 steps');
 }
 
-/** A fetch that records each request as `METHOD /path (grant_type)`. */
-function recordingFetch(): { fetch: FetchLike; requests: string[] } {
-  const requests: string[] = [];
+interface RecordedRequest {
+  what: string;
+  started: number;
+  ended: number;
+}
+
+/**
+ * A fetch that records each request as `METHOD /path (grant_type)` with when it started and
+ * when its answer arrived, optionally after a delay standing for the network.
+ */
+function recordingFetch(latencyMs = 0): { fetch: FetchLike; requests: RecordedRequest[] } {
+  const requests: RecordedRequest[] = [];
   return {
     requests,
     fetch: async (url, init) => {
       const grant = init?.body instanceof URLSearchParams ? init.body.get('grant_type') : null;
       const { pathname } = new URL(String(url));
-      requests.push(`${init?.method ?? 'GET'} ${pathname}${grant === null ? '' : ` (${grant})`}`);
-      return fetch(url, init);
+      const entry = {
+        what: `${init?.method ?? 'GET'} ${pathname}${grant === null ? '' : ` (${grant})`}`,
+        started: performance.now(),
+        ended: Number.NaN,
+      };
+      requests.push(entry);
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      const response = await fetch(url, init);
+      entry.ended = performance.now();
+      return response;
     },
   };
+}
+
+/** The longest chain of requests where each started only after the one before it had its answer. */
+export function longestChain(requests: readonly RecordedRequest[]): number {
+  const depth = new Map<RecordedRequest, number>();
+  for (const request of [...requests].sort((a, b) => a.started - b.started)) {
+    let before = 0;
+    for (const [other, d] of depth) if (other.ended <= request.started) before = Math.max(before, d);
+    depth.set(request, before + 1);
+  }
+  return Math.max(0, ...depth.values());
 }
 
 export async function measureSignIn(plan: SignInPlan, log: (line: string) => void): Promise<SignInResults> {
@@ -124,43 +163,78 @@ export async function measureSignIn(plan: SignInPlan, log: (line: string) => voi
   try {
     idp = await startIdp({ port: 0, dataDir, env: {} });
     const { issuer } = idp;
-    const vault = new MemoryVault();
     let clockOffset = 0;
-    const authWith = (fetchImpl?: FetchLike) => {
+    // The session of the single-flight measurement below.
+    const refreshVault = new MemoryVault();
+    const authWith = (
+      options: { vault: MemoryVault; fetch?: FetchLike; providerCache?: ProviderCacheStore } = {
+        vault: refreshVault,
+      },
+    ) => {
       const auth = createDesktopAuth({
         config: { issuer, clientId: idp!.clientId, apiAudience: idp!.apiResource },
-        vault,
         logger: silentLogger,
-        ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
         now: () => Date.now() + clockOffset,
         openBrowser: (url) => signInOverHttp(url, issuer),
+        ...options,
       });
       instances.push(auth);
       return auth;
     };
 
-    log('signing alice in over HTTP (once)');
-    await authWith().signIn();
-    if (vault.value === undefined) throw new Error('the sign-in stored no session');
-
-    // Silent sign-in at start-up: each run is a fresh library instance, as at app launch.
-    const restore: RestoreFigures = { millis: [], requests: [], discoveryCacheControl: null };
-    for (let run = 0; run < plan.restoreRuns; run += 1) {
-      const recorder = recordingFetch();
-      const auth = authWith(recorder.fetch);
-      const started = performance.now();
-      const state = await auth.restore();
-      restore.millis.push(performance.now() - started);
-      if (state !== 'signed-in') throw new Error(`restore() ended ${state}`);
-      restore.requests = recorder.requests;
-      auth.close();
+    // Silent sign-in at start-up: each run is a fresh library instance, as at app launch. Each
+    // variant has its own session (one sign-in over HTTP), so that one variant's launches never
+    // change what the other finds in its vault; the runs of the variants alternate.
+    const variants = [
+      { cached: true, latencyMs: 0, runs: plan.restoreRuns },
+      { cached: false, latencyMs: 0, runs: plan.restoreRuns },
+      { cached: true, latencyMs: plan.latencyMs, runs: plan.restoreRunsWithLatency },
+      { cached: false, latencyMs: plan.latencyMs, runs: plan.restoreRunsWithLatency },
+    ];
+    type LaunchOptions = { vault: MemoryVault; providerCache?: ProviderCacheStore };
+    const sessions: Array<{
+      variant: (typeof variants)[number];
+      options: LaunchOptions;
+      figures: RestoreFigures;
+    }> = [];
+    for (const [index, variant] of variants.entries()) {
+      const vault = new MemoryVault();
+      const options: LaunchOptions = variant.cached
+        ? { vault, providerCache: fileProviderCache(path.join(dataDir, `provider-cache-${index}.json`)) }
+        : { vault };
+      await authWith(options).signIn();
+      if (vault.value === undefined) throw new Error('the sign-in stored no session');
+      const figures: RestoreFigures = { ...variant, millis: [], requests: [], roundTrips: 0 };
+      sessions.push({ variant, options, figures });
+    }
+    log('signed alice in over HTTP (once per variant)');
+    for (let run = 0; run < Math.max(...variants.map((v) => v.runs)); run += 1) {
+      for (const { variant, options, figures } of sessions) {
+        if (run >= variant.runs) continue;
+        const recorder = recordingFetch(variant.latencyMs);
+        const auth = authWith({ ...options, fetch: recorder.fetch });
+        const started = performance.now();
+        const state = await auth.restore();
+        figures.millis.push(performance.now() - started);
+        if (state !== 'signed-in') throw new Error(`restore() ended ${state}`);
+        figures.requests = recorder.requests.map((r) => r.what);
+        figures.roundTrips = longestChain(recorder.requests);
+        auth.close();
+      }
+    }
+    const restore = sessions.map((s) => s.figures);
+    for (const figures of restore) {
+      log(
+        `restore() ${figures.cached ? 'with' : 'without'} provider cache, +${figures.latencyMs} ms per request: ` +
+          `median ${median(figures.millis).toFixed(1)} ms; ${figures.roundTrips} round trip(s): ${figures.requests.join(', ')}`,
+      );
     }
     const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
-    restore.discoveryCacheControl = discovery.headers.get('cache-control');
+    const discoveryCacheControl = discovery.headers.get('cache-control');
     await discovery.text();
-    log(
-      `restore(): median ${median(restore.millis).toFixed(1)} ms; requests: ${restore.requests.join(', ')}`,
-    );
+
+    await authWith().signIn();
+    if (refreshVault.value === undefined) throw new Error('the sign-in stored no session');
 
     // N concurrent callers when the access token has expired (by the library's clock).
     const refresh: RefreshFigures[] = [];
@@ -169,7 +243,7 @@ export async function measureSignIn(plan: SignInPlan, log: (line: string) => voi
       for (let repetition = 0; repetition < plan.repetitions; repetition += 1) {
         clockOffset = 0;
         const recorder = recordingFetch();
-        const auth = authWith(recorder.fetch);
+        const auth = authWith({ vault: refreshVault, fetch: recorder.fetch });
         await auth.restore();
         const expiresAt = auth.accessTokenExpiresAt;
         if (expiresAt === undefined) throw new Error('no access token after restore()');
@@ -178,7 +252,9 @@ export async function measureSignIn(plan: SignInPlan, log: (line: string) => voi
         const started = performance.now();
         const tokens = await Promise.all(Array.from({ length: concurrency }, () => auth.getAccessToken()));
         figures.millis.push(performance.now() - started);
-        figures.refreshRequests.push(recorder.requests.filter((r) => r.endsWith('(refresh_token)')).length);
+        figures.refreshRequests.push(
+          recorder.requests.filter((r) => r.what.endsWith('(refresh_token)')).length,
+        );
         figures.distinctTokens.push(new Set(tokens).size);
         auth.close();
       }
@@ -189,7 +265,7 @@ export async function measureSignIn(plan: SignInPlan, log: (line: string) => voi
           `refresh requests ${figures.refreshRequests.join('/')}`,
       );
     }
-    return { restore, refresh };
+    return { restore, discoveryCacheControl, refresh };
   } finally {
     for (const auth of instances) auth.close();
     await idp?.close();
