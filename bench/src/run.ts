@@ -3,6 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { measureAuthCheck } from './auth-check.ts';
+import type { AuthCheckPlan } from './auth-check.ts';
 import { renderReport } from './report.ts';
 import { measureSignatureCheck } from './signature-check.ts';
 import type { SignatureCheckPlan } from './signature-check.ts';
@@ -13,9 +15,15 @@ import type { TokenCheckPlan } from './token-check.ts';
 
 const smoke = process.argv.includes('--smoke');
 
-const plan: { signatureCheck: SignatureCheckPlan; tokenCheck: TokenCheckPlan; signIn: SignInPlan } = smoke
+const plan: {
+  signatureCheck: SignatureCheckPlan;
+  authCheck: AuthCheckPlan;
+  tokenCheck: TokenCheckPlan;
+  signIn: SignInPlan;
+} = smoke
   ? {
       signatureCheck: { rounds: 1, tokensPerRound: 500, concurrency: 50 },
+      authCheck: { rounds: 1, rememberedCalls: 2_000, firstSeenTokens: 200 },
       tokenCheck: {
         rounds: 1,
         secondsPerRun: 1,
@@ -34,6 +42,7 @@ const plan: { signatureCheck: SignatureCheckPlan; tokenCheck: TokenCheckPlan; si
     }
   : {
       signatureCheck: { rounds: 5, tokensPerRound: 10_000, concurrency: 50 },
+      authCheck: { rounds: 5, rememberedCalls: 100_000, firstSeenTokens: 5_000 },
       tokenCheck: {
         rounds: 5,
         secondsPerRun: 5,
@@ -57,6 +66,7 @@ const started = new Date();
 const loadAverage = os.loadavg();
 // First, while no server runs: this one measures its own process.
 const signatureCheck = await measureSignatureCheck(plan.signatureCheck, log);
+const authCheck = await measureAuthCheck(plan.authCheck, log);
 const tokenCheck = await measureTokenCheck(plan.tokenCheck, log);
 const signIn = await measureSignIn(plan.signIn, log);
 
@@ -84,7 +94,16 @@ for (const figures of signIn.refresh) {
   }
 }
 
-const report = renderReport({ plan, signatureCheck, tokenCheck, signIn, started, loadAverage, smoke });
+const report = renderReport({
+  plan,
+  signatureCheck,
+  authCheck,
+  tokenCheck,
+  signIn,
+  started,
+  loadAverage,
+  smoke,
+});
 if (smoke) {
   console.log(report);
 } else {

@@ -33,8 +33,8 @@ export interface TargetSummary {
 
 export interface TokenCheckResults {
   targets: TargetSummary[];
-  /** Per round: /private (cache on) ÷ /public, and ÷ the seed stack. */
-  ratiosPerRound: { privateVsPublic: number; privateVsSeed: number }[];
+  /** Per round: /private (cache on) ÷ /public, ÷ /public with the same requests, and ÷ the seed stack. */
+  ratiosPerRound: { privateVsPublic: number; privateVsPublicSameRequests: number; privateVsSeed: number }[];
   firstSeen: Run[];
   flood: { name: string; run: Run; cooldownSeconds: number | undefined }[];
 }
@@ -45,6 +45,7 @@ interface Target {
   name: string;
   server: ServerName;
   path: string;
+  /** Whether each request carries the bearer token (the route may ignore it). */
   authenticated: boolean;
 }
 
@@ -59,6 +60,14 @@ const TARGETS: Target[] = [
   },
   { name: 'seed: express-jwt + jwks-rsa', server: 'seed', path: '/private', authenticated: true },
   { name: 'express-oauth2-jwt-bearer', server: 'bearer', path: '/private', authenticated: true },
+  // The same requests as /private, byte for byte, to a route that ignores the header: what
+  // carrying the token costs, apart from checking it.
+  {
+    name: 'API `GET /public` with the same `Authorization` header',
+    server: 'api',
+    path: '/public',
+    authenticated: true,
+  },
 ];
 
 export const median = (values: number[]): number => {
@@ -131,6 +140,8 @@ export async function measureTokenCheck(
     }
     const ratiosPerRound = summaries[0]!.runs.map((publicRun, round) => ({
       privateVsPublic: summaries[1]!.runs[round]!.requestsPerSecond / publicRun.requestsPerSecond,
+      privateVsPublicSameRequests:
+        summaries[1]!.runs[round]!.requestsPerSecond / summaries[5]!.runs[round]!.requestsPerSecond,
       privateVsSeed:
         summaries[1]!.runs[round]!.requestsPerSecond / summaries[3]!.runs[round]!.requestsPerSecond,
     }));

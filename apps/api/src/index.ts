@@ -1,5 +1,5 @@
 // The API's public surface, for tests and for whoever embeds it.
-export { createApi, createVerifierFromConfig } from './app.ts';
+export { createApi, createVerifierFromConfig, privateRouteAuth } from './app.ts';
 export type { CreateApiOptions } from './app.ts';
 export { ApiConfigError, checkApiConfig, DEFAULT_API_CONFIG, loadApiConfig } from './config.ts';
 export type { ApiConfig, ApiConfigProblem, TokenCacheSetting } from './config.ts';
