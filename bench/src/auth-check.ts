@@ -13,7 +13,7 @@ export interface AuthCheckPlan {
   rounds: number;
   /** Calls per round with the one remembered token. */
   rememberedCalls: number;
-  /** Distinct tokens per round for the first-seen and cache-off cases. */
+  /** Distinct tokens for the first-seen and cache-off cases (the same ones each round, to fresh verifiers). */
   firstSeenTokens: number;
 }
 
@@ -65,8 +65,9 @@ export async function measureAuthCheck(
       const used = process.cpuUsage(before);
       return (used.user + used.system) / count;
     };
+    // Signed once; each round's fresh verifiers have never seen them.
+    const tokens = Array.from({ length: plan.firstSeenTokens }, () => issuer.sign());
     for (let round = 0; round < plan.rounds; round += 1) {
-      const tokens = Array.from({ length: plan.firstSeenTokens }, () => issuer.sign());
       // Fresh verifiers each round: the JWKS is fetched while warming up, not while measured.
       const cached = privateRouteAuth(config('on'), createVerifierFromConfig(config('on')));
       const uncached = privateRouteAuth(config('off'), createVerifierFromConfig(config('off')));
@@ -81,12 +82,24 @@ export async function measureAuthCheck(
       const remembered = await cpu(async () => {
         for (let i = 0; i < plan.rememberedCalls; i += 1) await pass(cached, warm);
       }, plan.rememberedCalls);
-      const firstSeen = await cpu(async () => {
-        for (const token of tokens) await pass(cached, token);
-      }, tokens.length);
-      const cacheOff = await cpu(async () => {
-        for (const token of tokens) await pass(uncached, token);
-      }, tokens.length);
+      const measureFirstSeen = () =>
+        cpu(async () => {
+          for (const token of tokens) await pass(cached, token);
+        }, tokens.length);
+      const measureCacheOff = () =>
+        cpu(async () => {
+          for (const token of tokens) await pass(uncached, token);
+        }, tokens.length);
+      // The order alternates round by round: neither always runs on the other's garbage.
+      let firstSeen: number;
+      let cacheOff: number;
+      if (round % 2 === 0) {
+        firstSeen = await measureFirstSeen();
+        cacheOff = await measureCacheOff();
+      } else {
+        cacheOff = await measureCacheOff();
+        firstSeen = await measureFirstSeen();
+      }
       results.baseline.push(baseline);
       results.remembered.push(remembered);
       results.firstSeen.push(firstSeen);

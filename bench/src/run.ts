@@ -42,7 +42,7 @@ const plan: {
     }
   : {
       signatureCheck: { rounds: 5, tokensPerRound: 10_000, concurrency: 50 },
-      authCheck: { rounds: 5, rememberedCalls: 100_000, firstSeenTokens: 5_000 },
+      authCheck: { rounds: 5, rememberedCalls: 200_000, firstSeenTokens: 10_000 },
       tokenCheck: {
         rounds: 5,
         secondsPerRun: 5,
