@@ -115,14 +115,8 @@ export class ProviderConnection {
     const stored = await this.#fromCache();
     if (stored !== undefined) return stored;
     this.#digest = undefined;
+    // The discovery response itself, for its Cache-Control.
     let discoveryResponse: Response | undefined;
-    const options: client.DiscoveryRequestOptions = {
-      [client.customFetch]: async (url, init) => {
-        const response = await this.#fetch(url, init as RequestInit);
-        discoveryResponse ??= response;
-        return response;
-      },
-    };
     let c: client.Configuration;
     try {
       c = await client.discovery(
@@ -131,7 +125,11 @@ export class ProviderConnection {
         undefined,
         clientAuthentication(this.#config),
         {
-          ...options,
+          [client.customFetch]: async (url, init) => {
+            const response = await this.#fetch(url, init as RequestInit);
+            discoveryResponse ??= response;
+            return response;
+          },
           // openid-client looks for allowInsecureRequests itself to allow an http discovery.
           execute: [
             ...(allowsHttp(this.#config) ? [client.allowInsecureRequests] : []),
