@@ -248,9 +248,9 @@ export function renderReport({
     '',
     '## The sign-in library (electron-oidc) against the local provider',
     '',
-    'The real dev provider (`apps/dev-idp`) on loopback with a temporary data folder; one real sign-in first, with the ' +
+    'The real dev provider (`apps/dev-idp`) on loopback with a temporary data folder; one real sign-in per session first, with the ' +
       'provider’s login and consent pages driven over HTTP (cookies by hand, no browser), then fresh library instances ' +
-      'sharing the in-memory vault. Each request the library makes is recorded through its `fetch` option.',
+      'sharing an in-memory vault (one per session). Each request the library makes is recorded through its `fetch` option.',
     '',
     '**Silent sign-in at start-up (`restore()`):** each run a fresh library instance, as at app launch, with or ' +
       'without `providerCache` (the discovery document kept between launches, its digest in the vault), on ' +
