@@ -74,6 +74,13 @@ export function reusableSeconds(cacheControl: string | null, age: string | null)
   return seconds > 0 ? seconds : undefined;
 }
 
+/** Whether `issuer` names `expected`, with or without a trailing slash (as providers write it). */
+export function sameIssuer(issuer: unknown, expected: string): boolean {
+  return (
+    typeof issuer === 'string' && URL.canParse(issuer) && new URL(issuer).href === new URL(expected).href
+  );
+}
+
 /** The text to store for a discovery document usable until `expiresAt` (ms since the epoch). */
 export function encodeProviderCache(metadata: client.ServerMetadata, expiresAt: number): string {
   return JSON.stringify({ v: FORMAT_VERSION, expires_at: expiresAt, metadata });
@@ -98,11 +105,9 @@ export function decodeProviderCache(
   if (typeof value !== 'object' || value === null) return undefined;
   const { v, expires_at: expiresAt, metadata } = value as Record<string, unknown>;
   if (v !== FORMAT_VERSION || typeof expiresAt !== 'number' || expiresAt <= expected.now) return undefined;
+  // Written while the clock was ahead: never used longer than the cap from now.
+  if (expiresAt - expected.now > MAX_PROVIDER_CACHE_SECONDS * 1000) return undefined;
   if (typeof metadata !== 'object' || metadata === null) return undefined;
   const issuer = (metadata as { issuer?: unknown }).issuer;
-  // The entry names the issuer with or without a trailing slash, as the provider does.
-  if (typeof issuer !== 'string' || !URL.canParse(issuer)) return undefined;
-  return new URL(issuer).href === new URL(expected.issuer).href
-    ? (metadata as client.ServerMetadata)
-    : undefined;
+  return sameIssuer(issuer, expected.issuer) ? (metadata as client.ServerMetadata) : undefined;
 }

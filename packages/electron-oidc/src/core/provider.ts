@@ -9,6 +9,7 @@ import {
   encodeProviderCache,
   providerCacheDigest,
   reusableSeconds,
+  sameIssuer,
 } from './provider-cache.ts';
 import type { ProviderCacheStore } from './provider-cache.ts';
 
@@ -77,6 +78,8 @@ export class ProviderConnection {
   #trusted: string | undefined;
   /** The digest of the stored document matching the configuration in use, if it is stored. */
   #digest: string | undefined;
+  /** The configuration built from the stored document, while it is the one in use. */
+  #fromStoredDocument: client.Configuration | undefined;
   #prefetch: { readonly url: string; readonly response: Promise<Response> } | undefined;
   /** Whether the last refresh answer carried an ID token (if not, the JWKS is not fetched alongside). */
   #refreshCarriesIdToken = true;
@@ -168,6 +171,7 @@ export class ProviderConnection {
     );
     applyChecks(this.#config, c, this.#requestFetch);
     this.#digest = trusted;
+    this.#fromStoredDocument = c;
     return c;
   }
 
@@ -175,7 +179,9 @@ export class ProviderConnection {
   async #store(metadata: client.ServerMetadata, response: Response | undefined): Promise<void> {
     if (this.#cache === undefined || response === undefined) return;
     const seconds = reusableSeconds(response.headers.get('cache-control'), response.headers.get('age'));
-    if (seconds === undefined) return;
+    // A document naming another issuer (openid-client accepts some, e.g. multi-tenant ones) could
+    // never be used again: not stored.
+    if (seconds === undefined || !sameIssuer(metadata.issuer, this.#config.issuer.href)) return;
     const raw = encodeProviderCache(metadata, this.#now() + seconds * 1000);
     try {
       await this.#cache.write(raw);
@@ -201,42 +207,80 @@ export class ProviderConnection {
    * One refresh grant (RFC 6749 §6). When openid-client will need the JWKS to
    * verify the refreshed ID token (its copy is missing or about to expire),
    * the JWKS request starts together with the grant instead of after it.
+   *
+   * With a configuration from the stored discovery document, a token endpoint
+   * that answers outside OAuth (e.g. 404: the provider moved it) makes the
+   * document forgotten and the provider discovered again, once.
    */
   async refresh(
     refreshToken: string,
     parameters: Record<string, string>,
   ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
     const c = await this.get();
-    const jwksUri = c.serverMetadata().jwks_uri;
-    const jwks = client.getJwksCache(c);
-    const jwksAge = jwks === undefined ? Infinity : Date.now() / 1000 - jwks.uat;
-    if (
-      jwksUri !== undefined &&
-      URL.canParse(jwksUri) &&
-      jwksAge >= JWKS_PREFETCH_AGE_SECONDS &&
-      this.#refreshCarriesIdToken
-    ) {
-      const url = new URL(jwksUri).href;
-      const response = this.#fetch(url, {
-        method: 'GET',
-        headers: { accept: 'application/json, application/jwk-set+json' },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(30_000),
-      });
-      // Unused (no ID token came back) or failed: openid-client sees the failure only if it asks.
-      response.catch(() => {});
-      this.#prefetch = { url, response };
+    try {
+      return await this.#refreshWith(c, refreshToken, parameters);
+    } catch (err) {
+      if (c !== this.#fromStoredDocument || !isNonOAuthAnswer(err)) throw err;
+      this.#logger?.info(
+        'The token endpoint of the kept provider configuration did not answer as expected; discovering the provider again.',
+      );
+      this.#pending = undefined;
+      this.#trusted = undefined;
+      this.#digest = undefined;
+      this.#fromStoredDocument = undefined;
+      return this.#refreshWith(await this.get(), refreshToken, parameters);
     }
+  }
+
+  async #refreshWith(
+    c: client.Configuration,
+    refreshToken: string,
+    parameters: Record<string, string>,
+  ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    const prefetch = this.#prefetchJwks(c);
+    if (prefetch !== undefined) this.#prefetch = prefetch;
     try {
       const tokens = await client.refreshTokenGrant(c, refreshToken, parameters);
       this.#refreshCarriesIdToken = tokens.id_token !== undefined;
       return tokens;
     } finally {
-      const unused = this.#prefetch;
-      this.#prefetch = undefined;
-      void unused?.response.then((r) => r.body?.cancel()).catch(() => {});
+      // Only this call's own prefetch: an overlapping refresh may have set its own since.
+      if (prefetch !== undefined && this.#prefetch === prefetch) this.#prefetch = undefined;
+      // Unused (no ID token came back): release its connection.
+      void prefetch?.response.then((r) => (r.bodyUsed ? undefined : r.body?.cancel())).catch(() => {});
     }
   }
+
+  /** Starts the JWKS request a refresh will need, if openid-client's copy will not do. */
+  #prefetchJwks(
+    c: client.Configuration,
+  ): { readonly url: string; readonly response: Promise<Response> } | undefined {
+    const jwksUri = c.serverMetadata().jwks_uri;
+    if (jwksUri === undefined || !URL.canParse(jwksUri) || !this.#refreshCarriesIdToken) return undefined;
+    const url = new URL(jwksUri);
+    // The same rule openid-client applies before its own request: https, or http for a loopback issuer.
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowsHttp(this.#config)))
+      return undefined;
+    const jwks = client.getJwksCache(c);
+    const age = jwks === undefined ? Infinity : Date.now() / 1000 - jwks.uat;
+    if (age < JWKS_PREFETCH_AGE_SECONDS) return undefined;
+    const response = this.#fetch(url.href, {
+      method: 'GET',
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(30_000),
+    });
+    // A failure reaches openid-client only if it asks for the JWKS; otherwise it is dropped here.
+    response.catch(() => {});
+    return { url: url.href, response };
+  }
+}
+
+/** The provider answered, but not as an OAuth endpoint does (RFC 6749 §5.2 error JSON), nor with a temporary error. */
+function isNonOAuthAnswer(err: unknown): boolean {
+  if (err instanceof client.ResponseBodyError || isNetworkFailure(err)) return false;
+  const status = responseStatus(err);
+  return status !== undefined && status >= 300;
 }
 
 const DENIED = new Set([

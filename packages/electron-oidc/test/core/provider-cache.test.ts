@@ -71,6 +71,18 @@ describe('the stored discovery document', () => {
     expect(decodeProviderCache(raw, { ...expected, now: NOW + 60_000 })).toBeUndefined();
   });
 
+  it('is not used longer than the cap from now, even if written while the clock was ahead', () => {
+    const farAhead = encodeProviderCache(METADATA, NOW + (MAX_PROVIDER_CACHE_SECONDS + 60) * 1000);
+    expect(
+      decodeProviderCache(farAhead, { ...expected, digest: providerCacheDigest(farAhead) }),
+    ).toBeUndefined();
+  });
+
+  it('names its issuer with or without a trailing slash', () => {
+    const slash = encodeProviderCache({ ...METADATA, issuer: `${ISSUER}/` }, NOW + 60_000);
+    expect(decodeProviderCache(slash, { ...expected, digest: providerCacheDigest(slash) })).toBeDefined();
+  });
+
   it('is not used for another issuer', () => {
     expect(decodeProviderCache(raw, { ...expected, issuer: 'https://other.example.com/' })).toBeUndefined();
   });

@@ -4,14 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launchBrowser, OpenInstances, recordingLogger, TestVault } from '@electron-oidc/test-support';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { FetchLike } from '../../../src/core/provider.ts';
 import { fileProviderCache, providerCacheDigest } from '../../../src/core/provider-cache.ts';
-import { authFor, browserOpener } from './harness.ts';
+import { authFor, browserOpener, providerSigningKey } from './harness.ts';
 import { startLocalStack } from '../../support/local-stack.ts';
 import type { LocalStack } from '../../support/local-stack.ts';
+
+type SigningKey = Parameters<SignJWT['sign']>[0];
 
 interface Recorded {
   readonly what: string;
@@ -144,6 +147,89 @@ describe('provider cache: silent sign-in at start-up in one round trip', () => {
     } finally {
       await new Promise((resolve) => thief.close(resolve));
     }
+  });
+
+  /** A fetch whose refresh-grant answers carry an ID token re-signed with `key` (the provider's or another). */
+  const resigningFetch =
+    (key: SigningKey, requests: string[] = []): FetchLike =>
+    async (url, init) => {
+      requests.push(`${init.method ?? 'GET'} ${new URL(url).pathname}`);
+      const response = await fetch(url, init);
+      if (!(init.body instanceof URLSearchParams) || init.body.get('grant_type') !== 'refresh_token')
+        return response;
+      const body = (await response.json()) as { id_token: string };
+      const header = decodeProtectedHeader(body.id_token);
+      body.id_token = await new SignJWT(decodeJwt(body.id_token))
+        .setProtectedHeader({ alg: 'RS256', kid: header.kid!, typ: header.typ })
+        .sign(key);
+      return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+    };
+
+  it('control: a refreshed ID token re-signed with the provider key passes on a cached launch', async () => {
+    const requests: string[] = [];
+    const key = await importJWK(await providerSigningKey(stack), 'RS256');
+    const auth = launch({ fetch: resigningFetch(key, requests) });
+    expect(await auth.restore()).toBe('signed-in');
+    expect(requests).not.toContain('GET /.well-known/openid-configuration');
+  });
+
+  it('attacker: on a cached launch, a refreshed ID token signed with another key is refused', async () => {
+    const requests: string[] = [];
+    const logger = recordingLogger();
+    const { privateKey } = await generateKeyPair('RS256');
+    const auth = instances.add(
+      authFor(stack, {
+        vault,
+        providerCache: fileProviderCache(cacheFile),
+        logger,
+        openBrowser: noBrowser,
+        fetch: resigningFetch(privateKey, requests),
+      }),
+    );
+    expect(await auth.restore()).toBe('signed-out');
+    expect(requests).not.toContain('GET /.well-known/openid-configuration');
+    expect(logger.lines.join('\n')).toMatch(/identity token .* failed verification/);
+  });
+
+  it('a provider that moved its token endpoint within the max-age: the kept document is dropped, discovered again, and the session restored', async () => {
+    // Sign in afresh: the refused launch above consumed the session's refresh token.
+    const context = await browser.newContext();
+    const opener = browserOpener(await context.newPage());
+    const fresh = instances.add(
+      authFor(stack, { vault, providerCache: fileProviderCache(cacheFile), openBrowser: opener.open }),
+    );
+    await fresh.signIn();
+    await opener.settled();
+    await context.close();
+    fresh.close();
+
+    const requests: string[] = [];
+    const moved: FetchLike = async (url, init) => {
+      const { pathname } = new URL(url);
+      requests.push(`${init.method ?? 'GET'} ${pathname}`);
+      if (pathname === '/token') return new Response('<h1>Not Found</h1>', { status: 404 });
+      if (pathname === '/moved/token') return fetch(`${stack.issuer}/token`, init);
+      const response = await fetch(url, init);
+      if (!pathname.endsWith('/openid-configuration')) return response;
+      const doc = (await response.json()) as Record<string, unknown>;
+      return Response.json(
+        { ...doc, token_endpoint: `${stack.issuer}/moved/token` },
+        { headers: response.headers },
+      );
+    };
+    const auth = launch({ fetch: moved });
+    expect(await auth.restore()).toBe('signed-in');
+    // The kept document was used first, then dropped for a fresh discovery, then the moved endpoint.
+    const at = (what: string) => requests.indexOf(what);
+    expect(at('POST /token')).toBeGreaterThanOrEqual(0);
+    expect(at('GET /.well-known/openid-configuration')).toBeGreaterThan(at('POST /token'));
+    expect(at('POST /moved/token')).toBeGreaterThan(at('GET /.well-known/openid-configuration'));
+    // The genuine new document is kept, and the vault vouches for it.
+    const kept = await readFile(cacheFile, 'utf8');
+    expect(JSON.parse(kept)).toMatchObject({ metadata: { token_endpoint: `${stack.issuer}/moved/token` } });
+    expect(JSON.parse(vault.value ?? '{}')).toMatchObject({
+      provider_cache_sha256: providerCacheDigest(kept),
+    });
   });
 
   it('a stored document past its max-age is not used: the provider is discovered again', async () => {
