@@ -16,8 +16,6 @@ export interface LoadSpec {
   tokenFile?: string;
   /** Never reuse a token of `tokenFile`: stop after the last one. */
   noRepeat?: boolean;
-  /** A fixed request rate (req/s, all connections together) instead of as fast as the server answers. */
-  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -43,7 +41,6 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     ...(spec.amount === undefined ? { duration: spec.durationSeconds ?? 1 } : { amount: spec.amount }),
     timeout: 10,
     ...(spec.noRepeat === true ? { maxOverallRequests: tokens.length } : {}),
-    ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),
     headers: spec.token === undefined ? {} : { authorization: `Bearer ${spec.token}` },
     ...(tokens.length === 0
       ? {}

@@ -7,7 +7,7 @@ import { launchBrowser, OpenInstances, recordingLogger, TestVault } from '@elect
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
+import type { DesktopAuth, DesktopAuthOptions } from '../../../src/core/desktop-auth.ts';
 import type { FetchLike } from '../../../src/core/provider.ts';
 import { fileProviderCache, providerCacheDigest } from '../../../src/core/provider-cache.ts';
 import { authFor, browserOpener, providerSigningKey } from './harness.ts';
@@ -56,7 +56,8 @@ describe('provider cache: silent sign-in at start-up in one round trip', () => {
   const vault = new TestVault();
   const instances = new OpenInstances<DesktopAuth>();
 
-  const launch = (options: { fetch?: FetchLike; now?: () => number } = {}): DesktopAuth =>
+  /** A fresh library instance on the shared vault and cache file, as at app launch. */
+  const launch = (options: Omit<Partial<DesktopAuthOptions>, 'config'> = {}): DesktopAuth =>
     instances.add(
       authFor(stack, {
         vault,
@@ -67,19 +68,22 @@ describe('provider cache: silent sign-in at start-up in one round trip', () => {
       }),
     );
 
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
-    dir = await mkdtemp(path.join(tmpdir(), 'electron-oidc-provider-cache-'));
-    cacheFile = path.join(dir, 'provider.json');
+  /** Signs alice in through the browser, storing a session (and the document) for the next launches. */
+  const signInThroughBrowser = async (): Promise<void> => {
     const context = await browser.newContext();
     const opener = browserOpener(await context.newPage());
-    const auth = instances.add(
-      authFor(stack, { vault, providerCache: fileProviderCache(cacheFile), openBrowser: opener.open }),
-    );
+    const auth = launch({ openBrowser: opener.open });
     await auth.signIn();
     await opener.settled();
     auth.close();
     await context.close();
+  };
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
+    dir = await mkdtemp(path.join(tmpdir(), 'electron-oidc-provider-cache-'));
+    cacheFile = path.join(dir, 'provider.json');
+    await signInThroughBrowser();
   });
   afterAll(async () => {
     instances.closeAll();
@@ -177,15 +181,7 @@ describe('provider cache: silent sign-in at start-up in one round trip', () => {
     const requests: string[] = [];
     const logger = recordingLogger();
     const { privateKey } = await generateKeyPair('RS256');
-    const auth = instances.add(
-      authFor(stack, {
-        vault,
-        providerCache: fileProviderCache(cacheFile),
-        logger,
-        openBrowser: noBrowser,
-        fetch: resigningFetch(privateKey, requests),
-      }),
-    );
+    const auth = launch({ logger, fetch: resigningFetch(privateKey, requests) });
     expect(await auth.restore()).toBe('signed-out');
     expect(requests).not.toContain('GET /.well-known/openid-configuration');
     expect(logger.lines.join('\n')).toMatch(/identity token .* failed verification/);
@@ -193,15 +189,7 @@ describe('provider cache: silent sign-in at start-up in one round trip', () => {
 
   it('a provider that moved its token endpoint within the max-age: the kept document is dropped, discovered again, and the session restored', async () => {
     // Sign in afresh: the refused launch above consumed the session's refresh token.
-    const context = await browser.newContext();
-    const opener = browserOpener(await context.newPage());
-    const fresh = instances.add(
-      authFor(stack, { vault, providerCache: fileProviderCache(cacheFile), openBrowser: opener.open }),
-    );
-    await fresh.signIn();
-    await opener.settled();
-    await context.close();
-    fresh.close();
+    await signInThroughBrowser();
 
     const requests: string[] = [];
     const moved: FetchLike = async (url, init) => {
@@ -262,15 +250,7 @@ describe('provider cache: silent sign-in at start-up in one round trip', () => {
       headers.delete('cache-control');
       return new Response(await response.arrayBuffer(), { status: response.status, headers });
     };
-    const auth = instances.add(
-      authFor(stack, {
-        vault,
-        fetch: stripCacheControl,
-        providerCache: fileProviderCache(uncached),
-        logger: recordingLogger(),
-        openBrowser: noBrowser,
-      }),
-    );
+    const auth = launch({ fetch: stripCacheControl, providerCache: fileProviderCache(uncached) });
     expect(await auth.restore()).toBe('signed-in');
     await expect(stat(uncached)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(JSON.parse(vault.value ?? '{}')).not.toHaveProperty('provider_cache_sha256');
