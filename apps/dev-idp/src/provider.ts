@@ -1,5 +1,5 @@
 import Provider, { errors } from 'oidc-provider';
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Account, ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { FileStore } from './adapter/file-adapter.ts';
 import { avatarUrl } from './avatars.ts';
 import type { IdpConfig } from './config.ts';
@@ -24,23 +24,7 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     adapter: store.adapterFor,
     jwks: keys.jwks as Configuration['jwks'],
     cookies: { keys: keys.cookieKeys },
-
-    clients: [
-      {
-        client_id: config.clientId,
-        client_name: 'Desktop app',
-        // RFC 8252 §8.4: a native app cannot keep a secret, so it is a public client;
-        // "native" is also what lets loopback redirect URIs match any port (§7.3).
-        application_type: 'native',
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: config.redirectUris,
-        post_logout_redirect_uris: config.postLogoutRedirectUris,
-        id_token_signed_response_alg: 'RS256',
-      },
-    ],
-
+    clients: [nativeClient(config)],
     // RFC 9700 §2.1.2: the authorization code flow only, no implicit or hybrid responses.
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email', 'offline_access'],
@@ -53,84 +37,12 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     // The access token is for the API (below), so the app cannot call the
     // userinfo endpoint with it; the profile must travel in the ID token.
     conformIdTokenClaims: false,
-
-    async findAccount(_ctx, sub) {
-      const account = findAccountById(sub);
-      if (!account) return undefined;
-      return {
-        accountId: account.id,
-        async claims() {
-          return {
-            sub: account.id,
-            name: account.name,
-            given_name: account.givenName,
-            family_name: account.familyName,
-            preferred_username: account.username,
-            picture: avatarUrl(issuer, account),
-            email: account.email,
-            email_verified: account.emailVerified,
-          };
-        },
-      };
-    },
-
+    findAccount: (_ctx, sub) => accountOf(issuer, sub),
     // RFC 7636 / RFC 9700 §2.1.1: PKCE for every authorization request; oidc-provider 9
     // only accepts the S256 method.
     pkce: { required: () => true },
-
-    interactions: {
-      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-    },
-
-    features: {
-      // Its pages sign anyone in with any password; ours check it (see interactions/).
-      devInteractions: { enabled: false },
-      revocation: {
-        enabled: true,
-        // RFC 7009 §2.1: a client may revoke only its own tokens. Another's token is
-        // left alone and, per §2.2, still answered with 200.
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
-      },
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource: (ctx, form) => {
-          sendPage(ctx, 200, logoutPage(ctx.host, new Html(form)));
-        },
-        postLogoutSuccessSource: (ctx) => {
-          const client = ctx.oidc.client;
-          sendPage(ctx, 200, loggedOutPage(client?.clientName ?? client?.clientId));
-        },
-      },
-      resourceIndicators: {
-        enabled: true,
-        // With no `resource` parameter the request is for the API (RFC 8707 §2), so
-        // the app gets a JWT access token for it without naming it.
-        defaultResource: (_ctx, _client, oneOf) => {
-          if (!oneOf) return config.apiResource;
-          return oneOf.includes(config.apiResource) ? config.apiResource : oneOf;
-        },
-        // Without this, a token request with `openid` in scope and no `resource`
-        // yields an opaque access token for the userinfo endpoint instead.
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resourceIndicator) => {
-          if (resourceIndicator !== config.apiResource) {
-            // RFC 8707 §2: invalid_target; a plain Error here would be a 500.
-            throw new errors.InvalidTarget(
-              `unknown resource indicator; this provider knows only ${config.apiResource}`,
-            );
-          }
-          return {
-            scope: API_SCOPE,
-            audience: config.apiResource,
-            accessTokenTTL: config.accessTokenTtl,
-            // RFC 9068: a JWT access token with `typ: at+jwt`, which the API can verify on its own.
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
-      },
-    },
-
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: features(config),
     // oidc-provider only keeps `offline_access` when the request also has
     // prompt=consent (OIDC Core §11), and by default issues refresh tokens only
     // with that scope. A native app should not have to make its user confirm
@@ -142,7 +54,6 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     // rotated; with rotation each refresh retires the token used (and reusing a
     // retired one revokes the whole grant).
     rotateRefreshToken: () => config.refreshTokenRotation,
-
     ttl: {
       AccessToken: config.accessTokenTtl,
       AuthorizationCode: 60,
@@ -152,11 +63,9 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
       Session: config.refreshTokenTtl,
       RefreshToken: config.refreshTokenTtl,
     },
-
     // The only client is a native app whose requests come from its main process,
     // not from a web page, so no origin is allowed to call the endpoints cross-origin.
     clientBasedCORS: () => false,
-
     renderError: (ctx, out) => {
       const details = Object.entries(out).map(([name, value]): [string, string] => [name, String(value)]);
       sendPage(
@@ -166,8 +75,101 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
       );
     },
   };
-
   return new Provider(issuer, configuration);
+}
+
+function nativeClient(config: IdpConfig): ClientMetadata {
+  return {
+    client_id: config.clientId,
+    client_name: 'Desktop app',
+    // RFC 8252 §8.4: a native app cannot keep a secret, so it is a public client;
+    // "native" is also what lets loopback redirect URIs match any port (§7.3).
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: config.redirectUris,
+    post_logout_redirect_uris: config.postLogoutRedirectUris,
+    id_token_signed_response_alg: 'RS256',
+  };
+}
+
+async function accountOf(issuer: string, sub: string): Promise<Account | undefined> {
+  const account = findAccountById(sub);
+  if (!account) return undefined;
+  return {
+    accountId: account.id,
+    async claims() {
+      return {
+        sub: account.id,
+        name: account.name,
+        given_name: account.givenName,
+        family_name: account.familyName,
+        preferred_username: account.username,
+        picture: avatarUrl(issuer, account),
+        email: account.email,
+        email_verified: account.emailVerified,
+      };
+    },
+  };
+}
+
+function features(config: IdpConfig): NonNullable<Configuration['features']> {
+  return {
+    // Its pages sign anyone in with any password; ours check it (see interactions/).
+    devInteractions: { enabled: false },
+    revocation: {
+      enabled: true,
+      // RFC 7009 §2.1: a client may revoke only its own tokens. Another's token is
+      // left alone and, per §2.2, still answered with 200.
+      allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+    },
+    rpInitiatedLogout: {
+      enabled: true,
+      logoutSource: (ctx, form) => {
+        sendPage(ctx, 200, logoutPage(ctx.host, new Html(form)));
+      },
+      postLogoutSuccessSource: (ctx) => {
+        const client = ctx.oidc.client;
+        sendPage(ctx, 200, loggedOutPage(client?.clientName ?? client?.clientId));
+      },
+    },
+    resourceIndicators: apiResource(config),
+  };
+}
+
+/** RFC 8707 resource indicators: the API is the one resource, with RFC 9068 JWT access tokens. */
+function apiResource(
+  config: IdpConfig,
+): NonNullable<NonNullable<Configuration['features']>['resourceIndicators']> {
+  return {
+    enabled: true,
+    // With no `resource` parameter the request is for the API (RFC 8707 §2), so
+    // the app gets a JWT access token for it without naming it.
+    defaultResource: (_ctx, _client, oneOf) => {
+      if (!oneOf) return config.apiResource;
+      return oneOf.includes(config.apiResource) ? config.apiResource : oneOf;
+    },
+    // Without this, a token request with `openid` in scope and no `resource`
+    // yields an opaque access token for the userinfo endpoint instead.
+    useGrantedResource: () => true,
+    getResourceServerInfo: (_ctx, resourceIndicator) => {
+      if (resourceIndicator !== config.apiResource) {
+        // RFC 8707 §2: invalid_target; a plain Error here would be a 500.
+        throw new errors.InvalidTarget(
+          `unknown resource indicator; this provider knows only ${config.apiResource}`,
+        );
+      }
+      return {
+        scope: API_SCOPE,
+        audience: config.apiResource,
+        accessTokenTTL: config.accessTokenTtl,
+        // RFC 9068: a JWT access token with `typ: at+jwt`, which the API can verify on its own.
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'RS256' } },
+      };
+    },
+  };
 }
 
 function describe(out: { error?: string; error_description?: string }): string {

@@ -22,119 +22,122 @@ export function interactionRoutes(provider: Provider): express.Router {
     res.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     next();
   });
+  router.get('/interaction/:uid', (req, res) => showInteraction(provider, req, res));
+  router.post('/interaction/:uid/login', form, (req, res) => submitLogin(provider, req, res));
+  router.post('/interaction/:uid/confirm', (req, res) => confirmConsent(provider, req, res));
+  router.post('/interaction/:uid/abort', (req, res) => abortInteraction(provider, req, res));
+  router.use('/interaction', showExpired);
+  return router;
+}
 
-  router.get('/interaction/:uid', async (req, res) => {
-    const interaction = await currentInteraction(provider, req, res);
-    const clientName = await clientNameOf(provider, interaction);
-    switch (interaction.prompt.name) {
-      case 'login':
-        res.type('html').send(loginPage({ uid: interaction.uid, clientName }));
-        return;
-      case 'consent':
-        res.type('html').send(
-          consentPage({
-            uid: interaction.uid,
-            clientName,
-            userName: userNameOf(interaction),
-            scopes: missingScopes(interaction.prompt.details),
-          }),
-        );
-        return;
-      default:
-        res
-          .status(400)
-          .type('html')
-          .send(
-            errorPage(
-              'Cannot continue',
-              `This provider has no page for the "${interaction.prompt.name}" prompt.`,
-            ),
-          );
-    }
-  });
-
-  router.post('/interaction/:uid/login', form, async (req, res) => {
-    const interaction = await currentInteraction(provider, req, res, 'login');
-    const username = typeof req.body?.username === 'string' ? req.body.username.trim() : '';
-    const password = typeof req.body?.password === 'string' ? req.body.password : '';
-    const account = await verifyPassword(username, password);
-    if (!account) {
-      res
-        .status(401)
-        .type('html')
-        .send(
-          loginPage({
-            uid: interaction.uid,
-            clientName: await clientNameOf(provider, interaction),
-            username,
-            error: WRONG_CREDENTIALS,
-          }),
-        );
+/** The page for the interaction's prompt: login or consent. */
+async function showInteraction(provider: Provider, req: Request, res: Response): Promise<void> {
+  const interaction = await currentInteraction(provider, req, res);
+  const clientName = await clientNameOf(provider, interaction);
+  switch (interaction.prompt.name) {
+    case 'login':
+      res.type('html').send(loginPage({ uid: interaction.uid, clientName }));
       return;
-    }
-    // OIDC Core §2 `amr`: RFC 8176 "pwd" records that a password was checked.
-    await provider.interactionFinished(
-      req,
-      res,
-      { login: { accountId: account.id, amr: ['pwd'] } },
-      { mergeWithLastSubmission: false },
-    );
-  });
-
-  router.post('/interaction/:uid/confirm', async (req, res) => {
-    const interaction = await currentInteraction(provider, req, res, 'consent');
-    const { details } = interaction.prompt;
-    const accountId = interaction.session?.accountId;
-    const clientId = interaction.params['client_id'];
-    if (!accountId || typeof clientId !== 'string') {
-      throw new errors.SessionNotFound('interaction has no signed-in account or client');
-    }
-    // Since oidc-provider 7 consent means saving a Grant with what was asked
-    // for and is not yet granted; the grant id is the interaction's result.
-    const grant = interaction.grantId
-      ? await provider.Grant.find(interaction.grantId)
-      : new provider.Grant({ accountId, clientId });
-    if (!grant) throw new errors.SessionNotFound('the grant this consent extends no longer exists');
-    const missingScope = details['missingOIDCScope'] as string[] | undefined;
-    const missingClaims = details['missingOIDCClaims'] as string[] | undefined;
-    const missingResourceScopes = details['missingResourceScopes'] as Record<string, string[]> | undefined;
-    if (missingScope) grant.addOIDCScope(missingScope.join(' '));
-    if (missingClaims) grant.addOIDCClaims(missingClaims);
-    for (const [resource, scopes] of Object.entries(missingResourceScopes ?? {})) {
-      grant.addResourceScope(resource, scopes.join(' '));
-    }
-    const grantId = await grant.save();
-    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
-  });
-
-  router.post('/interaction/:uid/abort', async (req, res) => {
-    await currentInteraction(provider, req, res);
-    // OAuth 2.0 §4.1.2.1: the resource owner denied the request.
-    await provider.interactionFinished(
-      req,
-      res,
-      { error: 'access_denied', error_description: 'The user denied the request.' },
-      { mergeWithLastSubmission: false },
-    );
-  });
-
-  router.use('/interaction', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (error instanceof errors.SessionNotFound) {
+    case 'consent':
+      res.type('html').send(
+        consentPage({
+          uid: interaction.uid,
+          clientName,
+          userName: userNameOf(interaction),
+          scopes: missingScopes(interaction.prompt.details),
+        }),
+      );
+      return;
+    default:
       res
         .status(400)
         .type('html')
         .send(
           errorPage(
-            'This sign-in has expired',
-            'This page belongs to a sign-in that is over or has expired. Go back to the app and sign in again.',
+            'Cannot continue',
+            `This provider has no page for the "${interaction.prompt.name}" prompt.`,
           ),
         );
-      return;
-    }
-    next(error);
-  });
+  }
+}
 
-  return router;
+/** Checks the password; a wrong one shows the login page again with a notice. */
+async function submitLogin(provider: Provider, req: Request, res: Response): Promise<void> {
+  const interaction = await currentInteraction(provider, req, res, 'login');
+  const username = typeof req.body?.username === 'string' ? req.body.username.trim() : '';
+  const password = typeof req.body?.password === 'string' ? req.body.password : '';
+  const account = await verifyPassword(username, password);
+  if (!account) {
+    const clientName = await clientNameOf(provider, interaction);
+    res
+      .status(401)
+      .type('html')
+      .send(loginPage({ uid: interaction.uid, clientName, username, error: WRONG_CREDENTIALS }));
+    return;
+  }
+  // OIDC Core §2 `amr`: RFC 8176 "pwd" records that a password was checked.
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: account.id, amr: ['pwd'] } },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+/**
+ * Since oidc-provider 7 consent means saving a Grant with what was asked for
+ * and is not yet granted; the grant id is the interaction's result.
+ */
+async function confirmConsent(provider: Provider, req: Request, res: Response): Promise<void> {
+  const interaction = await currentInteraction(provider, req, res, 'consent');
+  const { details } = interaction.prompt;
+  const accountId = interaction.session?.accountId;
+  const clientId = interaction.params['client_id'];
+  if (!accountId || typeof clientId !== 'string') {
+    throw new errors.SessionNotFound('interaction has no signed-in account or client');
+  }
+  const grant = interaction.grantId
+    ? await provider.Grant.find(interaction.grantId)
+    : new provider.Grant({ accountId, clientId });
+  if (!grant) throw new errors.SessionNotFound('the grant this consent extends no longer exists');
+  const missingScope = details['missingOIDCScope'] as string[] | undefined;
+  const missingClaims = details['missingOIDCClaims'] as string[] | undefined;
+  const missingResourceScopes = details['missingResourceScopes'] as Record<string, string[]> | undefined;
+  if (missingScope) grant.addOIDCScope(missingScope.join(' '));
+  if (missingClaims) grant.addOIDCClaims(missingClaims);
+  for (const [resource, scopes] of Object.entries(missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+async function abortInteraction(provider: Provider, req: Request, res: Response): Promise<void> {
+  await currentInteraction(provider, req, res);
+  // RFC 6749 §4.1.2.1: the resource owner denied the request.
+  await provider.interactionFinished(
+    req,
+    res,
+    { error: 'access_denied', error_description: 'The user denied the request.' },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+/** A page of a sign-in that is over (or another's) explains that instead of failing. */
+function showExpired(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (!(error instanceof errors.SessionNotFound)) {
+    next(error);
+    return;
+  }
+  res
+    .status(400)
+    .type('html')
+    .send(
+      errorPage(
+        'This sign-in has expired',
+        'This page belongs to a sign-in that is over or has expired. Go back to the app and sign in again.',
+      ),
+    );
 }
 
 /**
