@@ -19,7 +19,7 @@ import { TestVault } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
 import type { AuthConfigInput, DesktopAuth, Logger } from 'electron-oidc';
 import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL, createBridgeHandlers, isAppUrl } from 'electron-oidc/bridge';
-import type { BridgeHandlers, SessionState } from 'electron-oidc/bridge';
+import type { BridgeHandlers, BridgeSessionState } from 'electron-oidc/bridge';
 // Only the plain-Node part of the Electron adapters: what the app protocol serves and with which headers.
 import { appResponseHeaders, resolveAppFile } from '../../packages/electron-oidc/src/electron/app-files.ts';
 import { buildRenderer, bundlePreload } from '../../apps/desktop/scripts/build.ts';
@@ -106,7 +106,7 @@ function systemBrowser(context: BrowserContext): SystemBrowser {
 export interface AppInstance {
   auth: DesktopAuth;
   handlers: BridgeHandlers;
-  states: SessionState[];
+  states: BridgeSessionState[];
   /** The silent restore started at launch. */
   restored: ReturnType<DesktopAuth['restore']>;
   close(): void;
@@ -244,7 +244,7 @@ export async function startDesktopHarness({
         retrySchedule: [10 * 60_000],
       });
       const handlers = createBridgeHandlers(auth, { appOrigin, log: () => {} });
-      const states: SessionState[] = [];
+      const states: BridgeSessionState[] = [];
       const unsubscribe = handlers.onSessionState((state) => {
         states.push(state);
         push(SESSION_STATE_CHANNEL, [state]);

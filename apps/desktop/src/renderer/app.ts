@@ -4,7 +4,7 @@
  * bridge as plain, sanitized data, and is written with textContent, never as
  * HTML.
  */
-import type { AuthBridge, BridgeError, BridgeProfile, SessionState } from 'electron-oidc/bridge';
+import type { AuthBridge, BridgeError, BridgeProfile, BridgeSessionState } from 'electron-oidc/bridge';
 
 declare global {
   interface Window {
@@ -18,7 +18,7 @@ function byId<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
-const views: Record<SessionState | 'loading', HTMLElement> = {
+const views: Record<BridgeSessionState | 'loading', HTMLElement> = {
   loading: byId('view-loading'),
   'signed-out': byId('view-signed-out'),
   restoring: byId('view-restoring'),
@@ -48,7 +48,7 @@ const ui = {
   retryError: byId('retry-error'),
 };
 
-const STATUS_TEXT: Record<SessionState, string> = {
+const STATUS_TEXT: Record<BridgeSessionState, string> = {
   'signed-out': 'You are signed out.',
   restoring: 'Signing you in with your saved session.',
   'signing-in': 'Waiting for you to sign in in your browser.',
@@ -56,7 +56,7 @@ const STATUS_TEXT: Record<SessionState, string> = {
   offline: 'You are offline. The app keeps trying to reconnect.',
 };
 
-let shown: SessionState | 'loading' = 'loading';
+let shown: BridgeSessionState | 'loading' = 'loading';
 /** Bumped on every state change, so a slow profile answer cannot paint over a newer state. */
 let generation = 0;
 
@@ -124,7 +124,7 @@ async function loadProfile(forGeneration: number): Promise<void> {
   showAccount(result.ok ? result.value : undefined);
 }
 
-function render(state: SessionState): void {
+function render(state: BridgeSessionState): void {
   generation++;
   const previous = shown;
   shown = state;

@@ -1,4 +1,6 @@
-import type { AuthErrorCode } from '../core/errors.ts';
+import type { BridgeErrorCode } from './error-codes.ts';
+
+export type { BridgeErrorCode } from './error-codes.ts';
 
 /**
  * The contract between the main process and the renderer: what `window.auth`
@@ -11,14 +13,14 @@ import type { AuthErrorCode } from '../core/errors.ts';
 export const AUTH_BRIDGE_KEY = 'auth';
 
 /**
- * Where the session stands, as the UI shows it. The library's states, with
- * one told apart: `restoring` is the silent sign-in from the stored session
- * at launch (nothing for the user to do), `signing-in` is a sign-in the user
- * started and must finish in the browser.
+ * Where the session stands, as the UI shows it: the library's `SessionState`
+ * with one state told apart. `restoring` is the silent sign-in from the stored
+ * session at launch (nothing for the user to do), `signing-in` is a sign-in
+ * the user started and must finish in the browser.
  */
-export type SessionState = 'signed-out' | 'restoring' | 'signing-in' | 'signed-in' | 'offline';
+export type BridgeSessionState = 'signed-out' | 'restoring' | 'signing-in' | 'signed-in' | 'offline';
 
-export const SESSION_STATES: readonly SessionState[] = Object.freeze([
+export const BRIDGE_SESSION_STATES: readonly BridgeSessionState[] = Object.freeze([
   'signed-out',
   'restoring',
   'signing-in',
@@ -26,8 +28,8 @@ export const SESSION_STATES: readonly SessionState[] = Object.freeze([
   'offline',
 ]);
 
-export function isSessionState(value: unknown): value is SessionState {
-  return typeof value === 'string' && (SESSION_STATES as readonly string[]).includes(value);
+export function isBridgeSessionState(value: unknown): value is BridgeSessionState {
+  return typeof value === 'string' && (BRIDGE_SESSION_STATES as readonly string[]).includes(value);
 }
 
 /**
@@ -45,25 +47,6 @@ export interface BridgeProfile {
 export interface PrivateMessage {
   readonly message: string;
 }
-
-/**
- * Every failure the bridge reports. The library's own codes pass through (see
- * `AuthErrorCode`); the rest are the bridge's and the API call's.
- */
-export type BridgeErrorCode =
-  | AuthErrorCode
-  /** The call came from a frame that is not the app's own origin. */
-  | 'ERR_SENDER_REFUSED'
-  /** The call carried arguments the verb does not take. */
-  | 'ERR_INVALID_ARGUMENTS'
-  /** The API refused the access token (401) or its scope (403). */
-  | 'ERR_API_REFUSED'
-  /** The API could not be reached or failed (network error, 5xx, other status). */
-  | 'ERR_API_UNAVAILABLE'
-  /** The API answered something that is not the expected message. */
-  | 'ERR_API_RESPONSE_INVALID'
-  /** Anything else; the details are in the main process's log, not here. */
-  | 'ERR_INTERNAL';
 
 /** An error as it crosses the bridge: a code to branch on and a message to show. */
 export interface BridgeError {
@@ -93,13 +76,13 @@ export interface AuthBridge {
    */
   renewSession(): Promise<BridgeResult<null>>;
   /** The current session state (then follow it with {@link AuthBridge.onSessionState}). */
-  getSessionState(): Promise<BridgeResult<SessionState>>;
+  getSessionState(): Promise<BridgeResult<BridgeSessionState>>;
   /** The signed-in user's sanitized profile. */
   getProfile(): Promise<BridgeResult<BridgeProfile>>;
   /** Calls the API's protected endpoint on the user's behalf (the token stays in the main process). */
   getPrivateMessage(): Promise<BridgeResult<PrivateMessage>>;
   /** Calls `listener` on every state change; returns the function that stops it. */
-  onSessionState(listener: (state: SessionState) => void): () => void;
+  onSessionState(listener: (state: BridgeSessionState) => void): () => void;
 }
 
 /** The verbs that are calls (request, answer); `onSessionState` is a subscription. */

@@ -1,3 +1,6 @@
+import { AUTH_ERROR_CODES } from '../core/errors.ts';
+import type { AuthErrorCode } from '../core/errors.ts';
+import { BRIDGE_ARGUMENTS } from './arguments.ts';
 import { BRIDGE_CHANNELS } from './channels.ts';
 import type {
   BridgeAnswer,
@@ -5,14 +8,14 @@ import type {
   BridgeErrorCode,
   BridgeProfile,
   BridgeResult,
+  BridgeSessionState,
   BridgeVerb,
   PrivateMessage,
-  SessionState,
 } from './contract.ts';
-import { BRIDGE_ARGUMENTS } from './arguments.ts';
 import { assertAppOrigin, isAppUrl } from './origin.ts';
 import { fetchPictureAsDataUrl } from './picture.ts';
 import type { PictureFetchOptions } from './picture.ts';
+import { createSessionStateFeed } from './session-state-feed.ts';
 
 /**
  * Just what the bridge needs of the library's session (see `createDesktopAuth`
@@ -62,8 +65,11 @@ export interface BridgeHandlerOptions {
   /** Limits of the picture fetch (size cap, timeout). */
   picture?: PictureFetchOptions;
   /** Where failures that are not shown in full to the renderer are logged. Default `console.warn`. */
-  log?: (message: string, error?: unknown) => void;
+  log?: BridgeLog;
 }
+
+/** Where the bridge logs what it does not show the renderer in full. */
+export type BridgeLog = (message: string, error?: unknown) => void;
 
 /**
  * One handler per channel: `(senderUrl, args)` where `senderUrl` is the URL of
@@ -87,7 +93,7 @@ export type BridgeChannelHandlers = {
  */
 export type BridgeHandlers = BridgeChannelHandlers & {
   /** Calls `listener` whenever the state the renderer should show changes; returns the unsubscribe function. */
-  onSessionState(listener: (state: SessionState) => void): () => void;
+  onSessionState(listener: (state: BridgeSessionState) => void): () => void;
 };
 
 const MAX_TEXT = 256;
@@ -117,24 +123,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-const LIBRARY_CODES = new Set<string>([
-  'ERR_CONFIG',
-  'ERR_VAULT_UNAVAILABLE',
-  'ERR_REDIRECT_PORT_IN_USE',
-  'ERR_BROWSER_OPEN_FAILED',
-  'ERR_SIGN_IN_CANCELLED',
-  'ERR_SIGN_IN_TIMEOUT',
-  'ERR_PROVIDER_DENIED',
-  'ERR_PROVIDER_ERROR',
-  'ERR_PROVIDER_UNREACHABLE',
-  'ERR_RESPONSE_INVALID',
-  'ERR_ID_TOKEN_INVALID',
-  'ERR_SUBJECT_CHANGED',
-  'ERR_NOT_SIGNED_IN',
-  'ERR_SESSION_EXPIRED',
-  'ERR_OFFLINE',
-  'ERR_API_ORIGIN_REFUSED',
-] satisfies BridgeErrorCode[]);
+/** The library's codes: an error carrying one passes through to the renderer (see `toBridgeError`). */
+const LIBRARY_CODES: ReadonlySet<string> = new Set<string>(AUTH_ERROR_CODES);
+
+/** Whether `err` is one of the library's errors, by shape (another copy of the library counts too). */
+function isLibraryError(err: unknown): err is { code: AuthErrorCode; message: string } {
+  return (
+    isRecord(err) &&
+    typeof err.code === 'string' &&
+    LIBRARY_CODES.has(err.code) &&
+    typeof err.message === 'string'
+  );
+}
 
 /**
  * Maps a thrown value to what the renderer may see. The library's errors carry
@@ -143,29 +143,122 @@ const LIBRARY_CODES = new Set<string>([
  * its message may hold details (paths, URLs, responses) the renderer has no
  * business seeing.
  */
-function toBridgeError(
-  err: unknown,
-  log: (message: string, error?: unknown) => void,
-  what: string,
-): BridgeError {
-  if (
-    isRecord(err) &&
-    typeof err.code === 'string' &&
-    LIBRARY_CODES.has(err.code) &&
-    typeof err.message === 'string'
-  ) {
-    return {
-      code: err.code as BridgeErrorCode,
-      message: cleanText(err.message, 500) ?? 'Something went wrong.',
-    };
+function toBridgeError(err: unknown, log: BridgeLog, what: string): BridgeError {
+  if (isLibraryError(err)) {
+    return { code: err.code, message: cleanText(err.message, 500) ?? 'Something went wrong.' };
   }
   log(`electron-oidc bridge: ${what} failed`, err);
   return { code: 'ERR_INTERNAL', message: `Something went wrong while trying to ${what}. Please try again.` };
 }
 
-/** The library's state as the renderer may see it; anything unknown reads as signed out. */
-function libraryState(state: unknown): Exclude<SessionState, 'restoring'> {
-  return state === 'signing-in' || state === 'signed-in' || state === 'offline' ? state : 'signed-out';
+/**
+ * Wraps a verb's body in the checks every call goes through: the sender's
+ * origin, then the arguments; a body that throws becomes a failed result.
+ */
+function guardVerbs(appOrigin: string, log: BridgeLog) {
+  return <V extends BridgeVerb>(
+      verb: V,
+      what: string,
+      body: () => Promise<BridgeAnswer<V>>,
+    ): BridgeHandler<V> =>
+    async (senderUrl, args) => {
+      if (typeof senderUrl !== 'string' || !isAppUrl(senderUrl, appOrigin)) {
+        return fail(
+          'ERR_SENDER_REFUSED',
+          'This request did not come from the app and was refused.',
+        ) as BridgeAnswer<V>;
+      }
+      if (!BRIDGE_ARGUMENTS[verb](args)) {
+        return fail('ERR_INVALID_ARGUMENTS', 'This request takes no arguments.') as BridgeAnswer<V>;
+      }
+      try {
+        return await body();
+      } catch (err) {
+        return { ok: false, error: toBridgeError(err, log, what) } as BridgeAnswer<V>;
+      }
+    };
+}
+
+/** The profile picture as a data URL, remembered for the URL it came from until {@link PictureCache.forget}. */
+interface PictureCache {
+  dataUrlOf(url: string | null): Promise<string | null>;
+  forget(): void;
+}
+
+function createPictureCache(options: PictureFetchOptions | undefined, log: BridgeLog): PictureCache {
+  let cached: { url: string; dataUrl: string } | undefined;
+  return {
+    async dataUrlOf(url) {
+      if (url === null) return null;
+      if (cached?.url === url) return cached.dataUrl;
+      try {
+        const dataUrl = await fetchPictureAsDataUrl(url, options);
+        cached = { url, dataUrl };
+        return dataUrl;
+      } catch (err) {
+        // A missing picture is not worth failing the profile for.
+        log('electron-oidc bridge: profile picture not shown', err);
+        return null;
+      }
+    },
+    forget() {
+      cached = undefined;
+    },
+  };
+}
+
+/** `getProfile`: the sanitized profile (name, email, picture as a data URL), never the raw claims. */
+async function readProfile(auth: BridgeAuth, pictures: PictureCache): Promise<BridgeResult<BridgeProfile>> {
+  const claims: unknown = await auth.getProfile();
+  if (!isRecord(claims)) return fail('ERR_NOT_SIGNED_IN', 'Nobody is signed in.');
+  const profile: BridgeProfile = {
+    name: cleanText(claims.name),
+    email: cleanText(claims.email),
+    picture: await pictures.dataUrlOf(typeof claims.picture === 'string' ? claims.picture : null),
+  };
+  return ok(profile);
+}
+
+/**
+ * `getPrivateMessage`: calls the API through the library (which attaches the
+ * token) and hands over the message only. The library's errors pass through;
+ * any other failure to reach the API is `ERR_API_UNAVAILABLE`.
+ */
+async function readPrivateMessage(
+  auth: BridgeAuth,
+  apiPath: string,
+  log: BridgeLog,
+): Promise<BridgeResult<PrivateMessage>> {
+  let response: Response;
+  try {
+    response = await auth.fetchApi(apiPath, { method: 'GET', headers: { accept: 'application/json' } });
+  } catch (err) {
+    if (isLibraryError(err)) throw err;
+    log('electron-oidc bridge: the API could not be reached', err);
+    return fail('ERR_API_UNAVAILABLE', 'The API could not be reached. Check your connection and try again.');
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    return apiStatusFailure(response.status);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const message = isRecord(body) ? cleanText(body.message, MAX_MESSAGE) : null;
+  if (message === null) return fail('ERR_API_RESPONSE_INVALID', 'The API answered something unexpected.');
+  return ok({ message });
+}
+
+/** What the renderer is told about an API answer that is not 2xx. */
+function apiStatusFailure(status: number): { ok: false; error: BridgeError } {
+  if (status === 401) {
+    return fail('ERR_API_REFUSED', 'The API did not accept your sign-in. Sign out and sign in again.');
+  }
+  if (status === 403) return fail('ERR_API_REFUSED', 'The API says your account may not read this message.');
+  return fail('ERR_API_UNAVAILABLE', `The API is having trouble (status ${status}). Try again later.`);
 }
 
 /**
@@ -186,95 +279,15 @@ function libraryState(state: unknown): Exclude<SessionState, 'restoring'> {
 export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOptions): BridgeHandlers {
   const appOrigin = assertAppOrigin(options.appOrigin);
   const privateMessagePath = options.privateMessagePath ?? '/private';
-  const log = options.log ?? ((message, error) => console.warn(message, error));
-  let pictureCache: { url: string; dataUrl: string } | undefined;
-
-  // Sign-ins started through this bridge and not yet ended: while there is
-  // none, the library's `signing-in` is the silent restore, not a wait for the user.
-  let interactiveSignIns = 0;
-  const stateListeners = new Set<(state: SessionState) => void>();
-  let lastPublished: SessionState | undefined;
-  let stopFollowing: (() => void) | undefined;
-
-  const currentState = (): SessionState => {
-    const state = libraryState(auth.state);
-    return state === 'signing-in' && interactiveSignIns === 0 ? 'restoring' : state;
-  };
-
-  const publish = (): void => {
-    const state = currentState();
-    if (state === lastPublished) return;
-    lastPublished = state;
-    for (const listener of [...stateListeners]) {
-      try {
-        listener(state);
-      } catch (err) {
-        log('electron-oidc bridge: a session-state listener failed', err);
-      }
-    }
-  };
-
-  function guarded<V extends BridgeVerb>(
-    verb: V,
-    what: string,
-    body: () => Promise<BridgeAnswer<V>>,
-  ): BridgeHandler<V> {
-    return async (senderUrl, args) => {
-      if (typeof senderUrl !== 'string' || !isAppUrl(senderUrl, appOrigin)) {
-        return fail(
-          'ERR_SENDER_REFUSED',
-          'This request did not come from the app and was refused.',
-        ) as BridgeAnswer<V>;
-      }
-      if (!BRIDGE_ARGUMENTS[verb](args)) {
-        return fail('ERR_INVALID_ARGUMENTS', 'This request takes no arguments.') as BridgeAnswer<V>;
-      }
-      try {
-        return await body();
-      } catch (err) {
-        return { ok: false, error: toBridgeError(err, log, what) } as BridgeAnswer<V>;
-      }
-    };
-  }
-
-  async function pictureOf(url: string | null): Promise<string | null> {
-    if (url === null) return null;
-    if (pictureCache?.url === url) return pictureCache.dataUrl;
-    try {
-      const dataUrl = await fetchPictureAsDataUrl(url, options.picture);
-      pictureCache = { url, dataUrl };
-      return dataUrl;
-    } catch (err) {
-      // A missing picture is not worth failing the profile for.
-      log('electron-oidc bridge: profile picture not shown', err);
-      return null;
-    }
-  }
+  const log: BridgeLog = options.log ?? ((message, error) => console.warn(message, error));
+  const guarded = guardVerbs(appOrigin, log);
+  const feed = createSessionStateFeed(auth, log);
+  const pictures = createPictureCache(options.picture, log);
 
   const handlers: BridgeHandlers = {
-    onSessionState(listener) {
-      if (stateListeners.size === 0) {
-        lastPublished = currentState();
-        stopFollowing = auth.onStateChange(publish);
-      }
-      stateListeners.add(listener);
-      return () => {
-        if (!stateListeners.delete(listener) || stateListeners.size > 0) return;
-        stopFollowing?.();
-        stopFollowing = undefined;
-      };
-    },
+    onSessionState: (listener) => feed.subscribe(listener),
     [BRIDGE_CHANNELS.signIn]: guarded('signIn', 'sign in', async () => {
-      interactiveSignIns++;
-      try {
-        // The library joins a sign-in already pending; this one is now the user's.
-        const pending = auth.signIn();
-        publish();
-        await pending;
-      } finally {
-        interactiveSignIns--;
-        publish();
-      }
+      await feed.asInteractive(() => auth.signIn());
       return ok(null);
     }),
     [BRIDGE_CHANNELS.cancelSignIn]: guarded('cancelSignIn', 'cancel the sign-in', async () => {
@@ -282,7 +295,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       return ok(null);
     }),
     [BRIDGE_CHANNELS.signOut]: guarded('signOut', 'sign out', async () => {
-      pictureCache = undefined;
+      pictures.forget();
       // What the library returns (revocation outcome, end-session URL) stays here.
       await auth.signOut({ endProviderSession: options.endProviderSession ?? true });
       return ok(null);
@@ -292,60 +305,14 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       return ok(null);
     }),
     [BRIDGE_CHANNELS.getSessionState]: guarded('getSessionState', 'read the session state', async () =>
-      ok(currentState()),
+      ok(feed.current()),
     ),
-    [BRIDGE_CHANNELS.getProfile]: guarded('getProfile', 'read the profile', async () => {
-      const claims: unknown = await auth.getProfile();
-      if (!isRecord(claims)) return fail('ERR_NOT_SIGNED_IN', 'Nobody is signed in.');
-      const profile: BridgeProfile = {
-        name: cleanText(claims.name),
-        email: cleanText(claims.email),
-        picture: await pictureOf(typeof claims.picture === 'string' ? claims.picture : null),
-      };
-      return ok(profile);
-    }),
-    [BRIDGE_CHANNELS.getPrivateMessage]: guarded('getPrivateMessage', 'get the private message', async () => {
-      let response: Response;
-      try {
-        response = await auth.fetchApi(privateMessagePath, {
-          method: 'GET',
-          headers: { accept: 'application/json' },
-        });
-      } catch (err) {
-        if (isRecord(err) && typeof err.code === 'string' && LIBRARY_CODES.has(err.code)) throw err;
-        log('electron-oidc bridge: the API could not be reached', err);
-        return fail(
-          'ERR_API_UNAVAILABLE',
-          'The API could not be reached. Check your connection and try again.',
-        );
-      }
-      if (response.status === 401 || response.status === 403) {
-        await response.body?.cancel();
-        return fail(
-          'ERR_API_REFUSED',
-          response.status === 401
-            ? 'The API did not accept your sign-in. Sign out and sign in again.'
-            : 'The API says your account may not read this message.',
-        );
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        return fail(
-          'ERR_API_UNAVAILABLE',
-          `The API is having trouble (status ${response.status}). Try again later.`,
-        );
-      }
-      let body: unknown;
-      try {
-        body = await response.json();
-      } catch {
-        body = undefined;
-      }
-      const message = isRecord(body) ? cleanText(body.message, MAX_MESSAGE) : null;
-      if (message === null) return fail('ERR_API_RESPONSE_INVALID', 'The API answered something unexpected.');
-      const answer: PrivateMessage = { message };
-      return ok(answer);
-    }),
+    [BRIDGE_CHANNELS.getProfile]: guarded('getProfile', 'read the profile', () =>
+      readProfile(auth, pictures),
+    ),
+    [BRIDGE_CHANNELS.getPrivateMessage]: guarded('getPrivateMessage', 'get the private message', () =>
+      readPrivateMessage(auth, privateMessagePath, log),
+    ),
   };
   return Object.freeze(handlers);
 }

@@ -4,7 +4,8 @@
  * platform APIs only): it never imports `electron`, so it runs and is tested
  * in plain Node.
  */
-export { AUTH_BRIDGE_KEY, SESSION_STATES, isSessionState } from './contract.ts';
+export { AUTH_BRIDGE_KEY, BRIDGE_SESSION_STATES, isBridgeSessionState } from './contract.ts';
+export { BRIDGE_ERROR_CODES, BRIDGE_OWN_ERROR_CODES } from './error-codes.ts';
 export type {
   AuthBridge,
   BridgeAnswer,
@@ -12,19 +13,20 @@ export type {
   BridgeErrorCode,
   BridgeProfile,
   BridgeResult,
+  BridgeSessionState,
   BridgeVerb,
   PrivateMessage,
-  SessionState,
 } from './contract.ts';
 export { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
 export type { BridgeChannel } from './channels.ts';
 export { createBridgeHandlers, cleanText } from './handlers.ts';
 export type {
   BridgeAuth,
+  BridgeChannelHandlers,
   BridgeHandler,
   BridgeHandlerOptions,
   BridgeHandlers,
-  BridgeChannelHandlers,
+  BridgeLog,
 } from './handlers.ts';
 export { assertAppOrigin, isAppUrl, originOf } from './origin.ts';
 export { BRIDGE_ARGUMENTS, noArguments } from './arguments.ts';

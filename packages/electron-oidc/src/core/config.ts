@@ -327,21 +327,25 @@ export const CONFIG_ENV_VARS = Object.freeze({
   OIDC_POST_LOGOUT_PATH: 'postLogoutRedirectPath',
 } as const);
 
+/** An option {@link CONFIG_ENV_VARS} sets. */
+type EnvOption = (typeof CONFIG_ENV_VARS)[keyof typeof CONFIG_ENV_VARS];
+
+/** Turns a variable's text into the option's value; errors name the variable. */
+type EnvParser = (name: string, value: string) => unknown;
+
 function envNumber(name: string, value: string): number {
-  if (!/^\d+$/.test(value.trim())) {
+  if (!/^\d+$/.test(value)) {
     throw new AuthError(
       'ERR_CONFIG',
       `Invalid environment variable ${name}: "${value}" is not a whole number.`,
-      {
-        option: name,
-      },
+      { option: name },
     );
   }
-  return Number(value.trim());
+  return Number(value);
 }
 
 function envBoolean(name: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
+  const v = value.toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   throw new AuthError('ERR_CONFIG', `Invalid environment variable ${name}: use true or false.`, {
@@ -349,9 +353,29 @@ function envBoolean(name: string, value: string): boolean {
   });
 }
 
+/** The options that are not strings; every other variable is taken as written (trimmed). */
+const ENV_PARSERS: Readonly<Partial<Record<EnvOption, EnvParser>>> = Object.freeze({
+  sendResourceIndicator: envBoolean,
+  redirectPort: envNumber,
+  signInTimeoutMs: envNumber,
+  refreshAheadSeconds: envNumber,
+});
+
+/** Sets `option` (a name, or `authorizationParams.<key>`) on `input`. */
+function setOption(input: AuthConfigInput, option: EnvOption, value: unknown): void {
+  const [head, key] = option.split('.');
+  if (head === 'authorizationParams' && key !== undefined) {
+    input.authorizationParams = { ...input.authorizationParams, [key]: String(value) };
+  } else {
+    (input as Record<string, unknown>)[option] = value;
+  }
+}
+
 /**
  * Reads the configuration from environment variables (see {@link CONFIG_ENV_VARS});
  * unset or empty variables are left out, so the result can be layered over a file.
+ * Values are checked by {@link defineConfig}; a variable that is not even of
+ * the option's type (e.g. a port that is not a number) is an `ERR_CONFIG` naming it.
  *
  * @example
  * ```ts
@@ -359,37 +383,13 @@ function envBoolean(name: string, value: string): boolean {
  * ```
  */
 export function loadConfigFromEnv(env: Readonly<Record<string, string | undefined>>): AuthConfigInput {
-  const get = (name: keyof typeof CONFIG_ENV_VARS): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
   const out: AuthConfigInput = {};
-  const issuer = get('OIDC_ISSUER');
-  if (issuer !== undefined) out.issuer = issuer;
-  const clientId = get('OIDC_CLIENT_ID');
-  if (clientId !== undefined) out.clientId = clientId;
-  const apiAudience = get('OIDC_API_AUDIENCE');
-  if (apiAudience !== undefined) out.apiAudience = apiAudience;
-  const apiBaseUrl = get('OIDC_API_BASE_URL');
-  if (apiBaseUrl !== undefined) out.apiBaseUrl = apiBaseUrl;
-  const sendResource = get('OIDC_SEND_RESOURCE');
-  if (sendResource !== undefined) out.sendResourceIndicator = envBoolean('OIDC_SEND_RESOURCE', sendResource);
-  const scopes = get('OIDC_SCOPES');
-  if (scopes !== undefined) out.scopes = scopes;
-  const port = get('OIDC_REDIRECT_PORT');
-  if (port !== undefined) out.redirectPort = envNumber('OIDC_REDIRECT_PORT', port);
-  const audience = get('OIDC_AUDIENCE_PARAM');
-  if (audience !== undefined) out.authorizationParams = { audience };
-  const secret = get('OIDC_CLIENT_SECRET');
-  if (secret !== undefined) out.clientSecret = secret;
-  const method = get('OIDC_CLIENT_AUTH_METHOD');
-  if (method !== undefined) out.clientAuthMethod = method as AuthConfigInput['clientAuthMethod'];
-  const timeout = get('OIDC_SIGN_IN_TIMEOUT_MS');
-  if (timeout !== undefined) out.signInTimeoutMs = envNumber('OIDC_SIGN_IN_TIMEOUT_MS', timeout);
-  const ahead = get('OIDC_REFRESH_AHEAD_SECONDS');
-  if (ahead !== undefined) out.refreshAheadSeconds = envNumber('OIDC_REFRESH_AHEAD_SECONDS', ahead);
-  const logoutPath = get('OIDC_POST_LOGOUT_PATH');
-  if (logoutPath !== undefined) out.postLogoutRedirectPath = logoutPath;
+  for (const [name, option] of Object.entries(CONFIG_ENV_VARS)) {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '') continue;
+    const parse = ENV_PARSERS[option];
+    setOption(out, option, parse === undefined ? value : parse(name, value));
+  }
   return out;
 }
 

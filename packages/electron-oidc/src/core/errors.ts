@@ -1,41 +1,50 @@
 /**
- * Every failure the library reports is an {@link AuthError} whose `code` comes
- * from this closed set, so callers can `switch (err.code)` and TypeScript
- * narrows. `message` is written for the person in front of the app.
+ * Every code an {@link AuthError} may carry, as a list a program can read
+ * (the bridge derives its own list from it, so a new code reaches the
+ * renderer without a second edit).
  */
-export type AuthErrorCode =
+export const AUTH_ERROR_CODES = Object.freeze([
   /** The configuration is wrong; the message names the option. */
-  | 'ERR_CONFIG'
+  'ERR_CONFIG',
   /** No keychain answered, or it refused a read or a write. */
-  | 'ERR_VAULT_UNAVAILABLE'
+  'ERR_VAULT_UNAVAILABLE',
   /** The configured redirect port is taken by another program. */
-  | 'ERR_REDIRECT_PORT_IN_USE'
+  'ERR_REDIRECT_PORT_IN_USE',
   /** The system browser could not be opened. */
-  | 'ERR_BROWSER_OPEN_FAILED'
+  'ERR_BROWSER_OPEN_FAILED',
   /** The sign-in was cancelled by the app or the user. */
-  | 'ERR_SIGN_IN_CANCELLED'
+  'ERR_SIGN_IN_CANCELLED',
   /** The browser did not come back before the sign-in timeout. */
-  | 'ERR_SIGN_IN_TIMEOUT'
+  'ERR_SIGN_IN_TIMEOUT',
   /** The user (or the provider on their behalf) declined: `access_denied` and kin. */
-  | 'ERR_PROVIDER_DENIED'
+  'ERR_PROVIDER_DENIED',
   /** The provider answered with another OAuth error; `oauthError` holds it. */
-  | 'ERR_PROVIDER_ERROR'
+  'ERR_PROVIDER_ERROR',
   /** The provider could not be reached (network down, provider down, timeout). */
-  | 'ERR_PROVIDER_UNREACHABLE'
+  'ERR_PROVIDER_UNREACHABLE',
   /** A provider response broke the protocol (wrong `iss`, malformed answer): possibly an attack. */
-  | 'ERR_RESPONSE_INVALID'
+  'ERR_RESPONSE_INVALID',
   /** The ID token failed verification (signature, `iss`, `aud`, `nonce`, expiry). */
-  | 'ERR_ID_TOKEN_INVALID'
+  'ERR_ID_TOKEN_INVALID',
   /** A refreshed ID token names another user than the session's. */
-  | 'ERR_SUBJECT_CHANGED'
+  'ERR_SUBJECT_CHANGED',
   /** No one is signed in. */
-  | 'ERR_NOT_SIGNED_IN'
+  'ERR_NOT_SIGNED_IN',
   /** The provider no longer honours the session (`invalid_grant`); the user must sign in again. */
-  | 'ERR_SESSION_EXPIRED'
+  'ERR_SESSION_EXPIRED',
   /** The session is kept but no fresh access token can be had while the provider is unreachable. */
-  | 'ERR_OFFLINE'
+  'ERR_OFFLINE',
   /** A request was aimed at another origin than the configured API; the token was not sent. */
-  | 'ERR_API_ORIGIN_REFUSED';
+  'ERR_API_ORIGIN_REFUSED',
+] as const);
+
+/**
+ * Every failure the library reports is an {@link AuthError} whose `code` comes
+ * from this closed set ({@link AUTH_ERROR_CODES}), so callers can
+ * `switch (err.code)` and TypeScript narrows. `message` is written for the
+ * person in front of the app.
+ */
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
 
 /** Details some errors carry, for logs and for callers that branch on them. */
 export interface AuthErrorDetails {

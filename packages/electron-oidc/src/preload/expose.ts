@@ -1,6 +1,6 @@
 import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } from '../bridge/channels.ts';
-import { AUTH_BRIDGE_KEY, isSessionState } from '../bridge/contract.ts';
-import type { AuthBridge, BridgeAnswer, BridgeVerb, SessionState } from '../bridge/contract.ts';
+import { AUTH_BRIDGE_KEY, isBridgeSessionState } from '../bridge/contract.ts';
+import type { AuthBridge, BridgeAnswer, BridgeSessionState, BridgeVerb } from '../bridge/contract.ts';
 
 /**
  * Just what the preload uses of Electron's `contextBridge` and `ipcRenderer`.
@@ -47,10 +47,10 @@ export function createAuthBridge(ipcRenderer: PreloadIpcRenderer): AuthBridge {
     getSessionState: call('getSessionState'),
     getProfile: call('getProfile'),
     getPrivateMessage: call('getPrivateMessage'),
-    onSessionState(listener: (state: SessionState) => void): () => void {
+    onSessionState(listener: (state: BridgeSessionState) => void): () => void {
       if (typeof listener !== 'function') throw new TypeError('onSessionState expects a function.');
       const forward: PreloadIpcListener = (_event, state) => {
-        if (isSessionState(state)) listener(state);
+        if (isBridgeSessionState(state)) listener(state);
       };
       ipcRenderer.on(SESSION_STATE_CHANNEL, forward);
       let subscribed = true;

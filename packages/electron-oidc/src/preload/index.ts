@@ -14,6 +14,6 @@ export type {
   AuthBridge,
   BridgeProfile,
   BridgeResult,
+  BridgeSessionState,
   PrivateMessage,
-  SessionState,
 } from '../bridge/contract.ts';

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BRIDGE_CHANNELS, BRIDGE_VERBS } from '../../src/bridge/channels.ts';
 import { createBridgeHandlers } from '../../src/bridge/handlers.ts';
 import type { BridgeAuth, BridgeHandlers } from '../../src/bridge/handlers.ts';
-import { AuthError } from '../../src/core/errors.ts';
+import { BRIDGE_ERROR_CODES, BRIDGE_OWN_ERROR_CODES } from '../../src/bridge/error-codes.ts';
+import { AUTH_ERROR_CODES, AuthError } from '../../src/core/errors.ts';
 
 const APP = 'app://desktop';
 const PAGE = 'app://desktop/index.html';
@@ -163,6 +164,29 @@ describe('createBridgeHandlers', () => {
       ok: false,
       error: { code: 'ERR_SIGN_IN_CANCELLED', message: 'The sign-in was cancelled.' },
     });
+  });
+
+  it.each(AUTH_ERROR_CODES.map((code) => [code]))(
+    'passes the library code %s through, listed among the bridge codes',
+    async (code) => {
+      expect(BRIDGE_ERROR_CODES).toContain(code);
+      const auth = fakeAuth({
+        signIn: async () => {
+          throw new AuthError(code, 'What the user should do.');
+        },
+      });
+      expect(await handlersFor(auth)[BRIDGE_CHANNELS.signIn](PAGE, [])).toEqual({
+        ok: false,
+        error: { code, message: 'What the user should do.' },
+      });
+    },
+  );
+
+  it("lists the bridge's own codes apart from the library's, each once", () => {
+    expect(
+      BRIDGE_OWN_ERROR_CODES.filter((code) => (AUTH_ERROR_CODES as readonly string[]).includes(code)),
+    ).toEqual([]);
+    expect(new Set(BRIDGE_ERROR_CODES).size).toBe(BRIDGE_ERROR_CODES.length);
   });
 
   it('reports any other error as ERR_INTERNAL without its message, and logs it', async () => {

@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineConfig, loadConfig, loadConfigFromEnv, mergeConfig } from '../../src/core/config.ts';
+import {
+  CONFIG_ENV_VARS,
+  defineConfig,
+  loadConfig,
+  loadConfigFromEnv,
+  mergeConfig,
+} from '../../src/core/config.ts';
 import { AuthError } from '../../src/core/errors.ts';
 
 function configErrorOf(fn: () => unknown): AuthError {
@@ -138,6 +144,44 @@ describe('loadConfigFromEnv', () => {
       redirectPort: 53682,
       authorizationParams: { audience: 'https://api.example.com' },
     });
+  });
+
+  it('reads every variable of CONFIG_ENV_VARS, each into its option and type', () => {
+    const input = loadConfigFromEnv({
+      OIDC_ISSUER: ' https://login.example.com ',
+      OIDC_CLIENT_ID: 'abc',
+      OIDC_API_AUDIENCE: 'https://api.example.com',
+      OIDC_API_BASE_URL: 'https://api.example.com/v1/',
+      OIDC_SEND_RESOURCE: 'false',
+      OIDC_SCOPES: 'openid',
+      OIDC_REDIRECT_PORT: '8080',
+      OIDC_AUDIENCE_PARAM: 'https://api',
+      OIDC_CLIENT_SECRET: 's3cret',
+      OIDC_CLIENT_AUTH_METHOD: 'client_secret_basic',
+      OIDC_SIGN_IN_TIMEOUT_MS: '1000',
+      OIDC_REFRESH_AHEAD_SECONDS: '30',
+      OIDC_POST_LOGOUT_PATH: '/bye',
+    });
+    expect(input).toEqual({
+      issuer: 'https://login.example.com',
+      clientId: 'abc',
+      apiAudience: 'https://api.example.com',
+      apiBaseUrl: 'https://api.example.com/v1/',
+      sendResourceIndicator: false,
+      scopes: 'openid',
+      redirectPort: 8080,
+      authorizationParams: { audience: 'https://api' },
+      clientSecret: 's3cret',
+      clientAuthMethod: 'client_secret_basic',
+      signInTimeoutMs: 1000,
+      refreshAheadSeconds: 30,
+      postLogoutRedirectPath: '/bye',
+    });
+    expect(Object.keys(CONFIG_ENV_VARS)).toHaveLength(13);
+  });
+
+  it('a malformed boolean names the variable', () => {
+    expect(() => loadConfigFromEnv({ OIDC_SEND_RESOURCE: 'maybe' })).toThrow(/OIDC_SEND_RESOURCE/);
   });
 
   it('a malformed number names the variable', () => {
