@@ -5,14 +5,16 @@ export const COMMANDS = ['login', 'status', 'get', 'logout', 'doctor', 'help'] a
 export type CommandName = (typeof COMMANDS)[number];
 
 /** What the command line asked for, once parsed. */
-export type Invocation =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
+export type Invocation = { readonly kind: 'help' } | { readonly kind: 'version' } | CommandInvocation;
+
+/** A command to run, with its options (and, for `get`, the API path). */
+export type CommandInvocation =
   | {
       readonly kind: 'command';
-      readonly command: 'login' | 'status' | 'logout' | 'doctor';
+      readonly command: 'login' | 'status' | 'logout';
       readonly options: CommonOptions;
     }
+  | { readonly kind: 'command'; readonly command: 'doctor'; readonly options: CommonOptions }
   | {
       readonly kind: 'command';
       readonly command: 'get';
