@@ -1,5 +1,7 @@
 import { describeInsecureUrl } from './auth/secure-url.ts';
 import type { AccessTokenType } from './auth/verify.ts';
+import { LOG_LEVELS } from './logger.ts';
+import type { LogLevel } from './logger.ts';
 
 /** Everything the API needs to run. {@link loadApiConfig} builds it from the environment. */
 export interface ApiConfig {
@@ -32,6 +34,11 @@ export interface ApiConfig {
   tokenCacheMaxEntries: number;
   /** A remembered token is verified again at least this often, whatever its `exp`. */
   tokenCacheMaxAgeMs: number;
+  /**
+   * `LOG_LEVEL`: the least severe entry written (pino's levels). `info` (the default) logs
+   * every request; `warn` only refused and failed ones; `silent` nothing.
+   */
+  logLevel: LogLevel;
 }
 
 export type TokenCacheSetting = 'on' | 'off';
@@ -51,6 +58,7 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
   tokenCache: 'on',
   tokenCacheMaxEntries: 10_000,
   tokenCacheMaxAgeMs: 60_000,
+  logLevel: 'info',
 });
 
 /** The environment variable behind each setting that has one. */
@@ -62,6 +70,7 @@ const VARIABLES = {
   requiredScope: 'REQUIRED_SCOPE',
   accessTokenType: 'ACCESS_TOKEN_TYPE',
   tokenCache: 'TOKEN_CACHE',
+  logLevel: 'LOG_LEVEL',
 } as const satisfies Partial<Record<keyof ApiConfig, string>>;
 
 type VariableKey = keyof typeof VARIABLES;
@@ -136,6 +145,9 @@ function problemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => string)
       `"${config.tokenCache}" is not supported; use on (remember verified tokens, the default) or off.`,
     );
   }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    add('logLevel', `"${config.logLevel}" is not a level; use one of ${LOG_LEVELS.join(', ')}.`);
+  }
   if (!Number.isInteger(config.tokenCacheMaxEntries) || config.tokenCacheMaxEntries < 1) {
     add('tokenCacheMaxEntries', `"${config.tokenCacheMaxEntries}" must be a positive integer.`);
   }
@@ -160,7 +172,7 @@ export function checkApiConfig(config: ApiConfig): ApiConfig {
 
 /**
  * Reads the configuration from the environment: `ISSUER_URL`, `AUDIENCE`, `HOST`, `PORT`,
- * `REQUIRED_SCOPE`, `ACCESS_TOKEN_TYPE`, `TOKEN_CACHE`. An unset or empty variable takes its default.
+ * `REQUIRED_SCOPE`, `ACCESS_TOKEN_TYPE`, `TOKEN_CACHE`, `LOG_LEVEL`. An unset or empty variable takes its default.
  *
  * @throws {ApiConfigError} some variable is invalid; the message names each one and how to fix it.
  *
@@ -198,6 +210,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     // Checked just below, with the other settings.
     accessTokenType: (read('accessTokenType') ?? DEFAULT_API_CONFIG.accessTokenType) as AccessTokenType,
     tokenCache: (read('tokenCache') ?? DEFAULT_API_CONFIG.tokenCache) as TokenCacheSetting,
+    logLevel: (read('logLevel') ?? DEFAULT_API_CONFIG.logLevel) as LogLevel,
   };
   problems.push(...problemsOf(config, (key) => (key in VARIABLES ? VARIABLES[key as VariableKey] : key)));
   if (problems.length > 0) throw new ApiConfigError(problems);

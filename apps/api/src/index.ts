@@ -5,7 +5,8 @@ export { ApiConfigError, checkApiConfig, DEFAULT_API_CONFIG, loadApiConfig } fro
 export type { ApiConfig, ApiConfigProblem, TokenCacheSetting } from './config.ts';
 export { startApi } from './server.ts';
 export type { RunningApi } from './server.ts';
-export type { Log, RequestLogEntry } from './logger.ts';
+export { createLogger, LOG_LEVELS } from './logger.ts';
+export type { CreateLoggerOptions, Log, LogLevel, RequestLogEntry } from './logger.ts';
 export { ACCEPTED_ALGORITHMS, createAccessTokenVerifier } from './auth/verify.ts';
 export type {
   AccessTokenType,
@@ -13,8 +14,6 @@ export type {
   AccessTokenVerifierOptions,
   VerifiedAccessToken,
 } from './auth/verify.ts';
-export { verifyJwt } from './auth/jwt.ts';
-export type { JwtKeyResolver, JwtVerifyOptions, VerifiedJwt } from './auth/jwt.ts';
 export { createIssuerKeys } from './auth/issuer-keys.ts';
 export type { IssuerKeys, IssuerKeysOptions, KeysRemovedListener } from './auth/issuer-keys.ts';
 export { createTokenCache } from './auth/token-cache.ts';

@@ -1,7 +1,7 @@
 // Entry point: `node src/main.ts`. Configuration comes from the environment (see config.ts).
 import { ApiConfigError, loadApiConfig } from './config.ts';
 import type { ApiConfig } from './config.ts';
-import { jsonLineLog } from './logger.ts';
+import { createLogger } from './logger.ts';
 import { startApi } from './server.ts';
 
 let config: ApiConfig;
@@ -13,20 +13,19 @@ try {
   process.exit(1);
 }
 
-const api = await startApi(config, { log: jsonLineLog });
-jsonLineLog({
-  time: new Date().toISOString(),
-  level: 'info',
-  message: 'API listening',
-  url: api.url,
-  issuer: config.issuer,
-  audience: config.audience,
-});
+// Lines go to stdout asynchronously: no request waits for the pipe. Writes in flight keep the
+// process alive until they are done, and pino writes anything still buffered synchronously
+// should the process exit early (`process.exit`, a second signal): no line is lost.
+const logger = createLogger({ level: config.logLevel });
+const api = await startApi(config, { logger });
+logger.info({ url: api.url, issuer: config.issuer, audience: config.audience }, 'API listening');
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void api.close().then(() => {
-      jsonLineLog({ time: new Date().toISOString(), level: 'info', message: 'API stopped', signal });
-    });
-  });
-}
+let stopping = false;
+const stop = (signal: NodeJS.Signals): void => {
+  // A second signal while closing: stop now (the buffered lines are still written).
+  if (stopping) process.exit(1);
+  stopping = true;
+  void api.close().then(() => logger.info({ signal }, 'API stopped'));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

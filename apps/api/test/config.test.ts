@@ -27,6 +27,7 @@ describe('loadApiConfig', () => {
       tokenCache: 'on',
       tokenCacheMaxEntries: 10000,
       tokenCacheMaxAgeMs: 60000,
+      logLevel: 'info',
     });
   });
 
@@ -117,6 +118,17 @@ describe('loadApiConfig', () => {
       {
         variable: 'TOKEN_CACHE',
         message: '"false" is not supported; use on (remember verified tokens, the default) or off.',
+      },
+    ]);
+  });
+
+  it('reads LOG_LEVEL (silent included) and names it when it is not a level', () => {
+    expect(loadApiConfig({ LOG_LEVEL: 'silent' }).logLevel).toBe('silent');
+    expect(loadApiConfig({ LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
+    expect(problemsFor({ LOG_LEVEL: 'verbose' })).toEqual([
+      {
+        variable: 'LOG_LEVEL',
+        message: '"verbose" is not a level; use one of fatal, error, warn, info, debug, trace, silent.',
       },
     ]);
   });

@@ -1,6 +1,7 @@
 // One structured line per request, and never a token or the Authorization header in it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeIssuer } from '@electron-oidc/test-support';
+import { createLogger, logDestination } from '../src/logger.ts';
 import { startTestApi } from './support/api.ts';
 import { bearer } from './support/http.ts';
 
@@ -75,5 +76,40 @@ describe('request logs', () => {
       'status',
       'time',
     ]);
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('warn: only refused and failed requests', async () => {
+    const api = await startTestApi(issuer, { logLevel: 'warn' });
+    await api.get('/public');
+    await api.get('/private', { headers: bearer(await issuer.sign()) });
+    await api.get('/private');
+    expect(api.logs).toEqual([
+      expect.objectContaining({ level: 'warn', status: 401, error: 'unauthorized' }),
+    ]);
+  });
+
+  it('silent: nothing at all', async () => {
+    const api = await startTestApi(issuer, { logLevel: 'silent' });
+    await api.get('/public');
+    await api.get('/private');
+    expect(api.logs).toEqual([]);
+  });
+});
+
+describe('the logger', () => {
+  it("redacts credentials by name (pino's redaction), whatever entry carries them", () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info', destination: logDestination((line) => lines.push(line)) });
+    logger.info({
+      req: { headers: { authorization: 'Bearer secret-1' } },
+      headers: { authorization: 'Bearer secret-2' },
+      authorization: 'Bearer secret-3',
+      token: 'secret-4',
+      access_token: 'secret-5',
+    });
+    expect(JSON.stringify(lines)).not.toMatch(/secret-/);
+    expect(lines[0]).toMatchObject({ level: 'info', authorization: '[redacted]', token: '[redacted]' });
   });
 });

@@ -70,12 +70,36 @@ describe('node src/main.ts', () => {
     expect(stdout).not.toContain(token.split('.')[2]);
   });
 
+  it('writes every request line before it exits on SIGTERM, even with the pipe full', async () => {
+    const api = run({ ISSUER_URL: issuer.url, AUDIENCE: TEST_AUDIENCE, PORT: '0' });
+    const { url } = (await api.firstLine) as { url: string };
+    // Nobody reads the pipe for a while: more lines than it holds (64 KiB) wait in the API.
+    api.proc.stdout?.pause();
+    const count = 1000;
+    for (let sent = 0; sent < count; sent += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => request(`${url}/public`)));
+    }
+    api.proc.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    api.proc.stdout?.resume();
+    const [code] = await api.exited;
+    expect(code).toBe(0);
+    const lines = api
+      .output()
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.path === '/public')).toHaveLength(count);
+    expect(lines.at(-1)).toMatchObject({ message: 'API stopped', signal: 'SIGTERM' });
+  });
+
   it('exits with status 1 and names the variable when the configuration is invalid', async () => {
-    const api = run({ ISSUER_URL: 'http://idp.example.com', PORT: 'x' });
+    const api = run({ ISSUER_URL: 'http://idp.example.com', PORT: 'x', LOG_LEVEL: 'loud' });
     const [code] = await api.exited;
     expect(code).toBe(1);
     const { stderr } = api.output();
     expect(stderr).toContain('ISSUER_URL: "http://idp.example.com" uses plain http on a non-loopback host');
     expect(stderr).toContain('PORT: "x" is not a port');
+    expect(stderr).toContain('LOG_LEVEL: "loud" is not a level');
   });
 });

@@ -27,7 +27,7 @@ export interface IssuerKeysOptions {
 export type KeysRemovedListener = (removedKids: ReadonlySet<string>) => void;
 
 /**
- * A key resolver for `verifyJwt` (`jwt.ts`): picks the issuer's key for a token's `alg` and
+ * A key resolver for jose's `jwtVerify` (`verify.ts`): picks the issuer's key for a token's `alg` and
  * `kid`. It also tells whoever remembers verified tokens (the token cache) when keys leave the set.
  */
 export interface IssuerKeys {
@@ -130,8 +130,11 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
     return keySet;
   };
 
-  const resolve = async (protectedHeader: JWSHeaderParameters, token: FlattenedJWSInput) => {
-    const jwks = await getKeySet();
+  const useKeySet = async (
+    jwks: RemoteJWKSet,
+    protectedHeader: JWSHeaderParameters,
+    token: FlattenedJWSInput,
+  ) => {
     try {
       return await jwks(protectedHeader, token);
     } catch (err) {
@@ -141,6 +144,11 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
       compareKeySet(jwks);
     }
   };
+  // Once discovery is done, straight to the key set: no wait for a settled promise.
+  const resolve = (protectedHeader: JWSHeaderParameters, token: FlattenedJWSInput) =>
+    resolvedKeySet === undefined
+      ? getKeySet().then((jwks) => useKeySet(jwks, protectedHeader, token))
+      : useKeySet(resolvedKeySet, protectedHeader, token);
   return Object.assign(resolve, {
     onKeysRemoved(listener: KeysRemovedListener) {
       listeners.add(listener);

@@ -30,10 +30,18 @@ export interface AuthFailure {
 /** Every `Authorization` field of the request: `req.headers` silently keeps only the first one. */
 function authorizationHeaders(req: Request): string[] {
   const values: string[] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]?.toLowerCase() === 'authorization') values.push(req.rawHeaders[i + 1] ?? '');
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    // The length first: no lower-cased copy of every other header's name.
+    if (name.length === 13 && name.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
   }
   return values;
+}
+
+/** Whether the request has a body at all (what body parsers ask first, RFC 9112 §6.3). */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
 function hasAccessTokenParam(container: unknown): boolean {
@@ -115,8 +123,10 @@ export function requireAccessToken(options: RequireAccessTokenOptions): RequestH
     );
   };
   if (readBody === undefined) return check;
-  return (req, res, next) =>
-    readBody(req, res, (err?: unknown) => {
+  return (req, res, next) => {
+    // Nothing to read (every GET a client should send): no parser call, no callback.
+    if (!hasBody(req)) return check(req, res, next);
+    return readBody(req, res, (err?: unknown) => {
       if (err === undefined || err === null) return check(req, res, next);
       const status = (err as { status?: unknown }).status;
       if (status === 400) {
@@ -127,4 +137,5 @@ export function requireAccessToken(options: RequireAccessTokenOptions): RequestH
         );
       } else next(err);
     });
+  };
 }

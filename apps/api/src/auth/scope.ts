@@ -70,5 +70,5 @@ export function grantedScopes(claims: JWTPayload): ReadonlySet<string> {
  * @throws {InsufficientScopeError} some required scope is missing (RFC 6750 §3.1).
  */
 export function requireScopes(granted: ReadonlySet<string>, required: readonly string[]): void {
-  if (!required.every((scope) => granted.has(scope))) throw new InsufficientScopeError(required);
+  for (const scope of required) if (!granted.has(scope)) throw new InsufficientScopeError(required);
 }

@@ -84,6 +84,8 @@ export function createTokenCache(options: TokenCacheOptions): CachingAccessToken
   const entries = new Map<string, Entry>();
   // Bumped on every key removal: a verification that started before one is not remembered.
   let keyGeneration = 0;
+  // The most recently used token (the Map's last entry): using it again changes no order.
+  let newest: string | undefined;
 
   options.keys.onKeysRemoved((removedKids) => {
     keyGeneration += 1;
@@ -117,6 +119,7 @@ export function createTokenCache(options: TokenCacheOptions): CachingAccessToken
     // what the next one with the same token sees.
     const shared = deepFreeze({ ...result, scopes: immutableScopes(result.scopes) });
     entries.set(token, { result: shared, kid, cachedAt, expiresAt });
+    newest = token;
   };
 
   const recall = (token: string): VerifiedAccessToken | undefined => {
@@ -125,11 +128,18 @@ export function createTokenCache(options: TokenCacheOptions): CachingAccessToken
     if (!options.keys.isFresh()) return undefined;
     const entry = entries.get(token);
     if (entry === undefined) return undefined;
-    entries.delete(token);
     const time = now();
-    if (!(entry.cachedAt <= time && time < entry.expiresAt)) return undefined;
-    // Re-inserted: now the most recently used.
-    entries.set(token, entry);
+    if (!(entry.cachedAt <= time && time < entry.expiresAt)) {
+      entries.delete(token);
+      return undefined;
+    }
+    // Re-inserted, so now the most recently used; the newest already is (a delete and an
+    // insert per request would be the whole cost of a hit with one busy token).
+    if (token !== newest) {
+      entries.delete(token);
+      entries.set(token, entry);
+      newest = token;
+    }
     return entry.result;
   };
 
@@ -139,6 +149,7 @@ export function createTokenCache(options: TokenCacheOptions): CachingAccessToken
     },
     clear() {
       entries.clear();
+      newest = undefined;
     },
     recall,
     async verify(token) {

@@ -1,14 +1,13 @@
-import { errors } from 'jose';
-import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import { errors, jwtVerify } from 'jose';
+import type { FlattenedJWSInput, JWSHeaderParameters, JWTHeaderParameters, JWTPayload } from 'jose';
 import { BearerError, InvalidTokenError } from './errors.ts';
 import type { IssuerKeys } from './issuer-keys.ts';
-import { verifyJwt } from './jwt.ts';
 import { grantedScopes } from './scope.ts';
 
 /**
  * Asymmetric signature algorithms only. A resource server verifies with the issuer's public
  * keys, so an HMAC (`HS*`) token could only have been made with a secret we do not have, or
- * with the public key misused as a secret (key confusion); `none` is never accepted (see `jwt.ts`).
+ * with the public key misused as a secret (key confusion); `none` is never accepted by jose.
  */
 export const ACCEPTED_ALGORITHMS = [
   'RS256',
@@ -103,6 +102,51 @@ function describeFailure(err: errors.JOSEError): string {
   return 'The access token is malformed.';
 }
 
+/** Header parameters that would make the token carry or point to its own key (RFC 8725 §3.10). */
+const EMBEDDED_KEY_PARAMETERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
+
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * RFC 7515 §2 base64url for the signature: the URL-safe alphabet, no padding, no bits set past
+ * the last byte. jose decodes leniently; the header and payload cannot be re-encoded anyway
+ * (the signature covers them as sent), but the signature could, and a token has one spelling.
+ */
+function isCanonicalBase64url(part: string): boolean {
+  if (!BASE64URL.test(part)) return false;
+  const rest = part.length % 4;
+  if (rest === 0) return true;
+  const last = BASE64URL_ALPHABET.indexOf(part.charAt(part.length - 1));
+  return rest === 2 ? (last & 0xf) === 0 : rest === 3 && (last & 0x3) === 0;
+}
+
+/**
+ * Our header policy, applied by jose before it looks for a key (jose has by then refused an
+ * `alg` outside the allowlist and any `crit` it does not understand): keys come from the
+ * issuer's JWKS only, so a token naming or carrying one of its own is refused, however
+ * signed; no `crit` at all (we understand no extension, `b64` included); one encoding of
+ * the signature. Then the issuer's key, chosen by jose's remote key set.
+ */
+function issuerKeyFor(keys: IssuerKeys) {
+  return (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    for (const parameter of EMBEDDED_KEY_PARAMETERS) {
+      if (Object.hasOwn(header, parameter)) {
+        throw new errors.JWSInvalid(
+          `The "${parameter}" header parameter is refused: keys come from the issuer's JWKS only.`,
+        );
+      }
+    }
+    if (header.crit !== undefined) {
+      throw new errors.JOSENotSupported('No "crit" (Critical) Header Parameter extension is supported.');
+    }
+    if (!isCanonicalBase64url(token.signature)) {
+      throw new errors.JWSInvalid('The JWS signature is not strict base64url.');
+    }
+    return keys(header, token);
+  };
+}
+
 /** Hashes that only an ID token carries (OIDC Core §3.1.3.6, §3.3.2.11; FAPI 1.0 §5.1 `s_hash`). */
 const ID_TOKEN_HASH_CLAIMS = ['at_hash', 'c_hash', 's_hash'] as const;
 
@@ -135,21 +179,24 @@ function idTokenOnlyClaim(claims: JWTPayload): string | undefined {
  * ```
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
-  const { issuer, audience, accessTokenType, clockToleranceSeconds, keys } = options;
+  const { issuer, audience, accessTokenType, clockToleranceSeconds } = options;
+  const keys = issuerKeyFor(options.keys);
+  // Built once: the same checks for every token.
+  const checks = {
+    algorithms: [...ACCEPTED_ALGORITHMS],
+    issuer,
+    audience,
+    clockTolerance: clockToleranceSeconds,
+    // jose compares typ case-insensitively with the "application/" prefix optional, so both
+    // `at+jwt` and `application/at+jwt` pass (RFC 9068 §4).
+    ...(accessTokenType === 'at+jwt' ? { typ: 'at+jwt' } : {}),
+    // Without `exp` a token would never expire; RFC 9068 §2.2 makes these REQUIRED.
+    requiredClaims: ['exp', 'iat', 'sub'],
+  };
   return {
     async verify(token) {
       try {
-        const { payload, protectedHeader } = await verifyJwt(token, keys, {
-          algorithms: [...ACCEPTED_ALGORITHMS],
-          issuer,
-          audience,
-          clockTolerance: clockToleranceSeconds,
-          // typ is compared case-insensitively with the "application/" prefix optional, as
-          // jose does, so both `at+jwt` and `application/at+jwt` pass (RFC 9068 §4).
-          ...(accessTokenType === 'at+jwt' ? { typ: 'at+jwt' } : {}),
-          // Without `exp` a token would never expire; RFC 9068 §2.2 makes these REQUIRED.
-          requiredClaims: ['exp', 'iat', 'sub'],
-        });
+        const { payload, protectedHeader } = await jwtVerify(token, keys, checks);
         const idTokenClaim = idTokenOnlyClaim(payload);
         if (idTokenClaim !== undefined) {
           throw new InvalidTokenError(
@@ -162,6 +209,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         if (err instanceof BearerError) throw err;
         if (err instanceof errors.JOSEError)
           throw new InvalidTokenError(describeFailure(err), { cause: err });
+        // jose's TypeError: the issuer's key cannot serve this token's alg (an RSA key under
+        // 2048 bits, RFC 8725 §3.5; the options are fixed above). No token can pass with it.
+        if (err instanceof TypeError) {
+          throw new InvalidTokenError("No key of the issuer matches the access token's kid.", { cause: err });
+        }
         throw err;
       }
     },
