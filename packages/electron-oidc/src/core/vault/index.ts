@@ -1,4 +1,4 @@
-export type { Vault } from './vault.ts';
+export type { KeyStore, Vault, VaultLogger } from './vault.ts';
 export {
   KeyringVault,
   keychainAccount,
@@ -8,4 +8,6 @@ export {
 export type { KeyringVaultOptions } from './keyring-vault.ts';
 export { MemoryVault } from './memory-vault.ts';
 export { deferredVault, openVault } from './open-vault.ts';
-export type { OpenVaultOptions, VaultLogger } from './open-vault.ts';
+export type { OpenVaultOptions } from './open-vault.ts';
+export { SealedFileVault, sealedVaultFiles } from './sealed-file-vault.ts';
+export type { SealedFileVaultOptions, SealedVaultFiles } from './sealed-file-vault.ts';

@@ -1,5 +1,6 @@
 import { AsyncEntry } from '@napi-rs/keyring';
 import { AuthError } from '../errors.ts';
+import { SerialQueue } from './serial-queue.ts';
 import type { Vault } from './vault.ts';
 
 /** The keychain service name used when the app names none. */
@@ -108,17 +109,7 @@ export class KeyringVault implements Vault {
   }
 
   #run<T>(action: Action, operation: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const key = JSON.stringify([this.service, this.account]);
-    const result = (queues.get(key) ?? Promise.resolve()).then(() => this.#attempt(action, operation));
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    queues.set(key, tail);
-    void tail.then(() => {
-      if (queues.get(key) === tail) queues.delete(key);
-    });
-    return result;
+    return entries.run(JSON.stringify([this.service, this.account]), () => this.#attempt(action, operation));
   }
 
   async #attempt<T>(
@@ -154,8 +145,8 @@ export class KeyringVault implements Vault {
 
 type Action = 'read' | 'write' | 'clear';
 
-/** The last pending operation per entry (service and account), see the class comment. */
-const queues = new Map<string, Promise<void>>();
+/** Operations per entry (service and account), see the class comment. */
+const entries = new SerialQueue();
 
 class KeychainTimeout extends Error {
   constructor(ms: number) {

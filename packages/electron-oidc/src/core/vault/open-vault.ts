@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { AuthError } from '../errors.ts';
 import { KeyringVault } from './keyring-vault.ts';
 import type { KeyringVaultOptions } from './keyring-vault.ts';
+import { OWNER_ONLY_FOLDER_MODE } from './atomic-file.ts';
 import { MemoryVault } from './memory-vault.ts';
-import type { Vault } from './vault.ts';
+import { SealedFileVault, sealedVaultFiles } from './sealed-file-vault.ts';
+import type { Vault, VaultLogger } from './vault.ts';
 
-/** Where {@link openVault} says that the session will not survive a restart. */
-export interface VaultLogger {
-  warn(message: string): void;
-}
+export type { VaultLogger } from './vault.ts';
 
 export interface OpenVaultOptions extends KeyringVaultOptions {
   /** Defaults to `console`. */
@@ -20,6 +21,16 @@ export interface OpenVaultOptions extends KeyringVaultOptions {
    * every start. There is no plaintext-on-disk fallback.
    */
   fallbackToMemory?: boolean;
+  /**
+   * A folder of the app's own (in Electron, `app.getPath('userData')`). With
+   * it, the keychain entry holds only a 256-bit key and the session rests in
+   * `<directory>/<name from account>.session`, encrypted and authenticated
+   * with that key ({@link SealedFileVault}), so a session of any size fits
+   * every keychain (Windows Credential Manager holds at most 2,560 bytes). An
+   * entry stored without it is moved into the file on first read. Without it,
+   * the whole session rests in the keychain entry, as before.
+   */
+  directory?: string;
 }
 
 /**
@@ -37,19 +48,51 @@ export interface OpenVaultOptions extends KeyringVaultOptions {
  * if (!vault.persistent) showBanner('You will need to sign in again after a restart.');
  */
 export async function openVault(options: OpenVaultOptions): Promise<Vault> {
-  const { logger = console, fallbackToMemory = true, ...keychain } = options;
+  const { logger = console, fallbackToMemory = true, directory, ...keychain } = options;
   const vault = new KeyringVault(keychain);
+  if (directory !== undefined && (typeof directory !== 'string' || !path.isAbsolute(directory))) {
+    throw new AuthError('ERR_CONFIG', 'vault `directory` must be an absolute path.', { option: 'directory' });
+  }
   try {
     await vault.read();
     await probeWrite(new KeyringVault({ ...keychain, account: `${vault.account} (probe)` }));
-    return vault;
   } catch (error) {
-    if (!fallbackToMemory || !(error instanceof AuthError)) throw error;
-    logger.warn(
-      `No OS keychain available: you will need to sign in again after every restart. ${error.message} ` +
-        'The session is kept in memory only; it is never written to disk in plaintext.',
+    return fallBackToMemory(error, 'No OS keychain available', { logger, fallbackToMemory });
+  }
+  if (directory === undefined) return vault;
+  try {
+    await openDirectory(directory);
+  } catch (error) {
+    return fallBackToMemory(error, 'No folder for the saved sign-in', { logger, fallbackToMemory });
+  }
+  const { session } = sealedVaultFiles(directory, vault.account);
+  return new SealedFileVault({ file: session, keyStore: vault, account: vault.account, logger });
+}
+
+/** A memory vault and one warning, or (with `fallbackToMemory: false`) the error. */
+export function fallBackToMemory(
+  error: unknown,
+  headline: string,
+  options: { logger: VaultLogger; fallbackToMemory: boolean },
+): MemoryVault {
+  if (!options.fallbackToMemory || !(error instanceof AuthError)) throw error;
+  options.logger.warn(
+    `${headline}: you will need to sign in again after every restart. ${error.message} ` +
+      'The session is kept in memory only; it is never written to disk in plaintext.',
+  );
+  return new MemoryVault();
+}
+
+/** The folder for the session file, created owner-only if missing. */
+export async function openDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true, mode: OWNER_ONLY_FOLDER_MODE });
+  } catch (cause) {
+    throw new AuthError(
+      'ERR_VAULT_UNAVAILABLE',
+      `Could not create ${directory}: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      { cause },
     );
-    return new MemoryVault();
   }
 }
 

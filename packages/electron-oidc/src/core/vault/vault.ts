@@ -18,3 +18,30 @@ export interface Vault {
   /** Removes the stored value; succeeds when nothing was stored. */
   clear(): Promise<void>;
 }
+
+/**
+ * Where a vault reports what it could not use (a corrupt or foreign entry, a
+ * missing keychain). Messages never contain a token.
+ */
+export interface VaultLogger {
+  warn(message: string): void;
+}
+
+/**
+ * Where a {@link SealedFileVault} keeps its 256-bit key: the same contract as a
+ * {@link Vault} (one short string; every `Vault` is a `KeyStore`), named for
+ * what it holds. The OS keychain ({@link KeyringVault}) is the default; the
+ * Electron app may use `SafeStorageKeyStore` from `electron-oidc/electron`.
+ */
+export interface KeyStore {
+  /** What kind of store this is, for logs and status output (e.g. `keychain`, `safeStorage`). */
+  readonly kind: string;
+  /** Whether what is stored survives the process. */
+  readonly persistent: boolean;
+  /** The stored value, or `undefined` when nothing is stored. */
+  read(): Promise<string | undefined>;
+  /** Replaces the stored value. */
+  write(value: string): Promise<void>;
+  /** Removes the stored value; succeeds when nothing was stored. */
+  clear(): Promise<void>;
+}
