@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startIdp } from '@electron-oidc/dev-idp';
 import type { RunningIdp } from '@electron-oidc/dev-idp';
-import { createDesktopAuth, fileProviderCache, silentLogger } from 'electron-oidc';
+import { createDesktopAuth, fileProviderCache } from 'electron-oidc';
 import type { DesktopAuth, FetchLike, ProviderCacheStore, Vault } from 'electron-oidc';
+import { silentLogger } from 'electron-oidc/config';
 import { median } from './token-check.ts';
 
 export interface SignInPlan {

@@ -18,8 +18,9 @@ import {
   recordingLogger,
   storedRefreshToken,
 } from '@electron-oidc/test-support';
-import { KeyringVault, keychainAccount } from 'electron-oidc';
+import { keychainAccount } from 'electron-oidc';
 import type { DesktopAuth } from 'electron-oidc';
+import { KeyringVault } from 'electron-oidc/vault';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFor, FaultyVault, faultFetch, signInAlice } from './harness.ts';

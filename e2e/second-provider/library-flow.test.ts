@@ -12,8 +12,9 @@ import {
   recordingLogger,
   TestVault,
 } from '@electron-oidc/test-support';
-import { createDesktopAuth, defineConfig, diagnoseProvider } from 'electron-oidc';
+import { createDesktopAuth, defineConfig } from 'electron-oidc';
 import type { DesktopAuth, DesktopAuthOptions } from 'electron-oidc';
+import { diagnoseProvider } from 'electron-oidc/doctor';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,6 +4,14 @@
  * ID tokens, refresh token in the OS keychain). This entry point is
  * runtime-agnostic: it runs in plain Node and in Electron's main process.
  *
+ * It holds what an app uses: the session's verbs, the configuration loaders,
+ * the error type and its codes, the vault and the types these need. The
+ * building blocks are subpaths: `electron-oidc/config` (the variables,
+ * defaults and ready-made option values), `electron-oidc/vault` (the vaults
+ * themselves), `electron-oidc/doctor` (the provider check),
+ * `electron-oidc/system-browser`, and for Electron `electron-oidc/bridge`,
+ * `electron-oidc/electron` and `electron-oidc/preload`.
+ *
  * @example
  * ```ts
  * import { createDesktopAuth } from 'electron-oidc';
@@ -16,40 +24,15 @@
  */
 export { createDesktopAuth } from './core/desktop-auth.ts';
 export type { DesktopAuth, DesktopAuthOptions, SignOutResult } from './core/desktop-auth.ts';
-export {
-  CONFIG_ENV_VARS,
-  DEFAULT_CONFIG,
-  defineConfig,
-  isLoopbackHost,
-  loadConfig,
-  loadConfigFromEnv,
-  mergeConfig,
-  readConfigFile,
-} from './core/config.ts';
+export { defineConfig, loadConfig, loadConfigFromEnv } from './core/config.ts';
 export type { AuthConfig, AuthConfigInput } from './core/config.ts';
-export { diagnoseProvider } from './core/doctor/index.ts';
-export type { CheckId, DiagnoseOptions, DoctorCheck, DoctorReport, Verdict } from './core/doctor/index.ts';
-export { AuthError, isAuthError } from './core/errors.ts';
-export type { AuthErrorCode, AuthErrorDetails } from './core/errors.ts';
-export { consoleLogger, silentLogger } from './core/logger.ts';
+export { AUTH_ERROR_CODES, AuthError, isAuthError } from './core/errors.ts';
+export type { AuthErrorCode } from './core/errors.ts';
+export { keychainAccount, openVault } from './core/vault/index.ts';
+export type { Vault } from './core/vault/index.ts';
+export { fileProviderCache } from './core/provider-cache.ts';
+export type { ProviderCacheStore } from './core/provider-cache.ts';
 export type { Logger } from './core/logger.ts';
 export type { Profile } from './core/profile.ts';
 export type { FetchLike } from './core/provider.ts';
-export { fileProviderCache, MAX_PROVIDER_CACHE_SECONDS } from './core/provider-cache.ts';
-export type { ProviderCacheStore } from './core/provider-cache.ts';
 export type { SessionState } from './core/session/token-session.ts';
-export { DEFAULT_RETRY_SCHEDULE } from './core/session/retry-schedule.ts';
-export type { RetrySchedule } from './core/session/retry-schedule.ts';
-export { createSystemBrowserOpener, openSystemBrowser } from './core/system-browser.ts';
-export type { BrowserOpener } from './core/system-browser.ts';
-export type { Vault } from './core/vault/vault.ts';
-export {
-  DEFAULT_KEYCHAIN_SERVICE,
-  DEFAULT_KEYCHAIN_TIMEOUT_MS,
-  KeyringVault,
-  keychainAccount,
-  MemoryVault,
-  deferredVault,
-  openVault,
-} from './core/vault/index.ts';
-export type { KeyringVaultOptions, OpenVaultOptions, VaultLogger } from './core/vault/index.ts';
