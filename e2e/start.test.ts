@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort } from '@electron-oidc/test-support';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,17 +17,6 @@ function electronBinaryInstalled(): boolean {
   const electronDir = path.join(root, 'node_modules/electron');
   const pathFile = path.join(electronDir, 'path.txt');
   return existsSync(pathFile) && existsSync(path.join(electronDir, 'dist', readFileSync(pathFile, 'utf8')));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(url: string, child: { exitCode: number | null }): Promise<Response> {
@@ -51,8 +40,8 @@ afterAll(async () => {
 });
 
 it('starts the provider, the API and the app (or says why the app cannot start), and Ctrl-C stops all with exit code 0', async () => {
-  const idpPort = await freePort();
-  const apiPort = await freePort();
+  const idpPort = await freeLoopbackPort();
+  const apiPort = await freeLoopbackPort();
   const issuer = `http://127.0.0.1:${idpPort}`;
   const child = spawn(process.execPath, ['scripts/start.ts'], {
     cwd: root,

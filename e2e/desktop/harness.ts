@@ -10,19 +10,18 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { TestVault } from '@electron-oidc/test-support';
+import { TestVault, closeServer, listenOnLoopback } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
 import type { AuthConfigInput, DesktopAuth, Logger } from 'electron-oidc';
 import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL, createBridgeHandlers, isAppUrl } from 'electron-oidc/bridge';
 import type { BridgeHandlers, BridgeSessionState } from 'electron-oidc/bridge';
 // Only the plain-Node part of the Electron adapters: what the app protocol serves and with which headers.
 import { appResponseHeaders, resolveAppFile } from '../../packages/electron-oidc/src/electron/app-files.ts';
-import { buildRenderer, bundlePreload } from '../../apps/desktop/scripts/build.ts';
+import { buildRenderer, bundlePreload } from '@electron-oidc/desktop/build';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,16 +38,6 @@ export interface BridgeCall {
   senderUrl: string;
   args: unknown[];
   answer: unknown;
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
 }
 
 /** Serves the built renderer exactly as the app protocol does: same file resolution, same headers. */
@@ -173,10 +162,10 @@ export async function startDesktopHarness({
     });
 
     const appServer = rendererServer(rendererDir);
-    const appOrigin = await listen(appServer);
+    const { origin: appOrigin } = await listenOnLoopback(appServer);
     cleanups.push(() => closeServer(appServer));
     const foreign = foreignServer();
-    const foreignOrigin = await listen(foreign);
+    const { origin: foreignOrigin } = await listenOnLoopback(foreign);
     cleanups.push(() => closeServer(foreign));
 
     const appContext = await browser.newContext({ viewport: { width: 960, height: 680 } });

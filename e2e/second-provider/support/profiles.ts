@@ -1,15 +1,16 @@
 /**
  * The two provider profiles the whole flow runs against, each with its API: the local
- * provider (apps/dev-idp, the reference) and the second provider (second-provider.ts),
- * which differs on purpose. Tests take a {@link ProfileStack} and never branch on the
+ * provider (apps/dev-idp, the reference) and the second provider
+ * (`@electron-oidc/test-support/second-provider`), which differs on purpose. Tests take a {@link ProfileStack} and never branch on the
  * profile's name, only on what the profile says about itself.
  */
 import { startApi } from '@electron-oidc/api';
 import type { ApiConfig, RunningApi } from '@electron-oidc/api';
 import type { AuthConfigInput } from 'electron-oidc';
-import { startLocalStack } from '../../../packages/electron-oidc/test/support/local-stack.ts';
-import { freeLoopbackPort, startSecondProvider } from './second-provider.ts';
-import type { RefreshTokenAnswer, RunningSecondProvider } from './second-provider.ts';
+import { freeLoopbackPort } from '@electron-oidc/test-support';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import { startSecondProvider } from '@electron-oidc/test-support/second-provider';
+import type { RefreshTokenAnswer, RunningSecondProvider } from '@electron-oidc/test-support/second-provider';
 
 export type ProfileName = 'local' | 'second';
 

@@ -13,3 +13,4 @@ export {
 export type { AuthorizationRequest, LoopbackTarget, ProviderInfo } from './oidc-client.ts';
 export { FakeIssuer, TEST_AUDIENCE, TEST_CLIENT_ID, generateIssuerKey, refusingUrl } from './fake-issuer.ts';
 export type { EndpointMode, FakeIssuerOptions, IssuerKey, SignOptions } from './fake-issuer.ts';
+export { LOOPBACK_HOST, closeServer, freeLoopbackPort, listenOnLoopback } from './loopback.ts';

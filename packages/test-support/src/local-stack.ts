@@ -11,7 +11,7 @@ import { startApi } from '@electron-oidc/api';
 import type { RunningApi } from '@electron-oidc/api';
 import { startIdp } from '@electron-oidc/dev-idp';
 import type { IdpOptions, RunningIdp } from '@electron-oidc/dev-idp';
-import type { AuthConfigInput } from '../../src/core/config.ts';
+import type { AuthConfigInput } from 'electron-oidc';
 
 export interface LocalStack {
   /** The running provider (a new handle after each restart). */

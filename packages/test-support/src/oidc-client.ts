@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import type { BrowserContext } from 'playwright-core';
 import { completeLogin } from './browser.ts';
 import type { DemoCredentials } from './browser.ts';
+import { closeServer, listenOnLoopback } from './loopback.ts';
 
 /** What the tests need of a running provider. */
 export interface ProviderInfo {
@@ -31,17 +32,8 @@ export async function startLoopbackTarget(): Promise<LoopbackTarget> {
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('done');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('loopback target has no port');
-  return {
-    origin: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const { origin } = await listenOnLoopback(server);
+  return { origin, close: () => closeServer(server) };
 }
 
 export interface AuthorizationRequest {

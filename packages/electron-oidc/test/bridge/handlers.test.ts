@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '@electron-oidc/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BRIDGE_CHANNELS, BRIDGE_VERBS } from '../../src/bridge/channels.ts';
 import { createBridgeHandlers } from '../../src/bridge/handlers.ts';
@@ -21,13 +21,11 @@ beforeAll(async () => {
     if (req.url === '/alice.svg') res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(SVG);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pictureUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alice.svg`;
+  pictureUrl = `${(await listenOnLoopback(server)).origin}/alice.svg`;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 /** A stand-in for the library's session: just the shape the bridge uses. */

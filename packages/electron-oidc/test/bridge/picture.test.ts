@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, freeLoopbackPort, listenOnLoopback } from '@electron-oidc/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PictureRefusedError, fetchPictureAsDataUrl } from '../../src/bridge/picture.ts';
 
@@ -70,13 +70,11 @@ beforeAll(async () => {
         res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = (await listenOnLoopback(server)).origin;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 async function refusal(
@@ -172,10 +170,7 @@ describe('fetchPictureAsDataUrl', () => {
   });
 
   it('reports an unreachable server as a network failure', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freeLoopbackPort();
     expect((await refusal(`http://127.0.0.1:${port}/a.png`)).reason).toBe('network');
   });
 });

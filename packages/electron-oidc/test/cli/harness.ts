@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AsyncEntry } from '@napi-rs/keyring';
+import { closeServer, listenOnLoopback } from '@electron-oidc/test-support';
 import type { Writer } from '../../src/cli/run.ts';
 
 /** The CLI's entry point, run as a user would run it. */
@@ -47,21 +47,16 @@ export async function startUrlSink(): Promise<UrlSink> {
       else waiter(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { origin } = await listenOnLoopback(server);
   return {
     // $BROWSER entries split on whitespace; these paths have none.
     browserCommand: `${process.execPath} ${BROWSER_SCRIPT}`,
-    url: `http://127.0.0.1:${port}/`,
+    url: `${origin}/`,
     next: () => {
       const url = received.shift();
       return url === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(url);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 
