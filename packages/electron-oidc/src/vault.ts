@@ -1,6 +1,6 @@
 /**
- * `electron-oidc/vault`: the vaults themselves, for apps that choose one
- * rather than let `openVault` (in `electron-oidc`) probe the OS keychain.
+ * `electron-oidc/vault`: the vaults themselves, for apps that choose or
+ * compose one rather than let `openVault` (in `electron-oidc`) pick it.
  */
 export {
   DEFAULT_KEYCHAIN_SERVICE,
@@ -8,5 +8,14 @@ export {
   deferredVault,
   KeyringVault,
   MemoryVault,
+  SealedFileVault,
+  sealedVaultFiles,
 } from './core/vault/index.ts';
-export type { KeyringVaultOptions, OpenVaultOptions, VaultLogger } from './core/vault/index.ts';
+export type {
+  KeyringVaultOptions,
+  KeyStore,
+  OpenVaultOptions,
+  SealedFileVaultOptions,
+  SealedVaultFiles,
+  VaultLogger,
+} from './core/vault/index.ts';
