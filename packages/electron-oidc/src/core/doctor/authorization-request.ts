@@ -48,6 +48,153 @@ function pkceChallenge(): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
+/** Provider failures (RFC 6749 §4.1.2.1): they say the provider cannot answer now, not that it refuses the app. */
+const PROVIDER_FAILURES: ReadonlySet<string> = new Set(['server_error', 'temporarily_unavailable']);
+
+/** The authorization request a sign-in sends (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1, RFC 8707). */
+function authorizationUrl(config: AuthConfig, endpoint: string, redirectUri: string): URL {
+  const url = new URL(endpoint);
+  const parameters: Record<string, string> = {
+    ...config.authorizationParams,
+    client_id: config.clientId,
+    redirect_uri: redirectUri,
+    scope: config.scopes.join(' '),
+    response_type: 'code',
+    code_challenge: pkceChallenge(),
+    code_challenge_method: 'S256',
+    state: randomBytes(16).toString('base64url'),
+    nonce: randomBytes(16).toString('base64url'),
+    ...resourceParameters(config),
+  };
+  for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
+  return url;
+}
+
+/** What doctor is judging, for the messages. */
+interface Probe {
+  readonly config: AuthConfig;
+  readonly endpoint: string;
+  readonly issuer: string;
+  readonly redirectUri: string;
+  /** "with client … and redirect URI …". */
+  readonly where: string;
+}
+
+/** An OAuth `error` the provider answered the request with (in a redirect). */
+function judgeError(probe: Probe, error: string, description: string | null, page: boolean): DoctorCheck {
+  const said = `${error}${description === null ? '' : ` ("${description}")`}`;
+  if (PROVIDER_FAILURES.has(error)) {
+    return check(
+      'authorization-request',
+      'warn',
+      `The provider failed on the sign-in request ${probe.where} (${said}): it cannot start a sign-in right now, which says nothing about the configuration. Run doctor again later.`,
+    );
+  }
+  return check(
+    'authorization-request',
+    'fail',
+    page
+      ? `The provider refused the sign-in request ${probe.where} and sent the browser to its error page (${said}): ${explainAuthorizationError(error, probe.config)}.`
+      : `The provider refused the sign-in request ${probe.where}: ${said}; ${explainAuthorizationError(error, probe.config)}.`,
+  );
+}
+
+/** The provider sent the browser back to the app's redirect URI at once: with an error, a code, or neither. */
+function judgeReturn(probe: Probe, params: URLSearchParams): DoctorCheck {
+  const returnedIss = params.get('iss');
+  if (returnedIss !== null && returnedIss !== probe.issuer) {
+    return check(
+      'authorization-request',
+      'fail',
+      `The provider sent the browser back with iss "${returnedIss}", not its issuer "${probe.issuer}": the app would reject every sign-in (RFC 9207 §2.4).`,
+    );
+  }
+  const error = params.get('error');
+  if (error !== null && error !== '') return judgeError(probe, error, params.get('error_description'), false);
+  if (params.has('code')) {
+    return check(
+      'authorization-request',
+      'ok',
+      `The provider accepted the sign-in request ${probe.where} and answered with a code at once.`,
+    );
+  }
+  return check(
+    'authorization-request',
+    'warn',
+    `The provider sent the browser back to ${probe.redirectUri} with neither a code nor an error: doctor cannot tell what a sign-in would do. Try "npm run cli -- login".`,
+  );
+}
+
+/** A redirect: back to the app, to an error page, or to the login page. */
+function judgeRedirect(probe: Probe, location: string): DoctorCheck {
+  if (!URL.canParse(location, probe.endpoint)) {
+    return check(
+      'authorization-request',
+      'warn',
+      `${probe.endpoint} redirected to "${location}", which is not a URL.`,
+    );
+  }
+  const target = new URL(location, probe.endpoint);
+  const expected = new URL(probe.redirectUri);
+  if (target.origin === expected.origin && target.pathname === expected.pathname) {
+    return judgeReturn(probe, target.searchParams);
+  }
+  const error = target.searchParams.get('error');
+  if (error !== null && error !== '') {
+    return judgeError(probe, error, target.searchParams.get('error_description'), true);
+  }
+  return check(
+    'authorization-request',
+    'ok',
+    `The provider accepted the sign-in request ${probe.where}: it would show its login page (${target.origin}${target.pathname}).`,
+  );
+}
+
+/**
+ * A 4xx page instead of a login page. RFC 6749 §4.1.2.1: a provider that finds
+ * the client id or the redirect URI invalid tells the user and does not
+ * redirect, so a 400, or a page naming such an error, is a refusal. Other 4xx
+ * answers without one may be a gate for non-browser clients (bot protection, a
+ * rate limit) that the browser would pass.
+ */
+function judgeRefusalPage(probe: Probe, status: number, body: string): DoctorCheck {
+  const hint = errorPageHint(body);
+  const code = ERROR_HINT.exec(body)?.[1];
+  const seen = `HTTP ${status}${hint === undefined ? '' : `, ${hint}`}`;
+  if (status !== 400 && code === undefined) {
+    return check(
+      'authorization-request',
+      'warn',
+      `The provider answered the sign-in request ${probe.where} with ${seen} and no OAuth error: doctor cannot tell a refusal from a gate for non-browser clients (bot protection, a rate limit). Run "npm run cli -- login" to see what the browser gets.`,
+    );
+  }
+  const meaning = /^[a-z_]+$/.test(hint ?? '')
+    ? explainAuthorizationError(hint as string, probe.config)
+    : 'it does not accept this client id or this redirect URI';
+  return check(
+    'authorization-request',
+    'fail',
+    `The provider refused the sign-in request ${probe.where} before any login page (${seen}): ${meaning}. Register a native/public client "${probe.config.clientId}" with the redirect URI http://127.0.0.1${probe.config.callbackPath}${probe.config.redirectPort === undefined ? ' (any port)' : `:${probe.config.redirectPort}`}.`,
+  );
+}
+
+/** A 2xx page: the login page, unless it names an OAuth error. */
+function judgePage(probe: Probe, body: string): DoctorCheck {
+  const hint = ERROR_HINT.exec(body)?.[1];
+  if (hint !== undefined) {
+    return check(
+      'authorization-request',
+      'warn',
+      `The provider answered the sign-in request ${probe.where} with a page that mentions "${hint}": it may be an error page rather than the login page. Open ${probe.endpoint} with these parameters in a browser to see.`,
+    );
+  }
+  return check(
+    'authorization-request',
+    'ok',
+    `The provider accepted the sign-in request ${probe.where}: it would show its login page.`,
+  );
+}
+
 /**
  * Sends the authorization request a sign-in would send (RFC 6749 §4.1.1 with
  * PKCE, state, nonce, the loopback redirect URI, the scopes and the
@@ -62,115 +209,27 @@ export async function checkAuthorizationRequest(
   issuer: string,
   redirectUri: string,
 ): Promise<DoctorCheck> {
-  const state = randomBytes(16).toString('base64url');
-  const url = new URL(endpoint);
-  const parameters: Record<string, string> = {
-    ...config.authorizationParams,
-    client_id: config.clientId,
-    redirect_uri: redirectUri,
-    scope: config.scopes.join(' '),
-    response_type: 'code',
-    code_challenge: pkceChallenge(),
-    code_challenge_method: 'S256',
-    state,
-    nonce: randomBytes(16).toString('base64url'),
-    ...resourceParameters(config),
-  };
-  for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
-
+  const url = authorizationUrl(config, endpoint, redirectUri);
   const answer = await request(http, url.href, { redirect: 'manual', headers: { accept: 'text/html' } });
   if (!answer.ok) {
-    return check('authorization-request', 'fail', `${endpoint} cannot be reached: ${answer.reason}.`);
+    // The browser sends this request, not the app, possibly through a proxy doctor does not use.
+    return check(
+      'authorization-request',
+      'warn',
+      `${endpoint} cannot be reached from here: ${answer.reason}. The browser opens it, maybe through another proxy: run "npm run cli -- login" to see whether it loads there.`,
+    );
   }
   const where = `with client "${config.clientId}" and redirect URI ${redirectUri}`;
+  const probe: Probe = { config, endpoint, issuer, redirectUri, where };
   const location = answer.headers.get('location');
-  if (answer.status >= 300 && answer.status < 400 && location !== null) {
-    if (!URL.canParse(location, endpoint)) {
-      return check(
-        'authorization-request',
-        'warn',
-        `${endpoint} redirected to "${location}", which is not a URL.`,
-      );
-    }
-    const target = new URL(location, endpoint);
-    const expected = new URL(redirectUri);
-    if (target.origin === expected.origin && target.pathname === expected.pathname) {
-      const params = target.searchParams;
-      const returnedIss = params.get('iss');
-      if (returnedIss !== null && returnedIss !== issuer) {
-        return check(
-          'authorization-request',
-          'fail',
-          `The provider sent the browser back with iss "${returnedIss}", not its issuer "${issuer}": the app would reject every sign-in (RFC 9207 §2.4).`,
-        );
-      }
-      const error = params.get('error');
-      if (error !== null) {
-        const description = params.get('error_description');
-        return check(
-          'authorization-request',
-          'fail',
-          `The provider refused the sign-in request ${where}: ${error}${description === null ? '' : ` ("${description}")`}; ${explainAuthorizationError(error, config)}.`,
-        );
-      }
-      return check(
-        'authorization-request',
-        params.has('code') ? 'ok' : 'warn',
-        params.has('code')
-          ? `The provider accepted the sign-in request ${where} and answered with a code at once.`
-          : `The provider sent the browser back to ${redirectUri} with neither a code nor an error.`,
-      );
-    }
-    const error = target.searchParams.get('error');
-    if (error !== null) {
-      return check(
-        'authorization-request',
-        'fail',
-        `The provider refused the sign-in request ${where} and sent the browser to its error page (${error}): ${explainAuthorizationError(error, config)}.`,
-      );
-    }
-    return check(
-      'authorization-request',
-      'ok',
-      `The provider accepted the sign-in request ${where}: it would show its login page (${target.origin}${target.pathname}).`,
-    );
-  }
-  if (answer.status >= 200 && answer.status < 300) {
-    const hint = ERROR_HINT.exec(answer.body)?.[1];
-    if (hint !== undefined) {
-      return check(
-        'authorization-request',
-        'warn',
-        `The provider answered the sign-in request ${where} with a page that mentions "${hint}": it may be an error page rather than the login page. Open ${endpoint} with these parameters in a browser to see.`,
-      );
-    }
-    return check(
-      'authorization-request',
-      'ok',
-      `The provider accepted the sign-in request ${where}: it would show its login page.`,
-    );
-  }
-  if (answer.status >= 400 && answer.status < 500) {
-    const hint = errorPageHint(answer.body);
-    const meaning = /^[a-z_]+$/.test(hint ?? '')
-      ? explainAuthorizationError(hint as string, config)
-      : 'it does not accept this client id or this redirect URI';
-    return check(
-      'authorization-request',
-      'fail',
-      `The provider refused the sign-in request ${where} before any login page (HTTP ${answer.status}${hint === undefined ? '' : `, ${hint}`}): ${meaning}. Register a native/public client "${config.clientId}" with the redirect URI http://127.0.0.1${config.callbackPath}${config.redirectPort === undefined ? ' (any port)' : `:${config.redirectPort}`}.`,
-    );
-  }
-  if (answer.status >= 500) {
-    return check(
-      'authorization-request',
-      'fail',
-      `${endpoint} failed with HTTP ${answer.status}: the provider cannot start a sign-in right now.`,
-    );
-  }
+  if (answer.status >= 300 && answer.status < 400 && location !== null) return judgeRedirect(probe, location);
+  if (answer.status >= 200 && answer.status < 300) return judgePage(probe, answer.body);
+  if (answer.status >= 400 && answer.status < 500) return judgeRefusalPage(probe, answer.status, answer.body);
   return check(
     'authorization-request',
     'warn',
-    `${endpoint} answered HTTP ${answer.status}, which doctor cannot interpret.`,
+    answer.status >= 500
+      ? `${endpoint} failed with HTTP ${answer.status}: the provider cannot start a sign-in right now, which says nothing about the configuration. Run doctor again later.`
+      : `${endpoint} answered HTTP ${answer.status}, which doctor cannot interpret. Run "npm run cli -- login" to see what the browser gets.`,
   );
 }

@@ -6,9 +6,9 @@ import { checkAuthorizationRequest } from './authorization-request.ts';
 import { checkClientAuthentication } from './client-authentication.ts';
 import { fetchJsonObject } from './http.ts';
 import type { ProbeHttp } from './http.ts';
+import { checkCodeFlow, checkRefreshTokens } from './grants.ts';
 import { checkSigningKeys } from './jwks.ts';
 import {
-  checkCodeFlow,
   checkDiscoveryDocument,
   checkEndSession,
   checkEndpoints,
@@ -16,14 +16,17 @@ import {
   checkIssuer,
   checkOfflineAccess,
   checkPkce,
-  checkRefreshTokens,
   checkRevocation,
   checkSigningAlgorithms,
   idTokenAlgorithms,
+  isSecureUrl,
   stringMember,
 } from './metadata.ts';
+import type { ProviderMetadata } from './metadata.ts';
 import { check } from './report.ts';
 import type { DoctorCheck, DoctorReport } from './report.ts';
+import { probeCodeExchange, probeRefresh } from './token-endpoint.ts';
+import type { TokenAnswer } from './token-endpoint.ts';
 
 /** Options of {@link diagnoseProvider}. */
 export interface DiagnoseOptions {
@@ -56,10 +59,34 @@ async function ephemeralPort(): Promise<number> {
 }
 
 /**
+ * The token endpoint's answers to a made-up code and a made-up refresh token,
+ * sent as the app sends real ones; undefined without a usable token endpoint
+ * (the discovery or endpoints line says so).
+ */
+async function probeTokenEndpoint(
+  http: ProbeHttp,
+  config: AuthConfig,
+  meta: ProviderMetadata,
+  redirectUri: string,
+): Promise<{ exchange: TokenAnswer; refresh: TokenAnswer } | undefined> {
+  const endpoint = stringMember(meta, 'token_endpoint');
+  // Never over plain http off loopback: the app refuses such an endpoint, and a secret would travel in clear.
+  if (endpoint === undefined || !isSecureUrl(endpoint)) return undefined;
+  const [exchange, refresh] = await Promise.all([
+    probeCodeExchange(http, config, endpoint, redirectUri),
+    probeRefresh(http, config, endpoint),
+  ]);
+  return { exchange, refresh };
+}
+
+/**
  * Checks, without a user, whether a desktop app configured with `config` can
  * sign in with its provider: the discovery document, the JWKS, the token
- * endpoint's client authentication and the authorization request itself.
- * Never throws for what the provider does; every finding is a {@link DoctorCheck}.
+ * endpoint (a made-up code and refresh token) and the authorization request
+ * itself. A check fails only where the provider's own answer proves the app
+ * cannot work; advertised lists are hints, and what cannot be decided is a
+ * warning. Never throws for what the provider does; every finding is a
+ * {@link DoctorCheck}.
  *
  * @example
  * ```ts
@@ -101,15 +128,12 @@ export async function diagnoseProvider(
   checks.push(checkDiscoveryDocument(url, meta));
   const issuerCheck = checkIssuer(meta, config);
   if (issuerCheck !== undefined) checks.push(issuerCheck);
-  checks.push(checkEndpoints(meta), checkCodeFlow(meta), checkPkce(meta));
-
   const redirectUri = `http://127.0.0.1:${config.redirectPort ?? (await ephemeralPort())}${config.callbackPath}`;
-  const tokenEndpoint = stringMember(meta, 'token_endpoint');
-  if (tokenEndpoint !== undefined && URL.canParse(tokenEndpoint)) {
-    checks.push(await checkClientAuthentication(http, config, meta, tokenEndpoint, redirectUri));
-  }
+  const tokens = await probeTokenEndpoint(http, config, meta, redirectUri);
+  checks.push(checkEndpoints(meta), checkCodeFlow(meta, tokens?.exchange), checkPkce(meta));
+  if (tokens !== undefined) checks.push(checkClientAuthentication(config, meta, tokens.exchange));
   checks.push(
-    checkRefreshTokens(meta),
+    checkRefreshTokens(meta, tokens?.refresh),
     checkOfflineAccess(meta, config),
     checkIssParameter(meta),
     checkEndSession(meta),

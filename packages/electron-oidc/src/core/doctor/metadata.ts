@@ -20,6 +20,26 @@ export function listMember(meta: ProviderMetadata, name: string): readonly strin
   return value as string[];
 }
 
+/**
+ * Says where an advertised list (RFC 8414 §2, OIDC Discovery §3) misses `entry`; undefined when it lists it.
+ * `fallback` is the list's default when it is absent. The lists are hints: several providers accept more
+ * than they advertise, so a miss is a warning to be settled by a probe where one is harmless.
+ */
+export function notAdvertised(
+  meta: ProviderMetadata,
+  name: string,
+  entry: string,
+  fallback: readonly string[] = [],
+): string | undefined {
+  const list = listMember(meta, name);
+  if (list === 'invalid') return `"${entry}" is not advertised (${name} is malformed: not a list of strings)`;
+  if (list === undefined) {
+    if (fallback.includes(entry)) return undefined;
+    return `"${entry}" is not advertised (no ${name}${fallback.length > 0 ? `, whose default is [${fallback.join(', ')}]` : ''})`;
+  }
+  return list.includes(entry) ? undefined : `"${entry}" is not advertised in ${name} [${list.join(', ')}]`;
+}
+
 /** Whether a URL is https, or http on a loopback host (the only plain http the library accepts). */
 export function isSecureUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
@@ -86,131 +106,57 @@ export function checkIssuer(meta: ProviderMetadata, config: AuthConfig): DoctorC
   );
 }
 
-const ENDPOINTS = [
-  'authorization_endpoint',
-  'token_endpoint',
-  'jwks_uri',
-  'userinfo_endpoint',
-  'end_session_endpoint',
-  'revocation_endpoint',
-] as const;
+/** Endpoints a sign-in goes through: openid-client cannot use one that is not an https URL. */
+const SIGN_IN_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
+/** Endpoints of the profile and of sign-out: the app signs in without them. */
+const OTHER_ENDPOINTS = ['userinfo_endpoint', 'end_session_endpoint', 'revocation_endpoint'] as const;
 
-export function checkEndpoints(meta: ProviderMetadata): DoctorCheck {
-  const insecure: string[] = [];
-  const malformed: string[] = [];
-  for (const name of ENDPOINTS) {
+/** Each endpoint among `names` that is not a URL, or plain http off loopback, with what is wrong. */
+function unusableEndpoints(meta: ProviderMetadata, names: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const name of names) {
     const value = meta[name];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || !URL.canParse(value)) malformed.push(name);
-    else if (!isSecureUrl(value)) insecure.push(`${name} (${value})`);
+    if (typeof value !== 'string' || !URL.canParse(value)) problems.push(`${name} is not a URL`);
+    else if (!isSecureUrl(value)) problems.push(`${name} is plain http off loopback (${value})`);
   }
-  if (malformed.length > 0 || insecure.length > 0) {
-    const parts = [
-      malformed.length > 0 ? `not URLs: ${malformed.join(', ')}` : '',
-      insecure.length > 0 ? `plain http off loopback: ${insecure.join(', ')}` : '',
-    ].filter((p) => p !== '');
+  return problems;
+}
+
+export function checkEndpoints(meta: ProviderMetadata): DoctorCheck {
+  const signIn = unusableEndpoints(meta, SIGN_IN_ENDPOINTS);
+  const other = unusableEndpoints(meta, OTHER_ENDPOINTS);
+  if (signIn.length > 0) {
     return check(
       'endpoints',
       'fail',
-      `Endpoints ${parts.join('; ')}. Codes and tokens must travel over https (RFC 6749 §3.1, §3.2).`,
+      `${[...signIn, ...other].join('; ')}. Codes and tokens must travel over https (RFC 6749 §3.1, §3.2): the app refuses these endpoints, so it cannot sign in.`,
+    );
+  }
+  if (other.length > 0) {
+    return check(
+      'endpoints',
+      'warn',
+      `${other.join('; ')}. Tokens must travel over https (RFC 6749 §3.1, §3.2): the app signs in, but will not use ${other.length === 1 ? 'this endpoint' : 'these endpoints'} (profile, sign-out at the provider, revocation).`,
     );
   }
   return check('endpoints', 'ok', 'Every endpoint is https (or http on loopback).');
 }
 
-export function checkCodeFlow(meta: ProviderMetadata): DoctorCheck {
-  const responseTypes = listMember(meta, 'response_types_supported');
-  const grantTypes = listMember(meta, 'grant_types_supported');
-  const responseModes = listMember(meta, 'response_modes_supported');
-  if (responseTypes === 'invalid' || grantTypes === 'invalid' || responseModes === 'invalid') {
-    return check(
-      'code-flow',
-      'fail',
-      'response_types_supported, grant_types_supported or response_modes_supported is not a list of strings: the provider metadata is malformed.',
-    );
-  }
-  if (responseTypes !== undefined && !responseTypes.includes('code')) {
-    return check(
-      'code-flow',
-      'fail',
-      `response_types_supported is [${responseTypes.join(', ')}], without "code": the provider does not offer the authorization code flow, the only one a desktop app may use (RFC 8252 §8.1, RFC 9700 §2.1.2).`,
-    );
-  }
-  if (grantTypes !== undefined && !grantTypes.includes('authorization_code')) {
-    return check(
-      'code-flow',
-      'fail',
-      `grant_types_supported is [${grantTypes.join(', ')}], without "authorization_code": the app could not exchange the code for tokens.`,
-    );
-  }
-  if (responseModes !== undefined && !responseModes.includes('query')) {
-    return check(
-      'code-flow',
-      'fail',
-      `response_modes_supported is [${responseModes.join(', ')}], without "query": the app's loopback listener receives the code in the query string.`,
-    );
-  }
-  return check('code-flow', 'ok', 'The authorization code flow is supported (response_type "code").');
-}
-
 export function checkPkce(meta: ProviderMetadata): DoctorCheck {
-  const methods = listMember(meta, 'code_challenge_methods_supported');
-  if (methods === 'invalid') {
-    return check(
-      'pkce',
-      'fail',
-      'code_challenge_methods_supported is not a list of strings: malformed metadata.',
-    );
-  }
-  if (methods === undefined) {
+  // RFC 8414 §2: an absent code_challenge_methods_supported means no PKCE; several providers verify it all the same.
+  const hint = notAdvertised(meta, 'code_challenge_methods_supported', 'S256');
+  if (hint !== undefined) {
     return check(
       'pkce',
       'warn',
-      'The provider does not advertise PKCE (no code_challenge_methods_supported, RFC 8414 §2). The app always sends S256; if the provider ignores it, a stolen code could be redeemed by another app. Check its documentation.',
-    );
-  }
-  if (!methods.includes('S256')) {
-    return check(
-      'pkce',
-      'fail',
-      `code_challenge_methods_supported is [${methods.join(', ')}], without S256: the app sends PKCE S256 on every sign-in (RFC 7636 §4.2, RFC 9700 §2.1.1) and the provider would not verify it.`,
+      `PKCE ${hint}. The app sends S256 on every sign-in (RFC 7636 §4.2, RFC 9700 §2.1.1): a provider that ignores it leaves a stolen code redeemable by another app, and one that took the challenge as "plain" would refuse every code exchange. The authorization-request line shows whether it refuses S256 outright; sign in once with "npm run cli -- login" to be sure, and check the provider's documentation.`,
     );
   }
   return check('pkce', 'ok', 'PKCE S256 is supported: the code is bound to this sign-in (RFC 7636).');
 }
 
-export function checkRefreshTokens(meta: ProviderMetadata): DoctorCheck {
-  const grantTypes = listMember(meta, 'grant_types_supported');
-  if (grantTypes === 'invalid') {
-    return check(
-      'refresh-tokens',
-      'fail',
-      'grant_types_supported is not a list of strings: malformed metadata.',
-    );
-  }
-  if (grantTypes === undefined) {
-    return check(
-      'refresh-tokens',
-      'warn',
-      'grant_types_supported is not listed (the RFC 8414 default excludes refresh_token): the provider may issue no refresh tokens, and then users sign in again when the access token expires and at every launch.',
-    );
-  }
-  if (!grantTypes.includes('refresh_token')) {
-    return check(
-      'refresh-tokens',
-      'warn',
-      `grant_types_supported is [${grantTypes.join(', ')}], without refresh_token: users must sign in again when the access token expires and at every launch.`,
-    );
-  }
-  return check(
-    'refresh-tokens',
-    'ok',
-    'The refresh_token grant is supported: the app renews tokens and restores the session at launch.',
-  );
-}
-
 export function checkOfflineAccess(meta: ProviderMetadata, config: AuthConfig): DoctorCheck {
-  const scopes = listMember(meta, 'scopes_supported');
   const asks = config.scopes.includes('offline_access');
   if (!asks) {
     if (config.authorizationParams['access_type'] === 'offline') {
@@ -226,21 +172,12 @@ export function checkOfflineAccess(meta: ProviderMetadata, config: AuthConfig): 
       "The configured scopes leave out offline_access: most providers then issue no refresh token, so the session does not survive the access token. Add offline_access to OIDC_SCOPES (or the provider's equivalent).",
     );
   }
-  if (scopes === 'invalid') {
-    return check('offline-access', 'fail', 'scopes_supported is not a list of strings: malformed metadata.');
-  }
-  if (scopes === undefined) {
+  const hint = notAdvertised(meta, 'scopes_supported', 'offline_access');
+  if (hint !== undefined) {
     return check(
       'offline-access',
       'warn',
-      'The app asks for offline_access; the provider lists no scopes_supported, so whether it honours it shows only at sign-in (see the authorization request line).',
-    );
-  }
-  if (!scopes.includes('offline_access')) {
-    return check(
-      'offline-access',
-      'warn',
-      "The app asks for offline_access, which scopes_supported does not list: the provider may refuse it (invalid_scope) or ignore it and issue no refresh token. Check the provider's guide (Google uses access_type=offline).",
+      `The app asks for offline_access, but ${hint}: the provider may take it all the same, refuse it (invalid_scope, which the authorization-request line would show) or ignore it and issue no refresh token. Check the provider's guide (Google uses access_type=offline).`,
     );
   }
   return check(
@@ -311,13 +248,19 @@ export function idTokenAlgorithms(meta: ProviderMetadata): readonly string[] {
   return algs.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
 }
 
+/**
+ * The ID token algorithms are the one advertised list the app enforces: with no
+ * `id_token_signed_response_alg` of its own, openid-client accepts only an ID
+ * token whose `alg` the provider lists (oauth4webapi checkSigningAlgorithm), so
+ * a list without an asymmetric algorithm proves no ID token would verify.
+ */
 export function checkSigningAlgorithms(meta: ProviderMetadata): DoctorCheck {
   const algs = listMember(meta, 'id_token_signing_alg_values_supported');
   if (algs === 'invalid') {
     return check(
       'signing-algorithms',
-      'fail',
-      'id_token_signing_alg_values_supported is not a list of strings: malformed metadata.',
+      'warn',
+      'id_token_signing_alg_values_supported is malformed (not a list of strings): the app ignores it and accepts RS256 ID tokens only.',
     );
   }
   if (algs === undefined) {

@@ -3,7 +3,12 @@
  * on; its verdict says whether the app can work with the provider as configured.
  */
 
-/** `ok`: fine. `warn`: the app works, with the limit the message names. `fail`: the app cannot work as configured. */
+/**
+ * `ok`: fine, or settled by a probe. `warn`: the app works with the limit the
+ * message names, or doctor could not decide, and the message says what it saw
+ * and what to check. `fail`: the provider's own answer proves the app cannot
+ * work as configured; an advertised list alone never fails a check.
+ */
 export type Verdict = 'ok' | 'warn' | 'fail';
 
 /** The checks, in the order they are reported. */

@@ -68,6 +68,18 @@ function json(status: number, value: unknown): RawAnswer {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
 }
 
+function html(status: number, body: string): RawAnswer {
+  return { status, headers: { 'content-type': 'text/html' }, body };
+}
+
+/** The authorization endpoint sends the browser back to the app at once with `error` (and the request's state). */
+function redirectBack(params: URLSearchParams, error: string): RawAnswer {
+  const back = new URL(params.get('redirect_uri') ?? '');
+  back.searchParams.set('error', error);
+  back.searchParams.set('state', params.get('state') ?? '');
+  return { status: 302, headers: { location: back.href } };
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   let body = '';
   req.setEncoding('utf8');
@@ -113,11 +125,7 @@ export async function startFakeProvider(fake: FakeProviderCase = {}): Promise<Fa
           );
         }
         default:
-          return send(res, {
-            status: 404,
-            headers: { 'content-type': 'text/html' },
-            body: '<h1>Not found</h1>',
-          });
+          return send(res, html(404, '<h1>Not found</h1>'));
       }
     })();
   });
@@ -144,4 +152,4 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export { json };
+export { html, json, redirectBack };
