@@ -1,0 +1,128 @@
+import type { FileHandle } from 'node:fs/promises';
+import * as fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { temporaryFolders } from './doubles.ts';
+
+// The real file system, with `open` and `rename` replaceable per test: a
+// full disk or a crash cannot be had on demand (and tests run as root here,
+// so a read-only folder would not stop a write).
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof fs>();
+  return { ...actual, open: vi.fn(actual.open), rename: vi.fn(actual.rename) };
+});
+
+const actual = await vi.importActual<typeof fs>('node:fs/promises');
+const { writeFileAtomic, readFileCapped } = await import('../../../src/core/vault/atomic-file.ts');
+const { SealedFileVault, sealedVaultFiles } = await import('../../../src/core/vault/sealed-file-vault.ts');
+const { WindowsSizedStore, recordingLogger } = await import('./doubles.ts');
+
+const newFolder = temporaryFolders();
+afterEach(() => {
+  vi.mocked(fs.open).mockImplementation(actual.open);
+  vi.mocked(fs.rename).mockImplementation(actual.rename);
+});
+
+/** Makes the next file opened for writing fail after writing half of what it was given. */
+function failHalfwayThroughTheNextWrite(): void {
+  vi.mocked(fs.open).mockImplementationOnce(async (...args: Parameters<typeof actual.open>) => {
+    const handle = await actual.open(...args);
+    return Object.assign(Object.create(handle) as FileHandle, {
+      writeFile: async (data: Uint8Array) => {
+        await handle.write(data.subarray(0, data.length >> 1));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      sync: () => handle.sync(),
+      close: () => handle.close(),
+    });
+  });
+}
+
+describe('writeFileAtomic', () => {
+  it('a write that fails halfway (disk full) leaves the old file whole, and no temporary file', async () => {
+    const folder = await newFolder();
+    const file = path.join(folder, 'entry');
+    await writeFileAtomic(file, Buffer.from('old content'));
+    failHalfwayThroughTheNextWrite();
+    await expect(writeFileAtomic(file, Buffer.alloc(64 * 1024, 'n'))).rejects.toThrow('ENOSPC');
+    await expect(actual.readFile(file, 'utf8')).resolves.toBe('old content');
+    expect(await actual.readdir(folder)).toEqual(['entry']);
+  });
+
+  it('a write that fails before the rename (crash) leaves the old file whole, and no temporary file', async () => {
+    const folder = await newFolder();
+    const file = path.join(folder, 'entry');
+    await writeFileAtomic(file, Buffer.from('old content'));
+    vi.mocked(fs.rename).mockRejectedValueOnce(new Error('EIO: i/o error, rename'));
+    await expect(writeFileAtomic(file, Buffer.from('new content'))).rejects.toThrow('EIO');
+    await expect(actual.readFile(file, 'utf8')).resolves.toBe('old content');
+    expect(await actual.readdir(folder)).toEqual(['entry']);
+  });
+
+  it('writes the new content to a temporary file in the same folder, flushed, then renames it over', async () => {
+    const folder = await newFolder();
+    const file = path.join(folder, 'entry');
+    await writeFileAtomic(file, Buffer.from('new'));
+    const [from, to] = vi.mocked(fs.rename).mock.calls.at(-1) ?? [];
+    expect(path.dirname(String(from))).toBe(folder);
+    expect(path.basename(String(from))).toMatch(/^\.entry\.[0-9a-f]{16}\.tmp$/);
+    expect(to).toBe(file);
+    // Created exclusively and owner-only from the first byte.
+    expect(
+      vi
+        .mocked(fs.open)
+        .mock.calls.find(([p]) => p === from)
+        ?.slice(1),
+    ).toEqual(['wx', 0o600]);
+  });
+
+  it('a reader never sees a partial file while writes go on', async () => {
+    const folder = await newFolder();
+    const file = path.join(folder, 'entry');
+    const versions = ['a', 'b', 'c', 'd'].map((c) => Buffer.alloc(256 * 1024, c));
+    await writeFileAtomic(file, versions[0] ?? Buffer.alloc(0));
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; i < 20; i++)
+        await writeFileAtomic(file, versions[i % versions.length] ?? Buffer.alloc(0));
+      writing = false;
+    })();
+    while (writing) {
+      const found = await readFileCapped(file, 1024 * 1024);
+      if (!found.found || !('data' in found)) throw new Error('the file was missing or refused mid-write');
+      expect(versions.some((v) => v.equals(found.data))).toBe(true);
+    }
+    await writer;
+  });
+
+  it('still succeeds where the folder cannot be flushed (Windows)', async () => {
+    const folder = await newFolder();
+    const file = path.join(folder, 'entry');
+    vi.mocked(fs.open).mockImplementation(async (target, ...rest) => {
+      if (target === folder) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+      return actual.open(target, ...rest);
+    });
+    await writeFileAtomic(file, Buffer.from('kept'));
+    await expect(actual.readFile(file, 'utf8')).resolves.toBe('kept');
+  });
+});
+
+describe('SealedFileVault over a failing disk', () => {
+  it('a session write that fails midway leaves the previous session readable', async () => {
+    const folder = await newFolder();
+    const account = 'https://id.example.com/ desktop';
+    const keyStore = new WindowsSizedStore();
+    const logger = recordingLogger();
+    const vault = new SealedFileVault({
+      file: sealedVaultFiles(folder, account).session,
+      keyStore,
+      account,
+      logger,
+    });
+    await vault.write('previous session');
+    failHalfwayThroughTheNextWrite();
+    await expect(vault.write('next session')).rejects.toMatchObject({ code: 'ERR_VAULT_UNAVAILABLE' });
+    await expect(vault.read()).resolves.toBe('previous session');
+    expect(logger.warnings).toEqual([]);
+  });
+});
