@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
 import { BRIDGE_CHANNELS } from 'electron-oidc/bridge';
 import { APP_CONTENT_SECURITY_POLICY } from '../../packages/electron-oidc/src/electron/app-files.ts';
-import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 import { startDesktopHarness } from './harness.ts';
 import type { DesktopHarness } from './harness.ts';
 

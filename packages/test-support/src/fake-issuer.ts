@@ -3,9 +3,9 @@
 // keys that rotate, and endpoints that can hang, fail or refuse connections.
 import { KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
+import { freeLoopbackPort, listenOnLoopback } from './loopback.ts';
 
 /** The audience tokens carry unless the issuer was started with another. */
 export const TEST_AUDIENCE = 'https://api.test.example';
@@ -80,16 +80,6 @@ function keyObjectOf(key: CryptoKey): KeyObject {
   return keyObject;
 }
 
-async function listen(server: http.Server, port: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 /**
  * A token issuer on loopback: a discovery document and a JWKS of keys it generates, tokens
  * signed with any header and claims, keys that rotate, and endpoints that can hang, fail or
@@ -137,7 +127,7 @@ export class FakeIssuer {
     const keys: IssuerKey[] = [];
     for (const alg of settings.algorithms) keys.push(await generateIssuerKey(alg));
     const server = http.createServer();
-    const port = await listen(server, 0);
+    const { port } = await listenOnLoopback(server);
     const issuer = new FakeIssuer(server, port, keys, settings);
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => issuer.handle(req, res));
     return issuer;
@@ -265,7 +255,7 @@ export class FakeIssuer {
 
   /** Listens again on the same port. */
   async restart(): Promise<void> {
-    await listen(this.#server, this.#port);
+    await listenOnLoopback(this.#server, this.#port);
   }
 
   async close(): Promise<void> {
@@ -275,8 +265,5 @@ export class FakeIssuer {
 
 /** A URL on loopback where nothing listens (connections are refused). */
 export async function refusingUrl(): Promise<string> {
-  const server = http.createServer();
-  const port = await listen(server, 0);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freeLoopbackPort()}`;
 }

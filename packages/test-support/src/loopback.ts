@@ -9,17 +9,20 @@ import type { AddressInfo } from 'node:net';
 
 export const LOOPBACK_HOST = '127.0.0.1';
 
-/** Starts `server` on an ephemeral port of 127.0.0.1; resolves with its origin and port. */
-export async function listenOnLoopback(server: Server): Promise<{ origin: string; port: number }> {
+/**
+ * Starts `server` on 127.0.0.1, on an ephemeral port unless told `port` (e.g. to listen
+ * again where it listened before); resolves with its origin and port, rejects if it cannot.
+ */
+export async function listenOnLoopback(server: Server, port = 0): Promise<{ origin: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, LOOPBACK_HOST, () => {
+    server.listen(port, LOOPBACK_HOST, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
-  return { origin: `http://${LOOPBACK_HOST}:${port}`, port };
+  const address = server.address() as AddressInfo;
+  return { origin: `http://${LOOPBACK_HOST}:${address.port}`, port: address.port };
 }
 
 /** Closes `server` without waiting for idle keep-alive connections (browsers keep them open). */
