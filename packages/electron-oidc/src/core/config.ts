@@ -165,6 +165,122 @@ function parsePath(option: string, value: unknown): string {
   return value;
 }
 
+/** The options {@link AuthConfigInput} knows; any other key is a typo worth stopping for. */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AuthConfigInput>([
+  'issuer',
+  'clientId',
+  'apiAudience',
+  'apiBaseUrl',
+  'sendResourceIndicator',
+  'scopes',
+  'redirectPort',
+  'authorizationParams',
+  'clientSecret',
+  'clientAuthMethod',
+  'signInTimeoutMs',
+  'refreshAheadSeconds',
+  'postLogoutRedirectPath',
+]);
+
+function assertKnownOptions(input: object): void {
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw configError(key, `unknown option; known options are ${[...KNOWN_OPTIONS].join(', ')}.`);
+    }
+  }
+}
+
+function parseIssuer(value: unknown): URL {
+  const issuer = parseHttpUrl('issuer', value, { allowPath: true });
+  if (issuer.search) throw configError('issuer', 'an issuer identifier has no query string (RFC 8414 §2).');
+  return issuer;
+}
+
+function parseClientId(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw configError('clientId', 'give the client id registered at the provider.');
+  }
+  return value;
+}
+
+/** The API's identifier, and whether it is sent as RFC 8707 `resource` (then it must be an absolute URI). */
+function parseApiAudience(input: AuthConfigInput): { apiAudience: string; sendResourceIndicator: boolean } {
+  const apiAudience = input.apiAudience ?? DEFAULT_CONFIG.apiAudience;
+  if (typeof apiAudience !== 'string' || apiAudience === '') {
+    throw configError('apiAudience', 'give the API\'s identifier, e.g. "https://api.example.com".');
+  }
+  const sendResourceIndicator = input.sendResourceIndicator ?? true;
+  if (typeof sendResourceIndicator !== 'boolean') {
+    throw configError('sendResourceIndicator', 'use true or false.');
+  }
+  // RFC 8707 §2: the resource is an absolute URI without a fragment.
+  if (sendResourceIndicator && !(URL.canParse(apiAudience) && !new URL(apiAudience).hash)) {
+    throw configError(
+      'apiAudience',
+      `"${apiAudience}" is not an absolute URI without fragment, as RFC 8707 "resource" requires; fix it or set sendResourceIndicator to false.`,
+    );
+  }
+  return { apiAudience, sendResourceIndicator };
+}
+
+/** Where the API lives: `apiBaseUrl`, else `apiAudience` when that is an http(s) URL. */
+function parseApiBaseUrl(value: string | undefined, apiAudience: string): URL {
+  if (value !== undefined) return parseHttpUrl('apiBaseUrl', value, { allowPath: true });
+  if (!/^https?:\/\//i.test(apiAudience)) {
+    throw configError(
+      'apiBaseUrl',
+      `"apiAudience" (${apiAudience}) is not an http(s) URL; give the API's URL here.`,
+    );
+  }
+  return parseHttpUrl('apiAudience', apiAudience, { allowPath: true });
+}
+
+function parseAuthorizationParams(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return Object.freeze({});
+  if (typeof value !== 'object' || value === null) {
+    throw configError('authorizationParams', 'give an object of string values, e.g. { "audience": "..." }.');
+  }
+  const params: Record<string, string> = {};
+  for (const [key, param] of Object.entries(value)) {
+    if (RESERVED_AUTHORIZATION_PARAMS.has(key)) {
+      throw configError(
+        `authorizationParams.${key}`,
+        'the library sets this parameter itself; remove it (use scopes or apiAudience instead where they apply).',
+      );
+    }
+    if (typeof param !== 'string')
+      throw configError(`authorizationParams.${key}`, 'the value must be a string.');
+    params[key] = param;
+  }
+  return Object.freeze(params);
+}
+
+/** `none` for a public client; with a secret, how it is sent (`client_secret_post` unless told otherwise). */
+function parseClientAuthentication(
+  input: AuthConfigInput,
+): Pick<AuthConfig, 'clientSecret' | 'clientAuthMethod'> {
+  const { clientSecret, clientAuthMethod: method } = input;
+  if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
+    throw configError('clientSecret', 'leave it out for public clients, or give the non-empty secret.');
+  }
+  if (method !== undefined && method !== 'client_secret_post' && method !== 'client_secret_basic') {
+    throw configError('clientAuthMethod', 'use "client_secret_post" or "client_secret_basic".');
+  }
+  if (method !== undefined && clientSecret === undefined) {
+    throw configError(
+      'clientAuthMethod',
+      'it only applies with a clientSecret; remove it or set clientSecret.',
+    );
+  }
+  if (clientSecret === undefined) return { clientSecret, clientAuthMethod: 'none' };
+  return { clientSecret, clientAuthMethod: method ?? 'client_secret_post' };
+}
+
+/** An optional whole number in `[min, max]`, else `fallback`. */
+function optionalInteger(option: string, value: unknown, fallback: number, min: number, max: number): number {
+  return value === undefined ? fallback : parseInteger(option, value, min, max);
+}
+
 /**
  * Validates a configuration and fills in the defaults. Every problem is an
  * {@link AuthError} `ERR_CONFIG` whose message names the option and says how to fix it.
@@ -176,109 +292,15 @@ function parsePath(option: string, value: unknown): string {
  */
 export function defineConfig(input: AuthConfigInput = {}): AuthConfig {
   if (typeof input !== 'object' || input === null) throw configError('config', 'it must be an object.');
-  const known = new Set<string>([
-    'issuer',
-    'clientId',
-    'apiAudience',
-    'apiBaseUrl',
-    'sendResourceIndicator',
-    'scopes',
-    'redirectPort',
-    'authorizationParams',
-    'clientSecret',
-    'clientAuthMethod',
-    'signInTimeoutMs',
-    'refreshAheadSeconds',
-    'postLogoutRedirectPath',
-  ]);
-  for (const key of Object.keys(input)) {
-    if (!known.has(key))
-      throw configError(key, `unknown option; known options are ${[...known].join(', ')}.`);
-  }
-
-  const issuer = parseHttpUrl('issuer', input.issuer ?? DEFAULT_CONFIG.issuer, { allowPath: true });
-  if (issuer.search) throw configError('issuer', 'an issuer identifier has no query string (RFC 8414 §2).');
-
-  const clientId = input.clientId ?? DEFAULT_CONFIG.clientId;
-  if (typeof clientId !== 'string' || clientId.trim() === '') {
-    throw configError('clientId', 'give the client id registered at the provider.');
-  }
-
-  const apiAudience = input.apiAudience ?? DEFAULT_CONFIG.apiAudience;
-  if (typeof apiAudience !== 'string' || apiAudience === '') {
-    throw configError('apiAudience', 'give the API\'s identifier, e.g. "https://api.example.com".');
-  }
-  const sendResourceIndicator = input.sendResourceIndicator ?? true;
-  if (typeof sendResourceIndicator !== 'boolean')
-    throw configError('sendResourceIndicator', 'use true or false.');
-  if (sendResourceIndicator) {
-    // RFC 8707 §2: the resource is an absolute URI without a fragment.
-    const ok = URL.canParse(apiAudience) && !new URL(apiAudience).hash;
-    if (!ok) {
-      throw configError(
-        'apiAudience',
-        `"${apiAudience}" is not an absolute URI without fragment, as RFC 8707 "resource" requires; fix it or set sendResourceIndicator to false.`,
-      );
-    }
-  }
-
-  let apiBaseUrlValue = input.apiBaseUrl;
-  if (apiBaseUrlValue === undefined) {
-    if (!/^https?:\/\//i.test(apiAudience)) {
-      throw configError(
-        'apiBaseUrl',
-        `"apiAudience" (${apiAudience}) is not an http(s) URL; give the API's URL here.`,
-      );
-    }
-    apiBaseUrlValue = apiAudience;
-  }
-  const apiBaseUrl = parseHttpUrl(
-    input.apiBaseUrl === undefined ? 'apiAudience' : 'apiBaseUrl',
-    apiBaseUrlValue,
-    {
-      allowPath: true,
-    },
-  );
-
+  assertKnownOptions(input);
+  const issuer = parseIssuer(input.issuer ?? DEFAULT_CONFIG.issuer);
+  const clientId = parseClientId(input.clientId ?? DEFAULT_CONFIG.clientId);
+  const { apiAudience, sendResourceIndicator } = parseApiAudience(input);
+  const apiBaseUrl = parseApiBaseUrl(input.apiBaseUrl, apiAudience);
   const redirectPort =
     input.redirectPort === undefined ? undefined : parseInteger('redirectPort', input.redirectPort, 1, 65535);
-
-  const authorizationParams: Record<string, string> = {};
-  if (input.authorizationParams !== undefined) {
-    if (typeof input.authorizationParams !== 'object' || input.authorizationParams === null) {
-      throw configError(
-        'authorizationParams',
-        'give an object of string values, e.g. { "audience": "..." }.',
-      );
-    }
-    for (const [key, value] of Object.entries(input.authorizationParams)) {
-      if (RESERVED_AUTHORIZATION_PARAMS.has(key)) {
-        throw configError(
-          `authorizationParams.${key}`,
-          'the library sets this parameter itself; remove it (use scopes or apiAudience instead where they apply).',
-        );
-      }
-      if (typeof value !== 'string')
-        throw configError(`authorizationParams.${key}`, 'the value must be a string.');
-      authorizationParams[key] = value;
-    }
-  }
-
-  const clientSecret = input.clientSecret;
-  if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
-    throw configError('clientSecret', 'leave it out for public clients, or give the non-empty secret.');
-  }
-  const method = input.clientAuthMethod;
-  if (method !== undefined && method !== 'client_secret_post' && method !== 'client_secret_basic') {
-    throw configError('clientAuthMethod', 'use "client_secret_post" or "client_secret_basic".');
-  }
-  if (method !== undefined && clientSecret === undefined) {
-    throw configError(
-      'clientAuthMethod',
-      'it only applies with a clientSecret; remove it or set clientSecret.',
-    );
-  }
-
+  const authorizationParams = parseAuthorizationParams(input.authorizationParams);
+  const clientAuthentication = parseClientAuthentication(input);
   return Object.freeze({
     issuer,
     clientId,
@@ -288,17 +310,22 @@ export function defineConfig(input: AuthConfigInput = {}): AuthConfig {
     sendResourceIndicator,
     scopes: parseScopes(input.scopes),
     redirectPort,
-    authorizationParams: Object.freeze(authorizationParams),
-    clientSecret,
-    clientAuthMethod: clientSecret === undefined ? 'none' : (method ?? 'client_secret_post'),
-    signInTimeoutMs:
-      input.signInTimeoutMs === undefined
-        ? DEFAULT_CONFIG.signInTimeoutMs
-        : parseInteger('signInTimeoutMs', input.signInTimeoutMs, 1, 24 * 3600_000),
-    refreshAheadSeconds:
-      input.refreshAheadSeconds === undefined
-        ? DEFAULT_CONFIG.refreshAheadSeconds
-        : parseInteger('refreshAheadSeconds', input.refreshAheadSeconds, 0, 3600),
+    authorizationParams,
+    ...clientAuthentication,
+    signInTimeoutMs: optionalInteger(
+      'signInTimeoutMs',
+      input.signInTimeoutMs,
+      DEFAULT_CONFIG.signInTimeoutMs,
+      1,
+      24 * 3600_000,
+    ),
+    refreshAheadSeconds: optionalInteger(
+      'refreshAheadSeconds',
+      input.refreshAheadSeconds,
+      DEFAULT_CONFIG.refreshAheadSeconds,
+      0,
+      3600,
+    ),
     callbackPath: DEFAULT_CONFIG.callbackPath,
     postLogoutRedirectPath:
       input.postLogoutRedirectPath === undefined
