@@ -8,7 +8,7 @@ import { finishInteraction, recordingLogger } from '@electron-oidc/test-support'
 import { createDesktopAuth } from 'electron-oidc';
 import type { DesktopAuth, DesktopAuthOptions, FetchLike, Profile, Vault } from 'electron-oidc';
 import type { Page } from 'playwright-core';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
 export const alice = { username: 'alice', password: 'wonderland' };
 

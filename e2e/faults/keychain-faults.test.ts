@@ -24,8 +24,8 @@ import { KeyringVault } from 'electron-oidc/vault';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFor, FaultyVault, faultFetch, signInAlice } from './harness.ts';
-import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
 const skip =
   process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS

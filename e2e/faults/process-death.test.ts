@@ -52,8 +52,8 @@ import {
   until,
 } from './harness.ts';
 import type { FaultFetch } from './harness.ts';
-import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
 let stack: LocalStack;
 let browser: Browser;

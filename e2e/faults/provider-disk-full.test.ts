@@ -23,8 +23,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFor, faultFetch, grantOf, signInAlice, until } from './harness.ts';
 import type { FaultFetch } from './harness.ts';
-import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
 /** A fresh tmpfs of 1 MiB, or why there is none. */
 function mountTinyDisk(): { dir: string; skip?: undefined } | { dir?: undefined; skip: string } {

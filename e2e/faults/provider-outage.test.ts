@@ -26,8 +26,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFor, callPrivate, faultFetch, grantOf, reachState, signInAlice } from './harness.ts';
 import type { FaultFetch } from './harness.ts';
-import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
 let stack: LocalStack;
 let browser: Browser;

@@ -38,8 +38,8 @@ import { KeyringVault } from 'electron-oidc/vault';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authFor, signInAlice, until } from './harness.ts';
-import { startLocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
-import type { LocalStack } from '../../packages/electron-oidc/test/support/local-stack.ts';
+import { startLocalStack } from '@electron-oidc/test-support/local-stack';
+import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const skip =
