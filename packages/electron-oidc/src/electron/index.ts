@@ -25,3 +25,9 @@ export {
   resolveAppFile,
 } from './app-files.ts';
 export type { AppFile } from './app-files.ts';
+export { assertSafeStorageProtects, openSafeStorageVault, SafeStorageKeyStore } from './safe-storage-key.ts';
+export type {
+  OpenSafeStorageVaultOptions,
+  SafeStorageApi,
+  SafeStorageKeyStoreOptions,
+} from './safe-storage-key.ts';

@@ -1,7 +1,8 @@
 /**
  * `electron-oidc/preload`: exposes `window.auth` to the renderer. Imports
  * nothing from `electron` at run time (the app's preload passes Electron's
- * objects in), so it bundles small and runs under a test transport too.
+ * objects in), so it bundles small and runs under a test transport too. The
+ * types of `window.auth` (`AuthBridge`…) are in `electron-oidc/bridge`.
  */
 export { createAuthBridge, exposeAuthBridge } from './expose.ts';
 export type {
@@ -10,10 +11,3 @@ export type {
   PreloadIpcListener,
   PreloadIpcRenderer,
 } from './expose.ts';
-export type {
-  AuthBridge,
-  BridgeProfile,
-  BridgeResult,
-  BridgeSessionState,
-  PrivateMessage,
-} from '../bridge/contract.ts';
