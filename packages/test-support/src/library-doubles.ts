@@ -1,7 +1,7 @@
 /**
  * Stand-ins a test plugs into the library in place of the real logger and the
  * OS keychain. They match the library's `Logger` and `Vault` by shape alone, so
- * this package needs nothing from the library.
+ * they need nothing from the library.
  */
 
 /** A logger that keeps its lines, so a test can read what was logged (and check no token ever was). */

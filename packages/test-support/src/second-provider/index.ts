@@ -22,7 +22,8 @@
  * browser helpers (`completeLogin`, `completeLogout`) drive both profiles alike.
  *
  * One module per endpoint: discovery.ts (discovery and JWKS), authorize.ts,
- * interaction.ts (login page), token.ts, userinfo.ts, end-session.ts.
+ * interaction.ts (login page), token.ts, userinfo.ts, end-session.ts; signing.ts signs
+ * the tokens, http.ts holds the helpers they share, types.ts the records they keep.
  */
 import { createServer } from 'node:http';
 import express from 'express';
@@ -33,7 +34,7 @@ import { discoveryRoutes } from './discovery.ts';
 import { endSessionRoutes } from './end-session.ts';
 import { interactionRoutes } from './interaction.ts';
 import { tokenRoutes } from './token.ts';
-import { generateSigningKey } from './tokens.ts';
+import { generateSigningKey } from './signing.ts';
 import { API_SCOPE, SECOND_API_AUDIENCE, SECOND_CLIENT_ID } from './types.ts';
 import type { ProviderContext, RunningSecondProvider, SecondProviderOptions } from './types.ts';
 import { userinfoRoutes } from './userinfo.ts';

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import express from 'express';
 import type { Response } from 'express';
 import { oauthError, random, same, stringParam } from './http.ts';
-import { issueTokens } from './tokens.ts';
-import type { IssuedTokens } from './tokens.ts';
+import { issueTokens } from './signing.ts';
+import type { IssuedTokens } from './signing.ts';
 import type { Grant, ProviderContext } from './types.ts';
 
 type TokenRequest = Record<string, unknown>;
