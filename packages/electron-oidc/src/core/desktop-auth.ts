@@ -1,26 +1,29 @@
-import * as client from 'openid-client';
 import { createApiFetch } from './api-client.ts';
 import type { ApiFetch } from './api-client.ts';
 import { defineConfig } from './config.ts';
 import type { AuthConfig, AuthConfigInput } from './config.ts';
-import { buildEndSessionUrl, endSessionInBrowser } from './end-session.ts';
-import { AuthError, isAuthError } from './errors.ts';
 import { consoleLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
-import { isProfileIncomplete, sanitizeProfile } from './profile.ts';
 import type { Profile } from './profile.ts';
-import { ProviderConnection, toAuthError } from './provider.ts';
+import { createProfileReader } from './profile-completion.ts';
+import { ProviderConnection } from './provider.ts';
 import type { FetchLike } from './provider.ts';
 import type { ProviderCacheStore } from './provider-cache.ts';
-import { performSignIn, resourceParameters, toTokenGrant } from './sign-in/sign-in.ts';
+import { toAuthError } from './provider-errors.ts';
+import { oneAtATime } from './sign-in/one-at-a-time.ts';
+import { resourceParameters, signInInteractively, toTokenGrant } from './sign-in/sign-in.ts';
+import { signOut } from './sign-out.ts';
+import type { SignOutOptions, SignOutResult } from './sign-out.ts';
 import { TokenSession } from './session/token-session.ts';
-import type { SessionState, TokenGrant } from './session/token-session.ts';
+import type { SessionState } from './session/token-session.ts';
 import type { RetrySchedule } from './session/retry-schedule.ts';
 import { openSystemBrowser } from './system-browser.ts';
 import type { BrowserOpener } from './system-browser.ts';
 import { keychainAccount } from './vault/keyring-vault.ts';
 import { deferredVault, openVault } from './vault/open-vault.ts';
 import type { Vault } from './vault/vault.ts';
+
+export type { SignOutOptions, SignOutResult } from './sign-out.ts';
 
 /** Options of {@link createDesktopAuth}. */
 export interface DesktopAuthOptions {
@@ -52,22 +55,6 @@ export interface DesktopAuthOptions {
   providerCache?: ProviderCacheStore;
 }
 
-/** The outcome of {@link DesktopAuth.signOut}. */
-export interface SignOutResult {
-  /** Whether the provider confirmed the refresh token's revocation (RFC 7009). */
-  readonly revoked: boolean;
-  /**
-   * The provider's end-session URL to open in the browser (RP-Initiated
-   * Logout), or `undefined` when the provider has none or was unreachable.
-   * It carries `post_logout_redirect_uri` only with a fixed `redirectPort`;
-   * pass `endProviderSession: true` to have the library open it and serve the
-   * loopback page itself.
-   */
-  readonly endSessionUrl: string | undefined;
-  /** With `endProviderSession`: whether the browser came back from the provider's page. */
-  readonly providerSessionEnded?: boolean;
-}
-
 /**
  * Sign-in for a desktop app, runtime-agnostic (plain Node or Electron's main
  * process). Obtain one with {@link createDesktopAuth}.
@@ -77,6 +64,12 @@ export interface DesktopAuth {
   readonly config: AuthConfig;
   /** The session state. */
   readonly state: SessionState;
+  /**
+   * Whether the session as it stands now is kept in the vault (false: memory
+   * only, e.g. the keychain refused the write, or no refresh token was
+   * issued). `undefined` while signed out.
+   */
+  readonly sessionPersisted: boolean | undefined;
   /** When the access token in memory expires (for display and diagnostics). */
   readonly accessTokenExpiresAt: Date | undefined;
   /** Subscribes to state changes; returns the unsubscribe function. */
@@ -102,13 +95,10 @@ export interface DesktopAuth {
    * end-session URL. With `endProviderSession`, also opens it in the browser
    * and serves the post-logout page for up to `timeoutMs` (default 2 min).
    */
-  signOut(options?: { endProviderSession?: boolean; timeoutMs?: number }): Promise<SignOutResult>;
+  signOut(options?: SignOutOptions): Promise<SignOutResult>;
   /** Stops timers and pending work (cancels a pending sign-in). The session stays in the vault. */
   close(): void;
 }
-
-/** After a transient userinfo failure, the profile is not completed again for this long. */
-export const USERINFO_RETRY_MS = 30_000;
 
 function isAuthConfig(value: AuthConfig | AuthConfigInput): value is AuthConfig {
   return (value as AuthConfig).issuer instanceof URL && typeof (value as AuthConfig).apiOrigin === 'string';
@@ -141,183 +131,65 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     now: options.now,
     logger,
   });
-
-  const refresh = async (refreshToken: string): Promise<TokenGrant> => {
-    try {
-      // RFC 8707 §2.2: the resource is repeated so the new access token is for the API.
-      return toTokenGrant(await provider.refresh(refreshToken, resourceParameters(config)));
-    } catch (err) {
-      throw toAuthError(err, 'refresh');
-    }
-  };
-
   const session = new TokenSession({
     vault,
     identity: { issuer: config.issuer.href, clientId: config.clientId },
-    refresh,
+    // RFC 8707 §2.2: the resource is repeated so the new access token is for the API.
+    refresh: (refreshToken) =>
+      provider.refresh(refreshToken, resourceParameters(config)).then(toTokenGrant, (err: unknown) => {
+        throw toAuthError(err, 'refresh');
+      }),
     logger,
     refreshAheadMs: config.refreshAheadSeconds * 1000,
     now: options.now,
     retrySchedule: options.retrySchedule,
-    providerCache: provider,
+    // The vault entry vouches for the discovery document the connection keeps.
+    binding: {
+      restored: (digest) => provider.trust(digest),
+      get current() {
+        return provider.cacheDigest;
+      },
+    },
   });
-
-  let pendingSignIn: Promise<Profile> | undefined;
-  let signInController: AbortController | undefined;
-  // What userinfo answered for this session; after a failure `claims` is empty, and a
-  // transient failure (network, 5xx, offline) carries when to ask again.
-  let userinfo: { generation: number; claims: Record<string, unknown>; retryAt?: number } | undefined;
-  const now = options.now ?? Date.now;
-
-  const getProfile = async (): Promise<Profile | undefined> => {
-    const sub = session.subject;
-    if (sub === undefined) return undefined;
-    const claims = session.claims ?? { sub };
-    let profile = sanitizeProfile(
-      claims,
-      userinfo?.generation === session.generation ? userinfo.claims : undefined,
-    );
-    if (!isProfileIncomplete(profile)) return profile;
-    if (userinfo?.generation === session.generation && (userinfo.retryAt ?? Infinity) > now()) return profile;
-    const generation = session.generation;
-    try {
-      const p = await provider.get();
-      if (p.serverMetadata().userinfo_endpoint === undefined) return profile;
-      const token = await session.getAccessToken();
-      // OIDC Core §5.3.2: openid-client checks the userinfo `sub` equals ours.
-      const info = await client.fetchUserInfo(p, token, sub);
-      if (generation === session.generation) {
-        userinfo = { generation, claims: info as unknown as Record<string, unknown> };
-        profile = sanitizeProfile(claims, userinfo.claims);
-      }
-    } catch (err) {
-      if (generation === session.generation) {
-        // "The provider said no" holds for the session; "the network failed" only for a while,
-        // or a provider whose profile lives in userinfo alone would leave it incomplete until sign-out.
-        const transient = isAuthError(
-          toAuthError(err, 'userinfo'),
-          'ERR_PROVIDER_UNREACHABLE',
-          'ERR_OFFLINE',
-        );
-        userinfo = { generation, claims: {}, ...(transient ? { retryAt: now() + USERINFO_RETRY_MS } : {}) };
-      }
-      logger.info(
-        `The profile could not be completed from the userinfo endpoint: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-    return profile;
-  };
-
-  const signIn = (signInOptions: { signal?: AbortSignal } = {}): Promise<Profile> => {
-    if (pendingSignIn !== undefined) return pendingSignIn;
-    const controller = new AbortController();
-    signInController = controller;
-    const signal =
-      signInOptions.signal === undefined
-        ? controller.signal
-        : AbortSignal.any([controller.signal, signInOptions.signal]);
-    session.beginSignIn();
-    const run = async (): Promise<Profile> => {
-      try {
-        const p = await provider.get();
-        const grant = await performSignIn({ config, provider: p, openBrowser, logger, signal });
-        await session.establish(grant);
-        const profile = await getProfile();
-        if (profile === undefined)
-          throw new AuthError('ERR_NOT_SIGNED_IN', 'The sign-in ended before it completed.');
-        return profile;
-      } catch (err) {
-        session.endSignInWithoutSession();
-        throw err;
-      } finally {
-        pendingSignIn = undefined;
-        signInController = undefined;
-      }
-    };
-    pendingSignIn = run();
-    return pendingSignIn;
-  };
-
-  const cancelSignIn = (): void => {
-    signInController?.abort(new AuthError('ERR_SIGN_IN_CANCELLED', 'The sign-in was cancelled.'));
-  };
-
-  const getAccessToken = (): Promise<string> => session.getAccessToken();
-
-  const fetchApi = createApiFetch({
-    config,
-    getAccessToken: (o) => session.getAccessToken(o),
-    fetch: options.fetch,
+  const getProvider = () => provider.get();
+  const getProfile = createProfileReader({
+    session,
+    provider: getProvider,
+    logger,
+    now: options.now ?? Date.now,
   });
-
-  const signOut = async (signOutOptions: { endProviderSession?: boolean; timeoutMs?: number } = {}) => {
-    cancelSignIn();
-    const ended = await session.end();
-    userinfo = undefined;
-    let revoked = false;
-    let endSessionUrl: URL | undefined;
-    let p: client.Configuration | undefined;
-    try {
-      p = await provider.get();
-    } catch (err) {
-      logger.warn(
-        `Signed out on this device, but the provider could not be reached to end the session there: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-    if (p !== undefined && ended?.refreshToken !== undefined) {
-      if (p.serverMetadata().revocation_endpoint !== undefined) {
-        try {
-          // RFC 7009 §2.1: token_type_hint helps the provider find the token.
-          await client.tokenRevocation(p, ended.refreshToken, { token_type_hint: 'refresh_token' });
-          revoked = true;
-        } catch (err) {
-          logger.warn(
-            `Signed out on this device, but the provider did not confirm revoking the session: ${toAuthError(err, 'revocation').message}`,
-          );
-        }
-      }
-    }
-    if (p !== undefined) {
-      endSessionUrl = buildEndSessionUrl(p, config, {
-        idToken: ended?.idToken,
-        postLogoutPort: config.redirectPort,
-      });
-    }
-    let providerSessionEnded: boolean | undefined;
-    if (signOutOptions.endProviderSession === true && endSessionUrl !== undefined) {
-      providerSessionEnded = await endSessionInBrowser({
-        endSessionUrl,
-        config,
-        openBrowser,
-        logger,
-        timeoutMs: signOutOptions.timeoutMs ?? 120_000,
-      });
-    }
-    return {
-      revoked,
-      endSessionUrl: endSessionUrl?.href,
-      ...(providerSessionEnded === undefined ? {} : { providerSessionEnded }),
-    };
-  };
+  const signIns = oneAtATime((signal) =>
+    signInInteractively({ config, provider: getProvider, openBrowser, logger, session, getProfile }, signal),
+  );
 
   return {
     config,
     get state() {
       return session.state;
     },
+    get sessionPersisted() {
+      return session.sessionPersisted;
+    },
     get accessTokenExpiresAt() {
       return session.accessTokenExpiresAt;
     },
     onStateChange: (listener) => session.onStateChange(listener),
     restore: () => session.restore(),
-    signIn,
-    cancelSignIn,
-    getAccessToken,
-    fetchApi,
+    signIn: (signInOptions) => signIns.start(signInOptions),
+    cancelSignIn: () => signIns.cancel(),
+    getAccessToken: () => session.getAccessToken(),
+    fetchApi: createApiFetch({
+      config,
+      getAccessToken: (o) => session.getAccessToken(o),
+      fetch: options.fetch,
+    }),
     getProfile,
-    signOut,
+    signOut: (signOutOptions) => {
+      signIns.cancel();
+      return signOut({ config, session, provider: getProvider, openBrowser, logger }, signOutOptions);
+    },
     close: () => {
-      cancelSignIn();
+      signIns.cancel();
       session.dispose();
     },
   };

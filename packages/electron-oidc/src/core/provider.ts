@@ -1,8 +1,7 @@
 import * as client from 'openid-client';
 import type { AuthConfig } from './config.ts';
 import { isLoopbackHost } from './config.ts';
-import { AuthError } from './errors.ts';
-import type { AuthErrorCode } from './errors.ts';
+import { JwksPrefetch } from './jwks-prefetch.ts';
 import type { Logger } from './logger.ts';
 import {
   decodeProviderCache,
@@ -12,6 +11,7 @@ import {
   sameIssuer,
 } from './provider-cache.ts';
 import type { ProviderCacheStore } from './provider-cache.ts';
+import { isNonOAuthAnswer, toAuthError } from './provider-errors.ts';
 
 /**
  * A `fetch` the library uses for every request to the provider (discovery,
@@ -19,12 +19,6 @@ import type { ProviderCacheStore } from './provider-cache.ts';
  * with responses.
  */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
-
-/** What a request to the provider was for; it decides how a failure reads. */
-export type ProviderOperation = 'discovery' | 'sign-in' | 'refresh' | 'revocation' | 'userinfo';
-
-/** The JWKS is fetched alongside a refresh grant once openid-client's copy is this old (it refetches at 300 s). */
-const JWKS_PREFETCH_AGE_SECONDS = 240;
 
 /** Plain http only for a loopback issuer (the config refuses others). */
 function allowsHttp(config: AuthConfig): boolean {
@@ -64,8 +58,8 @@ export interface ProviderConnectionOptions {
  * a stored discovery document the vault vouches for, or else discovered
  * (OIDC Discovery 1.0 §4) lazily and again after a failure (the provider may
  * be down at start-up and up later). Refresh grants fetch the provider's JWKS
- * at the same time, as verifying the refreshed ID token needs it, so that a
- * silent sign-in waits for one round trip, not two.
+ * at the same time ({@link JwksPrefetch}), so that a silent sign-in waits for
+ * one round trip, not two.
  */
 export class ProviderConnection {
   readonly #config: AuthConfig;
@@ -80,13 +74,12 @@ export class ProviderConnection {
   #digest: string | undefined;
   /** The configuration built from the stored document, while it is the one in use. */
   #fromStoredDocument: client.Configuration | undefined;
-  #prefetch: { readonly url: string; readonly response: Promise<Response> } | undefined;
-  /** Whether the last refresh answer carried an ID token (if not, the JWKS is not fetched alongside). */
-  #refreshCarriesIdToken = true;
+  readonly #jwks: JwksPrefetch;
 
   constructor(config: AuthConfig, options: ProviderConnectionOptions = {}) {
     this.#config = config;
     this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.#jwks = new JwksPrefetch(this.#fetch, { allowHttp: allowsHttp(config) });
     this.#cache = options.cache;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
@@ -193,20 +186,13 @@ export class ProviderConnection {
     }
   }
 
-  /** Every request after discovery: a GET of the JWKS fetched alongside the refresh takes that response. */
-  readonly #requestFetch: client.CustomFetch = (url, init) => {
-    const prefetch = this.#prefetch;
-    if (prefetch !== undefined && prefetch.url === url && (init.method ?? 'GET') === 'GET') {
-      this.#prefetch = undefined;
-      return prefetch.response;
-    }
-    return this.#fetch(url, init as RequestInit);
-  };
+  /** Every request after discovery: a GET of the JWKS fetched alongside a refresh takes that response. */
+  readonly #requestFetch: client.CustomFetch = (url, init) =>
+    this.#jwks.take(url, init as RequestInit) ?? this.#fetch(url, init as RequestInit);
 
   /**
-   * One refresh grant (RFC 6749 §6). When openid-client will need the JWKS to
-   * verify the refreshed ID token (its copy is missing or about to expire),
-   * the JWKS request starts together with the grant instead of after it.
+   * One refresh grant (RFC 6749 §6), with the JWKS requested beside it
+   * ({@link JwksPrefetch}) rather than after it.
    *
    * With a configuration from the stored discovery document, a token endpoint
    * that answers outside OAuth (e.g. 404: the provider moved it) makes the
@@ -216,9 +202,13 @@ export class ProviderConnection {
     refreshToken: string,
     parameters: Record<string, string>,
   ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    const grant = (configuration: client.Configuration) =>
+      this.#jwks.around(configuration, () =>
+        client.refreshTokenGrant(configuration, refreshToken, parameters),
+      );
     const c = await this.get();
     try {
-      return await this.#refreshWith(c, refreshToken, parameters);
+      return await grant(c);
     } catch (err) {
       if (c !== this.#fromStoredDocument || !isNonOAuthAnswer(err)) throw err;
       this.#logger?.info(
@@ -228,230 +218,7 @@ export class ProviderConnection {
       this.#trusted = undefined;
       this.#digest = undefined;
       this.#fromStoredDocument = undefined;
-      return this.#refreshWith(await this.get(), refreshToken, parameters);
+      return grant(await this.get());
     }
   }
-
-  async #refreshWith(
-    c: client.Configuration,
-    refreshToken: string,
-    parameters: Record<string, string>,
-  ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
-    const prefetch = this.#prefetchJwks(c);
-    if (prefetch !== undefined) this.#prefetch = prefetch;
-    try {
-      const tokens = await client.refreshTokenGrant(c, refreshToken, parameters);
-      this.#refreshCarriesIdToken = tokens.id_token !== undefined;
-      return tokens;
-    } finally {
-      // Only this call's own prefetch: an overlapping refresh may have set its own since.
-      if (prefetch !== undefined && this.#prefetch === prefetch) this.#prefetch = undefined;
-      // Unused (no ID token came back): release its connection.
-      void prefetch?.response.then((r) => (r.bodyUsed ? undefined : r.body?.cancel())).catch(() => {});
-    }
-  }
-
-  /** Starts the JWKS request a refresh will need, if openid-client's copy will not do. */
-  #prefetchJwks(
-    c: client.Configuration,
-  ): { readonly url: string; readonly response: Promise<Response> } | undefined {
-    const jwksUri = c.serverMetadata().jwks_uri;
-    if (jwksUri === undefined || !URL.canParse(jwksUri) || !this.#refreshCarriesIdToken) return undefined;
-    const url = new URL(jwksUri);
-    // The same rule openid-client applies before its own request: https, or http for a loopback issuer.
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowsHttp(this.#config)))
-      return undefined;
-    const jwks = client.getJwksCache(c);
-    const age = jwks === undefined ? Infinity : Date.now() / 1000 - jwks.uat;
-    if (age < JWKS_PREFETCH_AGE_SECONDS) return undefined;
-    const response = this.#fetch(url.href, {
-      method: 'GET',
-      headers: { accept: 'application/json, application/jwk-set+json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(30_000),
-    });
-    // A failure reaches openid-client only if it asks for the JWKS; otherwise it is dropped here.
-    response.catch(() => {});
-    return { url: url.href, response };
-  }
-}
-
-/** The provider answered, but not as an OAuth endpoint does (RFC 6749 §5.2 error JSON), nor with a temporary error. */
-function isNonOAuthAnswer(err: unknown): boolean {
-  if (err instanceof client.ResponseBodyError || isNetworkFailure(err)) return false;
-  const status = responseStatus(err);
-  return status !== undefined && status >= 300;
-}
-
-const DENIED = new Set([
-  'access_denied',
-  'consent_required',
-  'login_required',
-  'interaction_required',
-  'account_selection_required',
-]);
-
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function responseStatus(err: unknown): number | undefined {
-  // openid-client wraps "unexpected status" failures with the Response as cause.
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 3; depth++) {
-    if (e instanceof Response) return e.status;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function isNetworkFailure(err: unknown): boolean {
-  const code = codeOf(err);
-  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT') return true;
-  // undici's "fetch failed" is a TypeError without the ERR_INVALID_ARG_* code of a misuse.
-  if (err instanceof TypeError && (code === undefined || !code.startsWith('ERR_INVALID_ARG'))) return true;
-  if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) return true;
-  const status = responseStatus(err);
-  return status !== undefined && isTemporaryStatus(status);
-}
-
-/**
- * 5xx (the provider or its gateway is failing) and 429 (RFC 6585 §4: rate
- * limited, "retry later"): the request may succeed later, so the session is
- * kept and retried with backoff, never ended.
- */
-function isTemporaryStatus(status: number): boolean {
-  return status >= 500 || status === 429;
-}
-
-function describeOperation(operation: ProviderOperation): string {
-  switch (operation) {
-    case 'discovery':
-      return 'reading the sign-in provider’s configuration';
-    case 'sign-in':
-      return 'completing the sign-in';
-    case 'refresh':
-      return 'renewing the session';
-    case 'revocation':
-      return 'revoking the session at the provider';
-    case 'userinfo':
-      return 'reading the profile';
-  }
-}
-
-function oauthDetails(err: { error: string; error_description?: string | undefined }) {
-  return {
-    oauthError: err.error,
-    ...(typeof err.error_description === 'string' ? { oauthErrorDescription: err.error_description } : {}),
-  };
-}
-
-/** Whether an openid-client failure concerns the ID token rather than the rest of a response. */
-function isIdTokenFailure(err: unknown): boolean {
-  const code = codeOf(err);
-  if (code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED')
-    return true;
-  if (code === 'OAUTH_KEY_SELECTION_FAILED') return true;
-  const inner = (err as { cause?: unknown }).cause;
-  const message = inner instanceof Error ? inner.message : '';
-  return /JWT|ID Token|JWS/.test(message);
-}
-
-/**
- * Maps whatever openid-client (or fetch) threw to an {@link AuthError} whose
- * code says what the caller can do about it. Network failures and 5xx answers
- * are `ERR_PROVIDER_UNREACHABLE` (try again later), OAuth error answers are
- * `ERR_PROVIDER_*` (or `ERR_SESSION_EXPIRED` for `invalid_grant` on refresh),
- * and protocol violations are `ERR_RESPONSE_INVALID` / `ERR_ID_TOKEN_INVALID`.
- */
-export function toAuthError(err: unknown, operation: ProviderOperation): AuthError {
-  if (err instanceof AuthError) return err;
-  const what = describeOperation(operation);
-
-  if (err instanceof client.AuthorizationResponseError) {
-    // RFC 6749 §4.1.2.1: the provider sent the user back with an error.
-    const denied = DENIED.has(err.error);
-    const code: AuthErrorCode = denied ? 'ERR_PROVIDER_DENIED' : 'ERR_PROVIDER_ERROR';
-    const message = denied
-      ? err.error === 'access_denied'
-        ? 'Sign-in was not completed: access was denied at the sign-in page. Sign in again and allow access to continue.'
-        : `Sign-in was not completed: the provider needs you to interact (${err.error}). Sign in again.`
-      : `The sign-in provider reported an error (${err.error}). Try again; if it persists, contact the app’s support.`;
-    return new AuthError(code, message, { cause: err, ...oauthDetails(err) });
-  }
-
-  if (err instanceof client.ResponseBodyError) {
-    // RFC 6749 §5.2: the token (or revocation) endpoint refused.
-    if (isTemporaryStatus(err.status)) {
-      return new AuthError(
-        'ERR_PROVIDER_UNREACHABLE',
-        `The sign-in provider is having trouble (${err.error}) while ${what}. Try again in a moment.`,
-        { cause: err, ...oauthDetails(err) },
-      );
-    }
-    if (err.error === 'invalid_grant' && operation === 'refresh') {
-      return new AuthError(
-        'ERR_SESSION_EXPIRED',
-        'Your session has ended at the sign-in provider (it expired or was revoked). Please sign in again.',
-        { cause: err, ...oauthDetails(err) },
-      );
-    }
-    if (err.error === 'invalid_grant') {
-      return new AuthError(
-        'ERR_PROVIDER_ERROR',
-        'The sign-in answer was refused by the provider (it may have expired or been used already). Please sign in again.',
-        { cause: err, ...oauthDetails(err) },
-      );
-    }
-    return new AuthError(
-      'ERR_PROVIDER_ERROR',
-      `The sign-in provider refused ${what} (${err.error}). Check the app’s sign-in configuration or contact its support.`,
-      { cause: err, ...oauthDetails(err) },
-    );
-  }
-
-  if (isNetworkFailure(err)) {
-    return new AuthError(
-      'ERR_PROVIDER_UNREACHABLE',
-      `Cannot reach the sign-in provider while ${what}. Check your connection and try again.`,
-      { cause: err },
-    );
-  }
-
-  if (err instanceof client.ClientError) {
-    const inner = (err.cause as { cause?: unknown } | undefined)?.cause;
-    const fromCallback =
-      inner !== null &&
-      typeof inner === 'object' &&
-      (inner as { parameters?: unknown }).parameters instanceof URLSearchParams;
-    if (operation === 'sign-in' && fromCallback) {
-      // e.g. RFC 9207 `iss` missing or not the issuer: a mix-up attack or a misrouted answer.
-      return new AuthError(
-        'ERR_RESPONSE_INVALID',
-        'The sign-in answer did not come from the expected provider and was rejected. Please sign in again.',
-        { cause: err },
-      );
-    }
-    if ((operation === 'sign-in' || operation === 'refresh') && isIdTokenFailure(err)) {
-      return new AuthError(
-        'ERR_ID_TOKEN_INVALID',
-        'The identity token from the sign-in provider failed verification and was rejected. Please sign in again; if it persists, check the device clock and contact the app’s support.',
-        { cause: err },
-      );
-    }
-    if (operation === 'discovery' && codeOf(err) === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
-      return new AuthError(
-        'ERR_CONFIG',
-        'The provider’s configuration names another issuer than the configured "issuer"; set "issuer" to exactly the provider’s issuer URL.',
-        { cause: err, option: 'issuer' },
-      );
-    }
-    return new AuthError(
-      'ERR_RESPONSE_INVALID',
-      `The sign-in provider sent an unexpected answer while ${what}. Try again; if it persists, contact the app’s support.`,
-      { cause: err },
-    );
-  }
-
-  return new AuthError('ERR_RESPONSE_INVALID', `Unexpected failure while ${what}.`, { cause: err });
 }

@@ -1,81 +1,21 @@
 // getProfile() completes the profile from userinfo (OIDC Core §5.3) when the ID token has
 // only `sub`, as many providers issue it. A provider that said no is not asked again in
 // the session; a transient failure (5xx, network) is retried after USERINFO_RETRY_MS.
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createDesktopAuth, USERINFO_RETRY_MS } from '../../src/core/desktop-auth.ts';
+import { createDesktopAuth } from '../../src/core/desktop-auth.ts';
+import { USERINFO_RETRY_MS } from '../../src/core/profile-completion.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { MemoryVault } from '../../src/core/vault/memory-vault.ts';
+import { json, stubProvider } from './support/stub-provider.ts';
+import type { UserinfoAnswer } from './support/stub-provider.ts';
 
-const ISSUER = 'https://idp.test/';
-const CLIENT_ID = 'app';
 const ALICE = { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.com' };
 
-type UserinfoAnswer = () => Response;
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
-/** A provider behind the library's `fetch` option whose ID tokens carry only `sub`. */
-async function stubProvider(userinfoAnswers: UserinfoAnswer[]) {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  let nonce = '';
-  let userinfoCalls = 0;
-  const fetch = async (url: string): Promise<Response> => {
-    const { pathname } = new URL(url);
-    switch (pathname) {
-      case '/.well-known/openid-configuration':
-        return json(200, {
-          issuer: ISSUER,
-          authorization_endpoint: `${ISSUER}authorize`,
-          token_endpoint: `${ISSUER}token`,
-          userinfo_endpoint: `${ISSUER}userinfo`,
-          jwks_uri: `${ISSUER}jwks`,
-          id_token_signing_alg_values_supported: ['ES256'],
-        });
-      case '/jwks':
-        return json(200, { keys: [jwk] });
-      case '/token': {
-        const idToken = await new SignJWT({ nonce })
-          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-          .setIssuer(ISSUER)
-          .setSubject(ALICE.sub)
-          .setAudience(CLIENT_ID)
-          .setIssuedAt()
-          .setExpirationTime('5m')
-          .sign(privateKey);
-        return json(200, {
-          access_token: 'opaque',
-          token_type: 'Bearer',
-          expires_in: 300,
-          id_token: idToken,
-        });
-      }
-      case '/userinfo': {
-        const answer = userinfoAnswers[userinfoCalls++] ?? (() => json(200, ALICE));
-        return answer();
-      }
-      default:
-        return json(404, { error: 'not_found' });
-    }
-  };
-  // The system browser: the provider sends it straight back to the loopback redirect URI.
-  const openBrowser = async (authorizationUrl: string): Promise<void> => {
-    const request = new URL(authorizationUrl);
-    nonce = request.searchParams.get('nonce')!;
-    const callback = new URL(request.searchParams.get('redirect_uri')!);
-    callback.searchParams.set('code', 'code-1');
-    callback.searchParams.set('state', request.searchParams.get('state')!);
-    await globalThis.fetch(callback);
-  };
-  return { fetch, openBrowser, userinfoCalls: () => userinfoCalls };
-}
-
 async function signedIn(userinfoAnswers: UserinfoAnswer[]) {
-  const provider = await stubProvider(userinfoAnswers);
+  const provider = await stubProvider({ user: ALICE, userinfoAnswers });
   let clock = Date.now();
   const auth = createDesktopAuth({
-    config: { issuer: ISSUER, clientId: CLIENT_ID, apiAudience: 'https://api.test' },
+    config: provider.config,
     vault: new MemoryVault(),
     logger: silentLogger,
     fetch: provider.fetch,

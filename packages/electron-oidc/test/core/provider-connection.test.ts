@@ -96,9 +96,39 @@ describe('ProviderConnection.refresh and the JWKS fetched alongside', () => {
       `GET ${ISSUER}/jwks`,
       `POST ${ISSUER}/token`,
     ]);
-    // openid-client's copy is fresh now: the next refresh needs no JWKS request.
+  });
+
+  it('every refresh expecting an ID token fetches the JWKS beside it; one openid-client did not ask for is released', async () => {
+    const provider = fakeProvider();
+    const key = await signingKey('k1');
+    provider.jwks = { keys: [key.jwk] };
+    provider.signWith = key;
+    // When openid-client refetches its copy is its own rule: the connection does not guess it.
+    const released: string[] = [];
+    const connection = connect({
+      ...provider,
+      fetch: async (url, init) => {
+        const response = await provider.fetch(url, init);
+        if (!url.endsWith('/jwks')) return response;
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        let sent = false;
+        const body = new ReadableStream<Uint8Array>({
+          pull: (controller) => {
+            if (sent) controller.close();
+            else controller.enqueue(bytes);
+            sent = true;
+          },
+          cancel: () => void released.push(url),
+        });
+        return new Response(body, { headers: response.headers });
+      },
+    });
     await connection.refresh('rt', {});
-    expect(jwksRequests(provider)).toBe(1);
+    // openid-client's copy is fresh: it does not ask, and the second prefetch is released.
+    const tokens = await connection.refresh('rt', {});
+    expect(tokens.claims()?.sub).toBe('alice');
+    expect(jwksRequests(provider)).toBe(2);
+    await vi.waitFor(() => expect(released).toEqual([`${ISSUER}/jwks`]));
   });
 
   it('attacker: an ID token signed with a key the JWKS does not hold is refused', async () => {
@@ -116,8 +146,8 @@ describe('ProviderConnection.refresh and the JWKS fetched alongside', () => {
     provider.signWith = first;
     const connection = connect(provider);
     await connection.refresh('rt', {});
-    // 100 s later (openid-client's copy is under 240 s old: no prefetch) the provider signs with a
-    // new key; openid-client refetches the JWKS for the unknown kid, over the network.
+    // 100 s later the provider signs with a new key; openid-client refetches the JWKS for the
+    // unknown kid and is handed the response fetched beside this refresh, not the first one.
     vi.setSystemTime(Date.now() + 100_000);
     const second = await signingKey('k2');
     provider.jwks = { keys: [first.jwk, second.jwk] };

@@ -10,11 +10,14 @@ export interface StoredSession {
   readonly sub: string;
   readonly refreshToken: string;
   /**
-   * The digest of the provider's discovery document stored beside the vault
-   * (`ProviderCacheStore`): the vault vouches for that file, which other
-   * programs could otherwise rewrite to send the refresh token elsewhere.
+   * An opaque value another part of the library keeps with the refresh token
+   * (`VaultEntryBinding`): today the SHA-256 of the provider's discovery
+   * document kept beside the vault (`ProviderCacheStore`), so the vault
+   * vouches for that file, which other programs could otherwise rewrite to
+   * send the refresh token elsewhere. Written as `provider_cache_sha256`, the
+   * name version 1 entries already carry.
    */
-  readonly providerCacheDigest?: string | undefined;
+  readonly binding?: string | undefined;
 }
 
 /** Why a stored entry was not used. */
@@ -36,9 +39,7 @@ export function encodeStoredSession(session: StoredSession): string {
     client_id: session.clientId,
     sub: session.sub,
     refresh_token: session.refreshToken,
-    ...(session.providerCacheDigest === undefined
-      ? {}
-      : { provider_cache_sha256: session.providerCacheDigest }),
+    ...(session.binding === undefined ? {} : { provider_cache_sha256: session.binding }),
   });
 }
 
@@ -81,7 +82,7 @@ export function decodeStoredSession(
     client_id: clientId,
     sub,
     refresh_token: refreshToken,
-    provider_cache_sha256: providerCacheDigest,
+    provider_cache_sha256: binding,
   } = entry;
   if (!nonEmpty(iss) || !nonEmpty(clientId) || !nonEmpty(sub) || !nonEmpty(refreshToken)) {
     return { ok: false, problem: 'corrupt', detail: 'the entry lacks iss, client_id, sub or refresh_token' };
@@ -100,8 +101,8 @@ export function decodeStoredSession(
       clientId,
       sub,
       refreshToken,
-      // Optional; an unusable value only means the stored discovery document is not used.
-      ...(nonEmpty(providerCacheDigest) ? { providerCacheDigest } : {}),
+      // Optional; an unusable value only means its owner finds nothing to trust.
+      ...(nonEmpty(binding) ? { binding } : {}),
     },
   };
 }

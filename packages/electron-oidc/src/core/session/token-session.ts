@@ -28,13 +28,17 @@ export interface TokenGrant {
 export type RefreshGrant = (refreshToken: string) => Promise<TokenGrant>;
 
 /**
- * The provider's discovery document kept beside the vault, as far as the
- * session is concerned: the digest read with the refresh token is handed on
- * (`trust`), and the digest of the document in use is stored with it.
+ * An opaque string that another part of the library keeps in the vault entry
+ * beside the refresh token, so that the vault vouches for something stored
+ * elsewhere (the provider connection: the digest of its kept discovery
+ * document). The session hands on the value it read and stores the value it
+ * is given; it never looks inside.
  */
-export interface ProviderCacheBinding {
-  trust(digest: string | undefined): void;
-  readonly cacheDigest: string | undefined;
+export interface VaultEntryBinding {
+  /** Receives the value read with the stored refresh token, before that token is first used. */
+  restored(value: string | undefined): void;
+  /** The value to keep with the refresh token from now on. */
+  readonly current: string | undefined;
 }
 
 /** What {@link TokenSession} needs. */
@@ -50,8 +54,8 @@ export interface TokenSessionOptions {
   now?: () => number;
   /** Delays between background attempts while offline. */
   retrySchedule?: RetrySchedule | undefined;
-  /** See {@link ProviderCacheBinding}. */
-  providerCache?: ProviderCacheBinding | undefined;
+  /** See {@link VaultEntryBinding}. */
+  binding?: VaultEntryBinding | undefined;
 }
 
 interface Current {
@@ -61,6 +65,8 @@ interface Current {
   readonly accessTokenExpiresAt: number | undefined;
   readonly idToken: string | undefined;
   readonly claims: IdTokenClaims | undefined;
+  /** Whether the vault holds this session's refresh token (see {@link TokenSession.sessionPersisted}). */
+  readonly persisted: boolean;
 }
 
 /** What a sign-out needs from the session that ended. */
@@ -88,9 +94,9 @@ export class TokenSession {
   readonly #refreshAheadMs: number;
   readonly #now: () => number;
   readonly #retrySchedule: RetrySchedule;
-  readonly #providerCache: ProviderCacheBinding | undefined;
-  /** The provider cache digest in the vault's entry, as far as this process knows. */
-  #storedCacheDigest: string | undefined;
+  readonly #binding: VaultEntryBinding | undefined;
+  /** The binding value in the vault's entry, as far as this process knows. */
+  #storedBinding: string | undefined;
   readonly #listeners = new Set<(state: SessionState) => void>();
 
   #state: SessionState = 'signed-out';
@@ -112,7 +118,7 @@ export class TokenSession {
     this.#refreshAheadMs = options.refreshAheadMs;
     this.#now = options.now ?? Date.now;
     this.#retrySchedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
-    this.#providerCache = options.providerCache;
+    this.#binding = options.binding;
   }
 
   /** The current state. */
@@ -147,9 +153,39 @@ export class TokenSession {
     return this.#current?.idToken;
   }
 
+  /**
+   * Whether the session as it stands now is kept in the vault (false: memory
+   * only, e.g. the keychain refused the write, or no refresh token was
+   * issued). `undefined` while signed out.
+   */
+  get sessionPersisted(): boolean | undefined {
+    const current = this.#current;
+    return current === undefined ? undefined : current.persisted && this.#vault.persistent;
+  }
+
   /** A number that changes whenever the session is replaced or ended. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Whether work begun for `generation` is still for the session now: none replaced or ended it since. */
+  #isCurrent(generation: number): boolean {
+    return generation === this.#generation;
+  }
+
+  /**
+   * The outcome of `work`, begun for the session of `generation`, if that
+   * session is still the current one; otherwise its result (or failure) is
+   * dropped and the caller gets `ERR_NOT_SIGNED_IN`.
+   */
+  async #forCurrent<T>(generation: number, work: Promise<T>): Promise<T> {
+    const outcome = await work.then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    if (!this.#isCurrent(generation)) throw notSignedIn();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   #setState(state: SessionState): void {
@@ -185,7 +221,11 @@ export class TokenSession {
     const current = this.#current;
     if (current === undefined) return 'signed-out';
     if (this.#retryAttempt > 0) return 'offline';
-    if (current.accessToken === undefined && this.#inflight?.generation === this.#generation)
+    if (
+      current.accessToken === undefined &&
+      this.#inflight !== undefined &&
+      this.#isCurrent(this.#inflight.generation)
+    )
       return 'signing-in';
     return 'signed-in';
   }
@@ -197,45 +237,53 @@ export class TokenSession {
   }
 
   /**
-   * Stores the refresh token if this generation is still current. Vault
-   * failure keeps the session in memory. `sameToken`: only the provider cache
-   * digest changes, so a failed write leaves the (still valid) entry alone.
+   * Stores the refresh token if `generation` is still current; resolves with
+   * whether the vault holds it now. A vault failure keeps the session in
+   * memory. `sameToken`: only the binding changes, so a failed write leaves
+   * the (still valid) entry alone.
    */
   async #persist(
     generation: number,
     sub: string,
     refreshToken: string,
     options: { sameToken?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
+    let stored = false;
     await this.#enqueueVault(async () => {
-      if (generation !== this.#generation) return;
-      const providerCacheDigest = this.#providerCache?.cacheDigest;
+      if (!this.#isCurrent(generation)) return;
+      const binding = this.#binding?.current;
       try {
-        await this.#vault.write(
-          encodeStoredSession({ ...this.#identity, sub, refreshToken, providerCacheDigest }),
-        );
-        this.#storedCacheDigest = providerCacheDigest;
+        await this.#vault.write(encodeStoredSession({ ...this.#identity, sub, refreshToken, binding }));
+        this.#storedBinding = binding;
+        stored = true;
       } catch (err) {
-        if (options.sameToken === true) {
-          this.#logger.info(
-            `Could not update the session in the ${this.#vault.kind} vault; the next launch discovers the provider again (${err instanceof Error ? err.message : String(err)}).`,
-          );
-          return;
-        }
-        this.#logger.error(
-          `Could not store the session in the ${this.#vault.kind} vault; it lasts until the app quits (${err instanceof Error ? err.message : String(err)}).`,
-        );
-        // The vault may still hold an older refresh token, already rotated out: presenting it at
-        // the next launch is a reuse the provider answers by revoking the grant (RFC 9700 §4.14.2).
-        try {
-          await this.#vault.clear();
-        } catch (clearErr) {
-          this.#logger.error(
-            `Could not clear the outdated session from the ${this.#vault.kind} vault either (${clearErr instanceof Error ? clearErr.message : String(clearErr)}).`,
-          );
-        }
+        await this.#storeFailed(err, options.sameToken === true);
       }
     });
+    return stored;
+  }
+
+  /** After a failed write: the session lasts in memory, and an entry it outdated is cleared. */
+  async #storeFailed(err: unknown, sameToken: boolean): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (sameToken) {
+      this.#logger.info(
+        `Could not update the session in the ${this.#vault.kind} vault; the next launch discovers the provider again (${reason}).`,
+      );
+      return;
+    }
+    this.#logger.error(
+      `Could not store the session in the ${this.#vault.kind} vault; it lasts until the app quits (${reason}).`,
+    );
+    // The vault may still hold an older refresh token, already rotated out: presenting it at
+    // the next launch is a reuse the provider answers by revoking the grant (RFC 9700 §4.14.2).
+    try {
+      await this.#vault.clear();
+    } catch (clearErr) {
+      this.#logger.error(
+        `Could not clear the outdated session from the ${this.#vault.kind} vault either (${clearErr instanceof Error ? clearErr.message : String(clearErr)}).`,
+      );
+    }
   }
 
   async #clearVault(): Promise<void> {
@@ -266,14 +314,15 @@ export class TokenSession {
     // A refresh of the replaced session must not be joined by this session's callers.
     this.#inflight = undefined;
     this.#stopRetrying();
+    let persisted = false;
     if (grant.refreshToken !== undefined) {
-      await this.#persist(generation, sub, grant.refreshToken);
+      persisted = await this.#persist(generation, sub, grant.refreshToken);
     } else {
       // No refresh token (offline_access not granted): a stale entry must not outlive this session.
       this.#logger.warn('The provider issued no refresh token; the session will end when the app quits.');
       await this.#clearVault();
     }
-    if (generation !== this.#generation) return;
+    if (!this.#isCurrent(generation)) return;
     this.#current = {
       sub,
       refreshToken: grant.refreshToken,
@@ -281,6 +330,7 @@ export class TokenSession {
       accessTokenExpiresAt: this.#expiresAt(grant),
       idToken: grant.idToken,
       claims: grant.claims,
+      persisted,
     };
     this.#setState('signed-in');
   }
@@ -313,8 +363,8 @@ export class TokenSession {
       );
       return this.#state;
     }
-    this.#storedCacheDigest = decoded.session.providerCacheDigest;
-    this.#providerCache?.trust(decoded.session.providerCacheDigest);
+    this.#storedBinding = decoded.session.binding;
+    this.#binding?.restored(decoded.session.binding);
     this.#generation++;
     this.#current = {
       sub: decoded.session.sub,
@@ -323,6 +373,7 @@ export class TokenSession {
       accessTokenExpiresAt: undefined,
       idToken: undefined,
       claims: undefined,
+      persisted: true,
     };
     this.#setState('signing-in');
     try {
@@ -389,7 +440,7 @@ export class TokenSession {
   /** Single-flight: every caller during a refresh shares its one request. */
   #refresh(): Promise<Current> {
     const existing = this.#inflight;
-    if (existing !== undefined && existing.generation === this.#generation) return existing.promise;
+    if (existing !== undefined && this.#isCurrent(existing.generation)) return existing.promise;
     const entry = {
       generation: this.#generation,
       promise: this.#doRefresh().finally(() => {
@@ -406,30 +457,13 @@ export class TokenSession {
     const generation = this.#generation;
     const current = this.#current;
     if (current === undefined) throw notSignedIn();
-    if (current.refreshToken === undefined) {
+    const presented = current.refreshToken;
+    if (presented === undefined) {
       throw new AuthError('ERR_SESSION_EXPIRED', 'Your session has expired. Please sign in again.');
     }
-    let grant: TokenGrant;
-    try {
-      grant = await this.#refreshGrant(current.refreshToken);
-    } catch (err) {
-      if (generation !== this.#generation) throw notSignedIn();
-      if (isAuthError(err, 'ERR_PROVIDER_UNREACHABLE')) {
-        this.#goOffline();
-        throw new AuthError(
-          'ERR_OFFLINE',
-          'The sign-in provider cannot be reached, so the session cannot be renewed right now. You stay signed in; the app retries automatically.',
-          { cause: err },
-        );
-      }
-      if (isAuthError(err, 'ERR_SESSION_EXPIRED')) {
-        // RFC 6749 §5.2 invalid_grant: the refresh token is dead; sign out cleanly.
-        this.#logger.info('The provider ended the session (invalid_grant); signing out.');
-        await this.#endLocally();
-      }
-      throw err;
-    }
-    if (generation !== this.#generation) throw notSignedIn();
+    const grant = await this.#forCurrent(generation, this.#refreshGrant(presented)).catch((err: unknown) =>
+      this.#refreshFailed(err),
+    );
     // OIDC Core §12.2: a refreshed ID token must name the same user.
     if (grant.claims !== undefined && grant.claims.sub !== current.sub) {
       this.#logger.error('The refreshed identity token names another user; signing out.');
@@ -439,30 +473,62 @@ export class TokenSession {
         'The sign-in provider answered for a different user than the one signed in, so you were signed out. Please sign in again.',
       );
     }
+    const next = await this.#forCurrent(
+      generation,
+      this.#storeRefreshed(generation, current, presented, grant),
+    );
+    this.#current = next;
+    this.#stopRetrying();
+    this.#setState('signed-in');
+    return next;
+  }
+
+  /** A failed refresh grant of the current session: offline, or ended by the provider. Always throws. */
+  async #refreshFailed(err: unknown): Promise<never> {
+    if (isAuthError(err, 'ERR_PROVIDER_UNREACHABLE')) {
+      this.#goOffline();
+      throw new AuthError(
+        'ERR_OFFLINE',
+        'The sign-in provider cannot be reached, so the session cannot be renewed right now. You stay signed in; the app retries automatically.',
+        { cause: err },
+      );
+    }
+    if (isAuthError(err, 'ERR_SESSION_EXPIRED')) {
+      // RFC 6749 §5.2 invalid_grant: the refresh token is dead; sign out cleanly.
+      this.#logger.info('The provider ended the session (invalid_grant); signing out.');
+      await this.#endLocally();
+    }
+    throw err;
+  }
+
+  /** The session a refresh produced, its refresh token stored first where the vault's entry changes. */
+  async #storeRefreshed(
+    generation: number,
+    current: Current,
+    presented: string,
+    grant: TokenGrant,
+  ): Promise<Current> {
     // Keep the old refresh token when the provider does not rotate (RFC 6749 §6).
-    const refreshToken = grant.refreshToken ?? current.refreshToken;
-    if (refreshToken !== current.refreshToken) {
+    const refreshToken = grant.refreshToken ?? presented;
+    let persisted = current.persisted;
+    if (refreshToken !== presented) {
       // Stored BEFORE anyone gets the new access token: a crash now must not leave the vault
       // with a rotated-out token whose reuse would revoke the grant (RFC 9700 §4.14.2).
-      await this.#persist(generation, current.sub, refreshToken);
-      if (generation !== this.#generation) throw notSignedIn();
-    } else if (this.#providerCache?.cacheDigest !== this.#storedCacheDigest) {
-      // The provider's discovery document was stored anew: the next launch may use it.
-      await this.#persist(generation, current.sub, refreshToken, { sameToken: true });
-      if (generation !== this.#generation) throw notSignedIn();
+      persisted = await this.#persist(generation, current.sub, refreshToken);
+    } else if (this.#binding?.current !== this.#storedBinding) {
+      // The binding changed (e.g. the discovery document was stored anew): the next launch may use it.
+      persisted =
+        (await this.#persist(generation, current.sub, refreshToken, { sameToken: true })) || persisted;
     }
-    const next: Current = {
+    return {
       sub: current.sub,
       refreshToken,
       accessToken: grant.accessToken,
       accessTokenExpiresAt: this.#expiresAt(grant),
       idToken: grant.idToken ?? current.idToken,
       claims: grant.claims ?? current.claims,
+      persisted,
     };
-    this.#current = next;
-    this.#stopRetrying();
-    this.#setState('signed-in');
-    return next;
   }
 
   #goOffline(): void {
@@ -472,7 +538,7 @@ export class TokenSession {
     const generation = this.#generation;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      if (generation !== this.#generation) return;
+      if (!this.#isCurrent(generation)) return;
       this.#refresh().catch((err: unknown) => {
         if (!isAuthError(err, 'ERR_OFFLINE', 'ERR_NOT_SIGNED_IN')) {
           this.#logger.warn(

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError } from '../errors.ts';
 import { RESULT_PAGE_HEADERS, renderResultPage } from './result-page.ts';
@@ -70,6 +70,50 @@ const CLOSED: ResultPage = {
   message: 'The app stopped waiting for this sign-in. You can close this tab and start again from the app.',
 };
 
+/** Why listening on `port` failed, for the person who chose it through `option`. */
+function listenError(err: NodeJS.ErrnoException, port: number, option: string): AuthError {
+  if (err.code === 'EADDRINUSE') {
+    return new AuthError(
+      'ERR_REDIRECT_PORT_IN_USE',
+      `Port ${port} on ${LOOPBACK_HOST} is already in use by another program, so the app cannot receive the sign-in answer. Close that program, or change the "${option}" option (leave it unset to use any free port).`,
+      { cause: err, option },
+    );
+  }
+  return new AuthError(
+    'ERR_CONFIG',
+    `Cannot listen on ${LOOPBACK_HOST}:${port} for the sign-in answer (${err.code ?? err.message}); check the "${option}" option.`,
+    { cause: err, option },
+  );
+}
+
+/** Binds `server` on 127.0.0.1 only, at `port` (0: any free one); resolves with the bound port. */
+function listenOnLoopback(server: Server, port: number, option: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, port, option));
+    server.once('error', onError);
+    server.listen({ host: LOOPBACK_HOST, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Closes `server`: the answer already written reaches the browser, then
+ * whatever connection is still open is dropped (a half-sent request must not
+ * keep the process alive).
+ */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), 500);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 /**
  * Starts an HTTP listener on 127.0.0.1 (never on other interfaces) for the
  * OAuth redirect of a native app (RFC 8252 §7.3). It accepts exactly one GET
@@ -124,35 +168,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
   const server = createServer(handle);
   server.keepAliveTimeout = 1000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      const wanted = options.port ?? 0;
-      const option = options.portOption ?? 'redirectPort';
-      if (err.code === 'EADDRINUSE') {
-        reject(
-          new AuthError(
-            'ERR_REDIRECT_PORT_IN_USE',
-            `Port ${wanted} on ${LOOPBACK_HOST} is already in use by another program, so the app cannot receive the sign-in answer. Close that program, or change the "${option}" option (leave it unset to use any free port).`,
-            { cause: err, option },
-          ),
-        );
-      } else {
-        reject(
-          new AuthError(
-            'ERR_CONFIG',
-            `Cannot listen on ${LOOPBACK_HOST}:${wanted} for the sign-in answer (${err.code ?? err.message}); check the "${option}" option.`,
-            { cause: err, option },
-          ),
-        );
-      }
-    };
-    server.once('error', onError);
-    server.listen({ host: LOOPBACK_HOST, port: options.port ?? 0, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listenOnLoopback(server, options.port ?? 0, options.portOption ?? 'redirectPort');
   // Aborted while listen() was pending: no abort event will fire any more, so
   // stop here rather than hand out a listener nobody can cancel.
   if (signal?.aborted) {
@@ -167,16 +183,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       settle?.reject(failure);
     }
     if (accepted !== undefined) send(accepted.res, 400, CLOSED);
-    closing ??= new Promise<void>((resolve) => {
-      // Let the answer already written reach the browser, then drop whatever
-      // connection is still open (a half-sent request must not keep us alive).
-      const force = setTimeout(() => server.closeAllConnections(), 500);
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
+    closing ??= closeServer(server);
     signal?.removeEventListener('abort', onAbort);
     return closing;
   };

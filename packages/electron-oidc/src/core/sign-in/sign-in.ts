@@ -2,8 +2,9 @@ import * as client from 'openid-client';
 import type { AuthConfig } from '../config.ts';
 import { AuthError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { toAuthError } from '../provider.ts';
-import type { IdTokenClaims, TokenGrant } from '../session/token-session.ts';
+import { toAuthError } from '../provider-errors.ts';
+import type { Profile } from '../profile.ts';
+import type { IdTokenClaims, TokenGrant, TokenSession } from '../session/token-session.ts';
 import type { BrowserOpener } from '../system-browser.ts';
 import { startLoopbackListener } from './loopback-listener.ts';
 import type { LoopbackListener, LoopbackRequest } from './loopback-listener.ts';
@@ -12,7 +13,7 @@ import type { ResultPage } from './result-page.ts';
 /** What {@link performSignIn} needs. */
 export interface SignInContext {
   config: AuthConfig;
-  /** The discovered provider (see `discoverProvider`). */
+  /** The provider's openid-client configuration (`ProviderConnection.get`). */
   provider: client.Configuration;
   openBrowser: BrowserOpener;
   logger: Logger;
@@ -131,6 +132,40 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
   } finally {
     clearTimeout(timer);
     await listener?.close();
+  }
+}
+
+/** What {@link signInInteractively} works on. */
+export interface InteractiveSignInParts extends Omit<SignInContext, 'provider' | 'signal'> {
+  /** The provider's openid-client configuration (`ProviderConnection.get`). */
+  provider: () => Promise<client.Configuration>;
+  session: Pick<TokenSession, 'beginSignIn' | 'establish' | 'endSignInWithoutSession'>;
+  /** The signed-in user's profile (see `createProfileReader`). */
+  getProfile: () => Promise<Profile | undefined>;
+}
+
+/**
+ * Signs in in the system browser ({@link performSignIn}) and installs the
+ * session it produced; resolves with the user's profile. The session's state
+ * is `signing-in` from the first moment; a sign-in that fails leaves the
+ * session as it is now.
+ */
+export async function signInInteractively(
+  parts: InteractiveSignInParts,
+  signal: AbortSignal,
+): Promise<Profile> {
+  const { session } = parts;
+  session.beginSignIn();
+  try {
+    const grant = await performSignIn({ ...parts, provider: await parts.provider(), signal });
+    await session.establish(grant);
+    const profile = await parts.getProfile();
+    if (profile === undefined)
+      throw new AuthError('ERR_NOT_SIGNED_IN', 'The sign-in ended before it completed.');
+    return profile;
+  } catch (err) {
+    session.endSignInWithoutSession();
+    throw err;
   }
 }
 

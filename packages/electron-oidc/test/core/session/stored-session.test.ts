@@ -64,17 +64,34 @@ describe('stored session codec', () => {
     }
   });
 
-  it('carries the provider cache digest when there is one; an unusable one is dropped, not fatal', () => {
+  it('an entry as version 1 has always written it decodes, its provider_cache_sha256 as the opaque binding', () => {
+    const raw =
+      '{"v":1,"iss":"https://idp.example.com/","client_id":"desktop-app","sub":"alice","refresh_token":"rt-1","provider_cache_sha256":"abc"}';
+    expect(decodeStoredSession(raw, { issuer: 'https://idp.example.com/', clientId: 'desktop-app' })).toEqual(
+      {
+        ok: true,
+        session: {
+          issuer: 'https://idp.example.com/',
+          clientId: 'desktop-app',
+          sub: 'alice',
+          refreshToken: 'rt-1',
+          binding: 'abc',
+        },
+      },
+    );
+  });
+
+  it('carries the binding (on disk: provider_cache_sha256) when there is one; an unusable one is dropped, not fatal', () => {
     const raw = encodeStoredSession({
       ...ID,
       sub: 'alice',
       refreshToken: 'rt-1',
-      providerCacheDigest: 'abc',
+      binding: 'abc',
     });
     expect(JSON.parse(raw)).toMatchObject({ provider_cache_sha256: 'abc' });
     expect(decodeStoredSession(raw, ID)).toEqual({
       ok: true,
-      session: { ...ID, sub: 'alice', refreshToken: 'rt-1', providerCacheDigest: 'abc' },
+      session: { ...ID, sub: 'alice', refreshToken: 'rt-1', binding: 'abc' },
     });
     const odd = JSON.stringify({ ...JSON.parse(raw), provider_cache_sha256: 42 });
     expect(decodeStoredSession(odd, ID)).toEqual({

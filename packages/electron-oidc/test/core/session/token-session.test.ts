@@ -3,11 +3,7 @@ import { AuthError } from '../../../src/core/errors.ts';
 import type { Logger } from '../../../src/core/logger.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
 import { TokenSession } from '../../../src/core/session/token-session.ts';
-import type {
-  ProviderCacheBinding,
-  SessionState,
-  TokenGrant,
-} from '../../../src/core/session/token-session.ts';
+import type { SessionState, TokenGrant, VaultEntryBinding } from '../../../src/core/session/token-session.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
 
 const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
@@ -72,7 +68,7 @@ function makeSession(options: {
   now?: () => number;
   retrySchedule?: number[];
   logger?: Logger;
-  providerCache?: ProviderCacheBinding;
+  binding?: VaultEntryBinding;
 }) {
   const session = new TokenSession({
     vault: options.vault ?? new RecordingVault(),
@@ -82,7 +78,7 @@ function makeSession(options: {
     refreshAheadMs: 60_000,
     now: options.now,
     retrySchedule: options.retrySchedule ?? [0],
-    providerCache: options.providerCache,
+    binding: options.binding,
   });
   sessions.push(session);
   return session;
@@ -508,39 +504,38 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
     expect(logger.lines.some((l) => l.startsWith('error') && l.includes('keychain gone'))).toBe(true);
   });
 
-  describe('the provider cache digest kept with the refresh token', () => {
-    /** Stands in for the provider connection: records what it was told to trust, reports a digest. */
-    function binding(cacheDigest: string | undefined) {
-      const trusted: Array<string | undefined> = [];
-      return { trusted, cacheDigest, trust: (d: string | undefined) => void trusted.push(d) };
+  describe('the opaque binding kept with the refresh token (the provider cache digest)', () => {
+    /** Stands in for the provider connection: records what it was handed, reports its current value. */
+    function binding(current: string | undefined): VaultEntryBinding & { restoredValues: unknown[] } {
+      const restoredValues: unknown[] = [];
+      return { restoredValues, current, restored: (value) => void restoredValues.push(value) };
     }
-    const stored = (digest?: string) =>
+    const stored = (value?: string) =>
       encodeStoredSession({
         ...IDENTITY,
         sub: 'alice',
         refreshToken: 'rt-stored',
-        providerCacheDigest: digest,
+        binding: value,
       });
     const sameToken = async () => ({ accessToken: 'at-1', expiresInSeconds: 600, claims: { sub: 'alice' } });
 
-    it('restore hands the stored digest to the provider before refreshing', async () => {
-      const providerCache = binding('d-1');
+    it('restore hands the stored value to its owner before refreshing', async () => {
       const order: string[] = [];
       const session = makeSession({
         vault: new RecordingVault([], stored('d-1')),
-        providerCache: { ...providerCache, trust: (d) => void order.push(`trust ${d}`) },
+        binding: { current: 'd-1', restored: (value) => void order.push(`restored ${value}`) },
         refresh: async (rt) => {
           order.push(`refresh ${rt}`);
           return sameToken();
         },
       });
       expect(await session.restore()).toBe('signed-in');
-      expect(order).toEqual(['trust d-1', 'refresh rt-stored']);
+      expect(order).toEqual(['restored d-1', 'refresh rt-stored']);
     });
 
-    it('sign-in stores the digest of the document in use beside the refresh token', async () => {
+    it('sign-in stores the current value beside the refresh token', async () => {
       const vault = new RecordingVault();
-      const session = makeSession({ vault, providerCache: binding('d-new'), refresh: sameToken });
+      const session = makeSession({ vault, binding: binding('d-new'), refresh: sameToken });
       await session.establish(signInGrant);
       expect(JSON.parse(vault.value!)).toMatchObject({
         refresh_token: 'rt-0',
@@ -548,10 +543,10 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
       });
     });
 
-    it('without rotation, a newly stored document still gets its digest into the vault', async () => {
+    it('without rotation, a changed value still gets into the vault', async () => {
       const log: string[] = [];
       const vault = new RecordingVault(log, stored('d-old'));
-      const session = makeSession({ vault, providerCache: binding('d-new'), refresh: sameToken });
+      const session = makeSession({ vault, binding: binding('d-new'), refresh: sameToken });
       expect(await session.restore()).toBe('signed-in');
       expect(JSON.parse(vault.value!)).toMatchObject({
         refresh_token: 'rt-stored',
@@ -560,25 +555,25 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
       expect(log).toEqual(['vault.write rt-stored']);
     });
 
-    it('without rotation and with the same digest, the vault is not written', async () => {
+    it('without rotation and with the same value, the vault is not written', async () => {
       const log: string[] = [];
       const session = makeSession({
         vault: new RecordingVault(log, stored('d-1')),
-        providerCache: binding('d-1'),
+        binding: binding('d-1'),
         refresh: sameToken,
       });
       expect(await session.restore()).toBe('signed-in');
       expect(log).toEqual([]);
     });
 
-    it('a failed write of only a new digest keeps the still-valid entry (no clear)', async () => {
+    it('a failed write of only a new value keeps the still-valid entry (no clear)', async () => {
       const log: string[] = [];
       const vault = new RecordingVault(log, stored('d-old'));
       vault.write = async () => {
         throw new Error('keychain locked');
       };
       const logger = memoryLogger();
-      const session = makeSession({ vault, logger, providerCache: binding('d-new'), refresh: sameToken });
+      const session = makeSession({ vault, logger, binding: binding('d-new'), refresh: sameToken });
       expect(await session.restore()).toBe('signed-in');
       expect(log).toEqual([]);
       expect(JSON.parse(vault.value!)).toMatchObject({
@@ -587,5 +582,69 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
       });
       expect(logger.lines.some((l) => l.startsWith('info') && l.includes('keychain locked'))).toBe(true);
     });
+  });
+});
+
+describe('token session: whether the vault holds the session (sessionPersisted)', () => {
+  const refusing = (vault: RecordingVault) => {
+    vault.write = async () => {
+      throw new Error('keychain locked');
+    };
+  };
+
+  it('a restored session is persisted; undefined once it ends', async () => {
+    const vault = new RecordingVault(
+      [],
+      encodeStoredSession({ ...IDENTITY, sub: 'alice', refreshToken: 'rt-stored' }),
+    );
+    const session = makeSession({
+      vault,
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600 }),
+    });
+    expect(session.sessionPersisted).toBeUndefined();
+    expect(await session.restore()).toBe('signed-in');
+    expect(session.sessionPersisted).toBe(true);
+    await session.end();
+    expect(session.sessionPersisted).toBeUndefined();
+  });
+
+  it('a rotated refresh token the vault refused: false, the session goes on in memory', async () => {
+    let now = 0;
+    const vault = new RecordingVault();
+    const session = makeSession({
+      vault,
+      now: () => now,
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
+    });
+    await session.establish(signInGrant);
+    expect(session.sessionPersisted).toBe(true);
+    refusing(vault);
+    now = 600_000;
+    expect(await session.getAccessToken()).toBe('at-1');
+    expect(session.sessionPersisted).toBe(false);
+  });
+
+  it('a refused write of only a new binding value leaves the still-valid entry: still true', async () => {
+    const vault = new RecordingVault(
+      [],
+      encodeStoredSession({ ...IDENTITY, sub: 'alice', refreshToken: 'rt-stored', binding: 'd-old' }),
+    );
+    refusing(vault);
+    const session = makeSession({
+      vault,
+      binding: { current: 'd-new', restored: () => {} },
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600 }),
+    });
+    expect(await session.restore()).toBe('signed-in');
+    expect(session.sessionPersisted).toBe(true);
+  });
+
+  it('a sign-in whose refresh token the vault refused: false', async () => {
+    const vault = new RecordingVault();
+    refusing(vault);
+    const session = makeSession({ vault, refresh: vi.fn() });
+    await session.establish(signInGrant);
+    expect(session.state).toBe('signed-in');
+    expect(session.sessionPersisted).toBe(false);
   });
 });

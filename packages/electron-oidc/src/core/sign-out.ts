@@ -1,0 +1,101 @@
+import * as client from 'openid-client';
+import type { AuthConfig } from './config.ts';
+import { buildEndSessionUrl, endSessionInBrowser } from './end-session.ts';
+import type { Logger } from './logger.ts';
+import { toAuthError } from './provider-errors.ts';
+import type { TokenSession } from './session/token-session.ts';
+import type { BrowserOpener } from './system-browser.ts';
+
+/** The outcome of {@link signOut}. */
+export interface SignOutResult {
+  /** Whether the provider confirmed the refresh token's revocation (RFC 7009). */
+  readonly revoked: boolean;
+  /**
+   * The provider's end-session URL to open in the browser (RP-Initiated
+   * Logout), or `undefined` when the provider has none or was unreachable.
+   * It carries `post_logout_redirect_uri` only with a fixed `redirectPort`;
+   * pass `endProviderSession: true` to have the library open it and serve the
+   * loopback page itself.
+   */
+  readonly endSessionUrl: string | undefined;
+  /** With `endProviderSession`: whether the browser came back from the provider's page. */
+  readonly providerSessionEnded?: boolean;
+}
+
+/** The options of {@link signOut} a caller chooses. */
+export interface SignOutOptions {
+  /** Also open the end-session URL in the browser and serve the post-logout page. */
+  endProviderSession?: boolean;
+  /** How long the post-logout page is served (default 2 min). */
+  timeoutMs?: number;
+}
+
+/** What {@link signOut} works on. */
+export interface SignOutParts {
+  config: AuthConfig;
+  session: Pick<TokenSession, 'end'>;
+  /** The provider's openid-client configuration (`ProviderConnection.get`). */
+  provider: () => Promise<client.Configuration>;
+  openBrowser: BrowserOpener;
+  logger: Logger;
+}
+
+const reasonOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** RFC 7009: revokes the refresh token where the provider has a revocation endpoint; whether it confirmed. */
+async function revokeRefreshToken(
+  provider: client.Configuration,
+  refreshToken: string,
+  logger: Logger,
+): Promise<boolean> {
+  if (provider.serverMetadata().revocation_endpoint === undefined) return false;
+  try {
+    // RFC 7009 §2.1: token_type_hint helps the provider find the token.
+    await client.tokenRevocation(provider, refreshToken, { token_type_hint: 'refresh_token' });
+    return true;
+  } catch (err) {
+    logger.warn(
+      `Signed out on this device, but the provider did not confirm revoking the session: ${toAuthError(err, 'revocation').message}`,
+    );
+    return false;
+  }
+}
+
+/**
+ * Signs out (DESIGN "Token session"): the session ends locally first (vault
+ * and memory cleared, whatever the provider does next), then the refresh
+ * token is revoked where the provider can (RFC 7009), and the provider's
+ * session is ended by RP-Initiated Logout: the URL is returned, and with
+ * `endProviderSession` opened in the browser. Never rejects for the
+ * provider's sake: an unreachable provider is logged.
+ */
+export async function signOut(parts: SignOutParts, options: SignOutOptions = {}): Promise<SignOutResult> {
+  const { config, logger } = parts;
+  const ended = await parts.session.end();
+  let provider: client.Configuration;
+  try {
+    provider = await parts.provider();
+  } catch (err) {
+    logger.warn(
+      `Signed out on this device, but the provider could not be reached to end the session there: ${reasonOf(err)}`,
+    );
+    return { revoked: false, endSessionUrl: undefined };
+  }
+  const revoked =
+    ended?.refreshToken !== undefined && (await revokeRefreshToken(provider, ended.refreshToken, logger));
+  const endSessionUrl = buildEndSessionUrl(provider, config, {
+    idToken: ended?.idToken,
+    postLogoutPort: config.redirectPort,
+  });
+  if (options.endProviderSession !== true || endSessionUrl === undefined) {
+    return { revoked, endSessionUrl: endSessionUrl?.href };
+  }
+  const providerSessionEnded = await endSessionInBrowser({
+    endSessionUrl,
+    config,
+    openBrowser: parts.openBrowser,
+    logger,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+  return { revoked, endSessionUrl: endSessionUrl.href, providerSessionEnded };
+}
