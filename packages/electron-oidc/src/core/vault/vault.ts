@@ -29,19 +29,8 @@ export interface VaultLogger {
 
 /**
  * Where a {@link SealedFileVault} keeps its 256-bit key: the same contract as a
- * {@link Vault} (one short string; every `Vault` is a `KeyStore`), named for
- * what it holds. The OS keychain ({@link KeyringVault}) is the default; the
+ * {@link Vault} (one short string), named for what it holds, so every vault
+ * can hold a key. The OS keychain ({@link KeyringVault}) is the default; the
  * Electron app may use `SafeStorageKeyStore` from `electron-oidc/electron`.
  */
-export interface KeyStore {
-  /** What kind of store this is, for logs and status output (e.g. `keychain`, `safeStorage`). */
-  readonly kind: string;
-  /** Whether what is stored survives the process. */
-  readonly persistent: boolean;
-  /** The stored value, or `undefined` when nothing is stored. */
-  read(): Promise<string | undefined>;
-  /** Replaces the stored value. */
-  write(value: string): Promise<void>;
-  /** Removes the stored value; succeeds when nothing was stored. */
-  clear(): Promise<void>;
-}
+export type KeyStore = Vault;

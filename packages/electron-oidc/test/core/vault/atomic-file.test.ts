@@ -39,27 +39,24 @@ function failHalfwayThroughTheNextWrite(): void {
 }
 
 describe('writeFileAtomic', () => {
-  it('a write that fails halfway (disk full) leaves the old file whole, and no temporary file', async () => {
+  it.each([
+    ['halfway (disk full)', failHalfwayThroughTheNextWrite, 'ENOSPC'],
+    [
+      'before the rename (crash)',
+      () => vi.mocked(fs.rename).mockRejectedValueOnce(new Error('EIO: rename')),
+      'EIO',
+    ],
+  ])('a write that fails %s leaves the old file whole, and no temporary file', async (_, fail, message) => {
     const folder = await newFolder();
     const file = path.join(folder, 'entry');
     await writeFileAtomic(file, Buffer.from('old content'));
-    failHalfwayThroughTheNextWrite();
-    await expect(writeFileAtomic(file, Buffer.alloc(64 * 1024, 'n'))).rejects.toThrow('ENOSPC');
+    fail();
+    await expect(writeFileAtomic(file, Buffer.alloc(64 * 1024, 'n'))).rejects.toThrow(message);
     await expect(actual.readFile(file, 'utf8')).resolves.toBe('old content');
     expect(await actual.readdir(folder)).toEqual(['entry']);
   });
 
-  it('a write that fails before the rename (crash) leaves the old file whole, and no temporary file', async () => {
-    const folder = await newFolder();
-    const file = path.join(folder, 'entry');
-    await writeFileAtomic(file, Buffer.from('old content'));
-    vi.mocked(fs.rename).mockRejectedValueOnce(new Error('EIO: i/o error, rename'));
-    await expect(writeFileAtomic(file, Buffer.from('new content'))).rejects.toThrow('EIO');
-    await expect(actual.readFile(file, 'utf8')).resolves.toBe('old content');
-    expect(await actual.readdir(folder)).toEqual(['entry']);
-  });
-
-  it('writes the new content to a temporary file in the same folder, flushed, then renames it over', async () => {
+  it('writes to a temporary file in the same folder, created exclusively and owner-only, then renames it over', async () => {
     const folder = await newFolder();
     const file = path.join(folder, 'entry');
     await writeFileAtomic(file, Buffer.from('new'));
@@ -67,7 +64,6 @@ describe('writeFileAtomic', () => {
     expect(path.dirname(String(from))).toBe(folder);
     expect(path.basename(String(from))).toMatch(/^\.entry\.[0-9a-f]{16}\.tmp$/);
     expect(to).toBe(file);
-    // Created exclusively and owner-only from the first byte.
     expect(
       vi
         .mocked(fs.open)

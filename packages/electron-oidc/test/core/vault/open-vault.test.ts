@@ -1,14 +1,20 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyringVault, openVault } from '../../../src/core/vault/index.ts';
+import { KeyringVault, MemoryVault, openVault } from '../../../src/core/vault/index.ts';
+import { recordingLogger, temporaryFolders } from './doubles.ts';
 import { keychainSkipReason, testService } from './keychain-session.ts';
 
-function recordingLogger(): { warn(message: string): void; warnings: string[] } {
-  const warnings: string[] = [];
-  return { warnings, warn: (message) => void warnings.push(message) };
-}
+describe('openVault options', () => {
+  it('rejects a relative directory with ERR_CONFIG naming it, before touching the keychain', async () => {
+    const opening = openVault({ service: testService(), account: 'user', directory: 'relative/dir' });
+    await expect(opening).rejects.toMatchObject({ code: 'ERR_CONFIG', option: 'directory' });
+    await expect(opening).rejects.toThrow('`directory`');
+  });
+});
 
 describe.skipIf(keychainSkipReason)('openVault with an OS keychain', () => {
   const services: string[] = [];
@@ -36,6 +42,20 @@ describe.skipIf(keychainSkipReason)('openVault with an OS keychain', () => {
     await expect(vault.read()).resolves.toBe('stored refresh token');
     await expect(new KeyringVault({ service, account: 'user (probe)' }).read()).resolves.toBeUndefined();
   });
+
+  const newFolder = temporaryFolders();
+
+  it('with a directory that cannot be created, keeps the session in memory with one warning', async () => {
+    const service = testService();
+    services.push(service);
+    const blocker = path.join(await newFolder(), 'a-file');
+    await writeFile(blocker, '');
+    const logger = recordingLogger();
+    const vault = await openVault({ service, account: 'user', directory: path.join(blocker, 'sub'), logger });
+    expect(vault).toBeInstanceOf(MemoryVault);
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/^No folder for the saved sign-in: you will need to sign in again/);
+  });
 });
 
 describe.skipIf(process.platform !== 'linux')(
@@ -45,6 +65,7 @@ describe.skipIf(process.platform !== 'linux')(
     // from the real process environment, shared by every test in this one.
     async function runWithoutKeychain(): Promise<{
       fallback: { kind: string; persistent: boolean; value: string };
+      sealedFallback: { kind: string; persistent: boolean; files: string[] };
       warnings: string[];
       refusal: { code: string; message: string } | undefined;
       operations: unknown[];
@@ -64,6 +85,11 @@ describe.skipIf(process.platform !== 'linux')(
     it('falls back to a memory vault that works for this run', async () => {
       const { fallback } = await result;
       expect(fallback).toEqual({ kind: 'memory', persistent: false, value: 'in memory' });
+    });
+
+    it('with a directory too: memory, never a session file whose key has nowhere to go', async () => {
+      const { sealedFallback } = await result;
+      expect(sealedFallback).toEqual({ kind: 'memory', persistent: false, files: [] });
     });
 
     it('warns exactly once, saying the user must sign in again after a restart', async () => {

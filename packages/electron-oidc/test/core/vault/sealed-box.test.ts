@@ -52,84 +52,84 @@ describe('the sealed session format', () => {
     }
   });
 
-  describe('refuses, never throwing', () => {
-    const sealed = sealSession(session, key, ACCOUNT);
-    const ivAt = HEADER;
-    const ciphertextAt = HEADER + SEALED_IV_BYTES;
-    const tagAt = sealed.length - SEALED_TAG_BYTES;
+  it('refuses a key that is not 256 bits as a programming error', () => {
+    expect(() => sealSession(session, randomBytes(16), ACCOUNT)).toThrow(TypeError);
+  });
+});
 
-    it.each([
-      ['the IV', ivAt],
-      ['the IV (last byte)', ciphertextAt - 1],
-      ['the ciphertext', ciphertextAt],
-      ['the ciphertext (last byte)', tagAt - 1],
-      ['the tag', tagAt],
-      ['the tag (last byte)', sealed.length - 1],
-    ])('one bit flipped in %s', (_, index) => {
-      expect(openSealedSession(flipBit(sealed, index), key, ACCOUNT)).toEqual({
-        ok: false,
-        problem: 'unauthentic',
-      });
-    });
+describe('the sealed session format refuses, never throwing', () => {
+  const sealed = sealSession(session, key, ACCOUNT);
+  const ivAt = HEADER;
+  const ciphertextAt = HEADER + SEALED_IV_BYTES;
+  const tagAt = sealed.length - SEALED_TAG_BYTES;
 
-    it('every single-bit flip anywhere in the file', () => {
-      for (let bit = 0; bit < sealed.length * 8; bit++) {
-        const copy = Buffer.from(sealed);
-        copy[bit >> 3] = (copy[bit >> 3] ?? 0) ^ (1 << (bit & 7));
-        expect(openSealedSession(copy, key, ACCOUNT).ok).toBe(false);
-      }
-    });
-
-    it('a file sealed for another account (other associated data)', () => {
-      expect(openSealedSession(sealed, key, 'https://id.example.com/ other-client')).toEqual({
-        ok: false,
-        problem: 'unauthentic',
-      });
-    });
-
-    it('another key', () => {
-      expect(openSealedSession(sealed, createVaultKey().key, ACCOUNT)).toEqual({
-        ok: false,
-        problem: 'unauthentic',
-      });
-    });
-
-    it('another format version, even with the rest intact', () => {
-      const relabelled = Buffer.from(sealed);
-      relabelled[SEALED_MAGIC.length] = 2;
-      expect(openSealedSession(relabelled, key, ACCOUNT)).toEqual({
-        ok: false,
-        problem: 'unsupported-version',
-      });
-    });
-
-    it.each([0, 1, 4, 5, HEADER + SEALED_IV_BYTES, HEADER + SEALED_IV_BYTES + SEALED_TAG_BYTES - 1])(
-      'a file cut to %i bytes',
-      (length) => {
-        expect(openSealedSession(sealed.subarray(0, length), key, ACCOUNT)).toEqual({
-          ok: false,
-          problem: 'truncated',
-        });
-      },
-    );
-
-    it('a file cut anywhere after its header', () => {
-      for (let length = HEADER + SEALED_IV_BYTES + SEALED_TAG_BYTES; length < sealed.length; length++) {
-        expect(openSealedSession(sealed.subarray(0, length), key, ACCOUNT).ok).toBe(false);
-      }
-    });
-
-    it.each([
-      ['a plaintext session (JSON)', Buffer.from(session)],
-      ['random bytes', randomBytes(200)],
-      ['text', Buffer.from('not a vault file\n')],
-    ])('%s', (_, data) => {
-      expect(openSealedSession(data, key, ACCOUNT)).toEqual({ ok: false, problem: 'not-sealed' });
+  it.each([
+    ['the IV', ivAt],
+    ['the IV (last byte)', ciphertextAt - 1],
+    ['the ciphertext', ciphertextAt],
+    ['the ciphertext (last byte)', tagAt - 1],
+    ['the tag', tagAt],
+    ['the tag (last byte)', sealed.length - 1],
+  ])('one bit flipped in %s', (_, index) => {
+    expect(openSealedSession(flipBit(sealed, index), key, ACCOUNT)).toEqual({
+      ok: false,
+      problem: 'unauthentic',
     });
   });
 
-  it('refuses a key that is not 256 bits as a programming error', () => {
-    expect(() => sealSession(session, randomBytes(16), ACCOUNT)).toThrow(TypeError);
+  it('every single-bit flip anywhere in the file', () => {
+    for (let bit = 0; bit < sealed.length * 8; bit++) {
+      const copy = Buffer.from(sealed);
+      copy[bit >> 3] = (copy[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+      expect(openSealedSession(copy, key, ACCOUNT).ok).toBe(false);
+    }
+  });
+
+  it('a file sealed for another account (other associated data)', () => {
+    expect(openSealedSession(sealed, key, 'https://id.example.com/ other-client')).toEqual({
+      ok: false,
+      problem: 'unauthentic',
+    });
+  });
+
+  it('another key', () => {
+    expect(openSealedSession(sealed, createVaultKey().key, ACCOUNT)).toEqual({
+      ok: false,
+      problem: 'unauthentic',
+    });
+  });
+
+  it('another format version, even with the rest intact', () => {
+    const relabelled = Buffer.from(sealed);
+    relabelled[SEALED_MAGIC.length] = 2;
+    expect(openSealedSession(relabelled, key, ACCOUNT)).toEqual({
+      ok: false,
+      problem: 'unsupported-version',
+    });
+  });
+
+  it.each([0, 1, 4, 5, HEADER + SEALED_IV_BYTES, HEADER + SEALED_IV_BYTES + SEALED_TAG_BYTES - 1])(
+    'a file cut to %i bytes',
+    (length) => {
+      expect(openSealedSession(sealed.subarray(0, length), key, ACCOUNT)).toEqual({
+        ok: false,
+        problem: 'truncated',
+      });
+    },
+  );
+
+  it('a file cut anywhere after its header', () => {
+    for (let length = HEADER + SEALED_IV_BYTES + SEALED_TAG_BYTES; length < sealed.length; length++) {
+      expect(openSealedSession(sealed.subarray(0, length), key, ACCOUNT).ok).toBe(false);
+    }
+  });
+
+  it.each([
+    ['a plaintext session (JSON)', Buffer.from(session)],
+    ['random bytes', randomBytes(200)],
+    ['text', Buffer.from('not a vault file\n')],
+  ])('%s', (_, data) => {
+    expect(openSealedSession(data, key, ACCOUNT)).toEqual({ ok: false, problem: 'not-sealed' });
   });
 });
 

@@ -118,7 +118,9 @@ describe('SealedFileVault: any size of session on a small keychain', () => {
     ]);
     await expect(other.read()).resolves.toBe('last');
   });
+});
 
+describe('SealedFileVault: when the keychain or the disk fails', () => {
   it('rejects with ERR_VAULT_UNAVAILABLE when the keychain cannot be read, as every vault does', async () => {
     const setup = await sealedVault();
     setup.keyStore.failing.add('read');
@@ -130,10 +132,11 @@ describe('SealedFileVault: any size of session on a small keychain', () => {
     const setup = await sealedVault();
     const cause = new Error('bus gone');
     const keyStore = {
-      ...setup.keyStore,
       kind: 'custom',
       persistent: true,
       read: () => Promise.reject(cause),
+      write: async () => undefined,
+      clear: async () => undefined,
     };
     const vault = new SealedFileVault({ file: setup.file, keyStore, account: ACCOUNT });
     const error = await vault.read().catch((e: unknown) => e);
@@ -194,27 +197,27 @@ describe('SealedFileVault: the file on disk', () => {
   });
 });
 
+const token = 'rt.must-never-be-logged';
+
+async function written() {
+  const setup = await sealedVault();
+  await setup.vault.write(sessionWith(token));
+  return { ...setup, data: await readFile(setup.file) };
+}
+
+async function rewrite(setup: Awaited<ReturnType<typeof written>>, change: (data: Buffer) => Buffer) {
+  await writeFile(setup.file, change(Buffer.from(setup.data)));
+}
+
+function flip(index: (data: Buffer) => number): (data: Buffer) => Buffer {
+  return (data) => {
+    const at = index(data);
+    data[at] = (data[at] ?? 0) ^ 0x01;
+    return data;
+  };
+}
+
 describe('SealedFileVault: a damaged or foreign entry means "signed out", with the reason', () => {
-  const token = 'rt.must-never-be-logged';
-
-  async function written() {
-    const setup = await sealedVault();
-    await setup.vault.write(sessionWith(token));
-    return { ...setup, data: await readFile(setup.file) };
-  }
-
-  async function rewrite(setup: Awaited<ReturnType<typeof written>>, change: (data: Buffer) => Buffer) {
-    await writeFile(setup.file, change(Buffer.from(setup.data)));
-  }
-
-  function flip(index: (data: Buffer) => number): (data: Buffer) => Buffer {
-    return (data) => {
-      const at = index(data);
-      data[at] = (data[at] ?? 0) ^ 0x01;
-      return data;
-    };
-  }
-
   it('key without file (file deleted)', async () => {
     const setup = await written();
     await rm(setup.file);
@@ -276,7 +279,9 @@ describe('SealedFileVault: a damaged or foreign entry means "signed out", with t
     await mkdir(setup.file);
     await expectSignedOut(setup, /not a regular file/, token);
   });
+});
 
+describe('SealedFileVault: a key and a file that do not belong together mean "signed out"', () => {
   it('file without key: signed out, and the next write replaces the orphan file', async () => {
     const setup = await written();
     setup.keyStore.value = undefined;
