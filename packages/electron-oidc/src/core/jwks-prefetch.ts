@@ -1,7 +1,5 @@
 import type * as client from 'openid-client';
-
-/** A `fetch` as the library takes it (see `FetchLike` in provider.ts). */
-type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+import type { FetchLike } from './provider.ts';
 
 interface Prefetch {
   readonly url: string;
@@ -22,7 +20,7 @@ interface Prefetch {
  * dropped. At most one GET of the JWKS per refresh, in parallel with it.
  */
 export class JwksPrefetch {
-  readonly #fetch: Fetch;
+  readonly #fetch: FetchLike;
   /** Whether a JWKS at `http:` may be fetched (only for a loopback issuer, as openid-client allows). */
   readonly #allowHttp: boolean;
   /** The prefetch openid-client's next GET of the JWKS takes; each grant owns its own. */
@@ -30,7 +28,7 @@ export class JwksPrefetch {
   /** Whether the last refresh answer carried an ID token (if not, the JWKS is not fetched alongside). */
   #expectIdToken = true;
 
-  constructor(fetch: Fetch, options: { allowHttp: boolean }) {
+  constructor(fetch: FetchLike, options: { allowHttp: boolean }) {
     this.#fetch = fetch;
     this.#allowHttp = options.allowHttp;
   }

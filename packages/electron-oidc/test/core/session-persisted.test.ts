@@ -1,6 +1,7 @@
 // DesktopAuth.sessionPersisted: the library says itself whether the session it holds is kept in
 // the vault, so an app or the CLI can tell the user "you will have to sign in again" without
 // wrapping the vault to find out.
+import { TestVault } from '@electron-oidc/test-support';
 import { describe, expect, it } from 'vitest';
 import { createDesktopAuth } from '../../src/core/desktop-auth.ts';
 import type { DesktopAuth } from '../../src/core/desktop-auth.ts';
@@ -9,24 +10,8 @@ import { MemoryVault } from '../../src/core/vault/memory-vault.ts';
 import type { Vault } from '../../src/core/vault/vault.ts';
 import { stubProvider } from './support/stub-provider.ts';
 
-/** A keychain that keeps what it is given. */
-class KeychainDouble implements Vault {
-  readonly kind = 'keychain';
-  readonly persistent = true;
-  value: string | undefined;
-  async read() {
-    return this.value;
-  }
-  async write(value: string) {
-    this.value = value;
-  }
-  async clear() {
-    this.value = undefined;
-  }
-}
-
-/** A keychain that refuses every write (e.g. locked). */
-class RefusingKeychain extends KeychainDouble {
+/** A persistent vault that refuses every write (e.g. a locked keychain). */
+class RefusingVault extends TestVault {
   override async write(): Promise<void> {
     throw new Error('the keychain is locked');
   }
@@ -45,7 +30,7 @@ async function authWith(vault: Vault, options: { refreshToken: boolean }): Promi
 
 describe('sessionPersisted', () => {
   it('is undefined while signed out, true once the vault holds the session, undefined again after sign-out', async () => {
-    const vault = new KeychainDouble();
+    const vault = new TestVault();
     const auth = await authWith(vault, { refreshToken: true });
     expect(auth.sessionPersisted).toBeUndefined();
     await auth.signIn();
@@ -57,7 +42,7 @@ describe('sessionPersisted', () => {
   });
 
   it('is false after signIn() when the vault write failed: signed in, in memory only', async () => {
-    const vault = new RefusingKeychain();
+    const vault = new RefusingVault();
     const auth = await authWith(vault, { refreshToken: true });
     await auth.signIn();
     expect(auth.state).toBe('signed-in');
@@ -67,7 +52,7 @@ describe('sessionPersisted', () => {
   });
 
   it('is false when the provider issued no refresh token', async () => {
-    const auth = await authWith(new KeychainDouble(), { refreshToken: false });
+    const auth = await authWith(new TestVault(), { refreshToken: false });
     await auth.signIn();
     expect(auth.sessionPersisted).toBe(false);
     auth.close();

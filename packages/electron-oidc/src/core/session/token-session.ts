@@ -268,7 +268,7 @@ export class TokenSession {
     const reason = err instanceof Error ? err.message : String(err);
     if (sameToken) {
       this.#logger.info(
-        `Could not update the session in the ${this.#vault.kind} vault; the next launch discovers the provider again (${reason}).`,
+        `Could not update the session in the ${this.#vault.kind} vault; the entry there stays as it was, with the same refresh token (${reason}).`,
       );
       return;
     }
@@ -516,7 +516,7 @@ export class TokenSession {
       // with a rotated-out token whose reuse would revoke the grant (RFC 9700 §4.14.2).
       persisted = await this.#persist(generation, current.sub, refreshToken);
     } else if (this.#binding?.current !== this.#storedBinding) {
-      // The binding changed (e.g. the discovery document was stored anew): the next launch may use it.
+      // Only the binding's value changed: stored with the same refresh token, for the next launch to read.
       persisted =
         (await this.#persist(generation, current.sub, refreshToken, { sameToken: true })) || persisted;
     }
