@@ -38,7 +38,7 @@ function checkDetail(err: client.ClientError): unknown {
 }
 
 /** The HTTP status of a response a failure carries (openid-client puts it in `cause` for an unexpected status). */
-export function responseStatus(err: unknown): number | undefined {
+function responseStatus(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 3; depth++) {
     if (e instanceof Response) return e.status;
     e = (e as { cause?: unknown }).cause;

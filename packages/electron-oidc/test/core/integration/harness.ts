@@ -3,6 +3,7 @@ import path from 'node:path';
 import { finishInteraction, recordingLogger } from '@electron-oidc/test-support';
 import type { DemoCredentials } from '@electron-oidc/test-support';
 import type { JWK } from 'jose';
+import * as client from 'openid-client';
 import type { Page } from 'playwright-core';
 import { createDesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { DesktopAuth, DesktopAuthOptions } from '../../../src/core/desktop-auth.ts';
@@ -77,5 +78,12 @@ export function authFor(
     vault: new MemoryVault(),
     ...options,
     config: { ...stack.config, ...options.config },
+  });
+}
+
+/** The stack's provider as a plain openid-client sees it: to act on the provider's side in a test. */
+export function discoverDirectly(stack: LocalStack): Promise<client.Configuration> {
+  return client.discovery(new URL(stack.idp.issuer), stack.idp.clientId, undefined, client.None(), {
+    execute: [client.allowInsecureRequests],
   });
 }

@@ -9,7 +9,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import { AuthError } from '../../../src/core/errors.ts';
-import { alice, authFor, browserOpener, countingFetch, providerSigningKey } from './harness.ts';
+import {
+  alice,
+  authFor,
+  browserOpener,
+  countingFetch,
+  discoverDirectly,
+  providerSigningKey,
+} from './harness.ts';
 import type { CountingFetch } from './harness.ts';
 import { startLocalStack } from '../../support/local-stack.ts';
 import type { LocalStack } from '../../support/local-stack.ts';
@@ -369,15 +376,7 @@ describe('the unlucky user', () => {
     );
     await signInWithPage(auth, page, opener.url);
 
-    const provider = await client.discovery(
-      new URL(stack.idp.issuer),
-      stack.idp.clientId,
-      undefined,
-      client.None(),
-      {
-        execute: [client.allowInsecureRequests],
-      },
-    );
+    const provider = await discoverDirectly(stack);
     await client.tokenRevocation(provider, vault.refreshToken!);
 
     clockOffset = auth.accessTokenExpiresAt!.getTime() - Date.now() + 1000;

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { SessionState } from '../../../src/core/session/token-session.ts';
-import { authFor, browserOpener, countingFetch } from './harness.ts';
+import { authFor, browserOpener, countingFetch, discoverDirectly } from './harness.ts';
 import { startLocalStack } from '../../support/local-stack.ts';
 import type { LocalStack } from '../../support/local-stack.ts';
 
@@ -142,15 +142,7 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
     expect(endSession.searchParams.get('id_token_hint')).toMatch(/^ey/);
 
     // From the provider's side: the revoked refresh token is refused (RFC 7009 §2.2).
-    const provider = await client.discovery(
-      new URL(stack.idp.issuer),
-      stack.idp.clientId,
-      undefined,
-      client.None(),
-      {
-        execute: [client.allowInsecureRequests],
-      },
-    );
+    const provider = await discoverDirectly(stack);
     await expect(client.refreshTokenGrant(provider, refreshToken)).rejects.toMatchObject({
       error: 'invalid_grant',
     });

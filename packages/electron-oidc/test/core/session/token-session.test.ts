@@ -460,46 +460,47 @@ describe('token session: a sign-in that ends without a session', () => {
   });
 });
 
+/** A vault whose writes fail from now on (e.g. the keychain was locked). */
+function refuseWrites(vault: RecordingVault): void {
+  vault.write = async () => {
+    throw new Error('keychain locked');
+  };
+}
+
+/**
+ * A signed-in session (refresh token rt-0 stored) whose provider rotates the
+ * refresh token (rt-1); `expire()` moves the clock past the access token's expiry.
+ */
+async function rotatingSession(vault = new RecordingVault(), logger = memoryLogger()) {
+  let now = 0;
+  const session = makeSession({
+    vault,
+    logger,
+    now: () => now,
+    refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
+  });
+  await session.establish(signInGrant);
+  return { session, vault, logger, expire: () => void (now = 600_000) };
+}
+
 describe('token session: a rotated refresh token the vault cannot store', () => {
   it('a failed vault write of a rotated refresh token clears the outdated entry', async () => {
-    let now = 0;
-    const vault = new RecordingVault();
-    const logger = memoryLogger();
-    const session = makeSession({
-      vault,
-      logger,
-      now: () => now,
-      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
-    });
-    await session.establish(signInGrant);
+    const { session, vault, expire } = await rotatingSession();
     expect(JSON.parse(vault.value!).refresh_token).toBe('rt-0');
-    vault.write = async () => {
-      throw new Error('keychain locked');
-    };
-    now = 600_000;
+    refuseWrites(vault);
+    expire();
     expect(await session.getAccessToken()).toBe('at-1');
     expect(vault.value).toBeUndefined();
     expect(session.state).toBe('signed-in');
   });
 
   it('a failed vault write whose clear fails too is logged and the session goes on in memory', async () => {
-    let now = 0;
-    const vault = new RecordingVault();
-    const logger = memoryLogger();
-    const session = makeSession({
-      vault,
-      logger,
-      now: () => now,
-      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
-    });
-    await session.establish(signInGrant);
-    vault.write = async () => {
-      throw new Error('keychain locked');
-    };
+    const { session, vault, logger, expire } = await rotatingSession();
+    refuseWrites(vault);
     vault.clear = async () => {
       throw new Error('keychain gone');
     };
-    now = 600_000;
+    expire();
     expect(await session.getAccessToken()).toBe('at-1');
     expect(logger.lines.some((l) => l.startsWith('error') && l.includes('keychain gone'))).toBe(true);
   });
@@ -569,9 +570,7 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
     it('a failed write of only a new value keeps the still-valid entry (no clear)', async () => {
       const log: string[] = [];
       const vault = new RecordingVault(log, stored('d-old'));
-      vault.write = async () => {
-        throw new Error('keychain locked');
-      };
+      refuseWrites(vault);
       const logger = memoryLogger();
       const session = makeSession({ vault, logger, binding: binding('d-new'), refresh: sameToken });
       expect(await session.restore()).toBe('signed-in');
@@ -586,12 +585,6 @@ describe('token session: a rotated refresh token the vault cannot store', () => 
 });
 
 describe('token session: whether the vault holds the session (sessionPersisted)', () => {
-  const refusing = (vault: RecordingVault) => {
-    vault.write = async () => {
-      throw new Error('keychain locked');
-    };
-  };
-
   it('a restored session is persisted; undefined once it ends', async () => {
     const vault = new RecordingVault(
       [],
@@ -609,17 +602,10 @@ describe('token session: whether the vault holds the session (sessionPersisted)'
   });
 
   it('a rotated refresh token the vault refused: false, the session goes on in memory', async () => {
-    let now = 0;
-    const vault = new RecordingVault();
-    const session = makeSession({
-      vault,
-      now: () => now,
-      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600, refreshToken: 'rt-1' }),
-    });
-    await session.establish(signInGrant);
+    const { session, vault, expire } = await rotatingSession();
     expect(session.sessionPersisted).toBe(true);
-    refusing(vault);
-    now = 600_000;
+    refuseWrites(vault);
+    expire();
     expect(await session.getAccessToken()).toBe('at-1');
     expect(session.sessionPersisted).toBe(false);
   });
@@ -629,7 +615,7 @@ describe('token session: whether the vault holds the session (sessionPersisted)'
       [],
       encodeStoredSession({ ...IDENTITY, sub: 'alice', refreshToken: 'rt-stored', binding: 'd-old' }),
     );
-    refusing(vault);
+    refuseWrites(vault);
     const session = makeSession({
       vault,
       binding: { current: 'd-new', restored: () => {} },
@@ -641,7 +627,7 @@ describe('token session: whether the vault holds the session (sessionPersisted)'
 
   it('a sign-in whose refresh token the vault refused: false', async () => {
     const vault = new RecordingVault();
-    refusing(vault);
+    refuseWrites(vault);
     const session = makeSession({ vault, refresh: vi.fn() });
     await session.establish(signInGrant);
     expect(session.state).toBe('signed-in');
