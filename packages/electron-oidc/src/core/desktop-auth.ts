@@ -78,7 +78,7 @@ export interface DesktopAuth {
   restore(): Promise<SessionState>;
   /**
    * Signs in in the system browser. A call while one is pending joins it
-   * (same promise). Rejects with an {@link AuthError}.
+   * (same promise). Rejects with an `AuthError`.
    */
   signIn(options?: { signal?: AbortSignal }): Promise<Profile>;
   /** Cancels a pending sign-in (it rejects with `ERR_SIGN_IN_CANCELLED`). */
