@@ -15,7 +15,7 @@ import { resourceParameters, signInInteractively, toTokenGrant } from './sign-in
 import { signOut } from './sign-out.ts';
 import type { SignOutOptions, SignOutResult } from './sign-out.ts';
 import { TokenSession } from './session/token-session.ts';
-import type { SessionState } from './session/token-session.ts';
+import type { RefreshGrant, SessionState } from './session/token-session.ts';
 import type { RetrySchedule } from './session/retry-schedule.ts';
 import { openSystemBrowser } from './system-browser.ts';
 import type { BrowserOpener } from './system-browser.ts';
@@ -104,6 +104,18 @@ function isAuthConfig(value: AuthConfig | AuthConfigInput): value is AuthConfig 
   return (value as AuthConfig).issuer instanceof URL && typeof (value as AuthConfig).apiOrigin === 'string';
 }
 
+/** The session's refresh grant, through the provider connection. */
+function refreshGrant(provider: ProviderConnection, config: AuthConfig): RefreshGrant {
+  return async (refreshToken) => {
+    try {
+      // RFC 8707 §2.2: the resource is repeated so the new access token is for the API.
+      return toTokenGrant(await provider.refresh(refreshToken, resourceParameters(config)));
+    } catch (err) {
+      throw toAuthError(err, 'refresh');
+    }
+  };
+}
+
 /**
  * Creates the sign-in library for one app.
  *
@@ -134,11 +146,7 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
   const session = new TokenSession({
     vault,
     identity: { issuer: config.issuer.href, clientId: config.clientId },
-    // RFC 8707 §2.2: the resource is repeated so the new access token is for the API.
-    refresh: (refreshToken) =>
-      provider.refresh(refreshToken, resourceParameters(config)).then(toTokenGrant, (err: unknown) => {
-        throw toAuthError(err, 'refresh');
-      }),
+    refresh: refreshGrant(provider, config),
     logger,
     refreshAheadMs: config.refreshAheadSeconds * 1000,
     now: options.now,
