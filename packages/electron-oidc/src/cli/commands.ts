@@ -18,16 +18,12 @@ function describeVault(ctx: SessionContext): string {
   return `${ctx.vault.kind} (service "${ctx.location.service}", account "${ctx.location.account}")`;
 }
 
-/** Whether the session signed in now is kept in the keychain for later commands. */
-function sessionKept(ctx: SessionContext): boolean {
-  return ctx.vault?.persistent === true && !ctx.vault.lastWriteFailed;
-}
-
 async function login(ctx: SessionContext): Promise<number> {
   const profile = await ctx.auth.signIn(ctx.signal === undefined ? {} : { signal: ctx.signal });
   ctx.stdout.write(`Signed in as ${describeUser(profile)}.\n`);
   ctx.stdout.write(
-    sessionKept(ctx)
+    // The library says whether the vault took the session (a refused keychain write, or no refresh token: no).
+    ctx.auth.sessionPersisted === true
       ? `Session kept in the ${describeVault(ctx)}.\n`
       : 'The session could not be kept (see the warning above), so it ended with this command; later commands will not see it.\n',
   );

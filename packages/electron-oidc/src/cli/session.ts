@@ -27,7 +27,7 @@ export interface SessionContext extends Terminal {
   readonly auth: DesktopAuth;
   readonly config: AuthConfig;
   /** The OS keychain's vault, or `undefined` when none answered (the session is then in memory only). */
-  readonly vault: TrackedVault | undefined;
+  readonly vault: Vault | undefined;
   readonly location: KeychainLocation;
   /** Whether URLs are opened in the browser (`--no-browser`: printed only). */
   readonly browser: boolean;
@@ -57,33 +57,6 @@ export class Interrupted extends Error {
     super('Interrupted.');
     this.name = 'Interrupted';
   }
-}
-
-/** A vault that remembers whether its last write failed (the session logs it and goes on in memory). */
-interface TrackedVault extends Vault {
-  readonly lastWriteFailed: boolean;
-}
-
-function trackWrites(vault: Vault): TrackedVault {
-  let lastWriteFailed = false;
-  return {
-    kind: vault.kind,
-    persistent: vault.persistent,
-    get lastWriteFailed() {
-      return lastWriteFailed;
-    },
-    read: () => vault.read(),
-    write: async (value) => {
-      try {
-        await vault.write(value);
-        lastWriteFailed = false;
-      } catch (err) {
-        lastWriteFailed = true;
-        throw err;
-      }
-    },
-    clear: () => vault.clear(),
-  };
 }
 
 /** The OS keychain, probed with a real write; the CLI itself says when it falls back to memory. */
@@ -151,8 +124,7 @@ export async function openSession(sources: SessionSources): Promise<SessionConte
   const { options, config, terminal } = sources;
   const location = keychainLocation(options, sources.env, config);
   const logger = cliLogger(terminal.stderr, options.verbose);
-  const opened = await openKeychainOrWarn(sources.openVault ?? openKeychainVault, location, logger);
-  const vault = opened === undefined ? undefined : trackWrites(opened);
+  const vault = await openKeychainOrWarn(sources.openVault ?? openKeychainVault, location, logger);
   const auth = createDesktopAuth({
     config,
     // No keychain: memory, as the warning said, not the library's default keychain entry.
