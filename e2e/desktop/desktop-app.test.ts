@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
 import { BRIDGE_CHANNELS } from 'electron-oidc/bridge';
-import { APP_CONTENT_SECURITY_POLICY } from '../../packages/electron-oidc/src/electron/app-files.ts';
+import { APP_CONTENT_SECURITY_POLICY } from 'electron-oidc/app-files';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 import { startDesktopHarness } from './harness.ts';

@@ -20,7 +20,7 @@ import type { AuthConfigInput, DesktopAuth, Logger } from 'electron-oidc';
 import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL, createBridgeHandlers, isAppUrl } from 'electron-oidc/bridge';
 import type { BridgeHandlers, BridgeSessionState } from 'electron-oidc/bridge';
 // Only the plain-Node part of the Electron adapters: what the app protocol serves and with which headers.
-import { appResponseHeaders, resolveAppFile } from '../../packages/electron-oidc/src/electron/app-files.ts';
+import { appResponseHeaders, resolveAppFile } from 'electron-oidc/app-files';
 import { buildRenderer, bundlePreload } from '@electron-oidc/desktop/build';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -8,13 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { completeLogin, completeLogout, launchBrowser } from '@electron-oidc/test-support';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  JWT_SHAPED,
-  keychainEntry,
-  NO_BUS_NOTE,
-  startCliUser,
-} from '../../packages/electron-oidc/test/cli/harness.ts';
-import type { CliUser } from '../../packages/electron-oidc/test/cli/harness.ts';
+import { JWT_SHAPED, keychainEntry, NO_BUS_NOTE, startCliUser } from '@electron-oidc/test-support/cli';
+import type { CliUser } from '@electron-oidc/test-support/cli';
 import { PROFILES, startProfile } from './support/profiles.ts';
 import type { ProfileStack } from './support/profiles.ts';
 
@@ -29,8 +24,7 @@ describe.skipIf(NO_BUS_NOTE !== '').each(PROFILES)(
     let user: CliUser;
     const vault = { service: `electron-oidc-second-provider-${randomUUID()}`, account: profileName };
     const keychain = keychainEntry(vault);
-    const storedRefreshToken = async () =>
-      (JSON.parse((await keychain.getPassword())!) as { refresh_token: string }).refresh_token;
+    const storedRefreshToken = async () => (await user.storedSession())!.refresh_token;
     let refreshTokenAtLogin: string;
 
     beforeAll(async () => {

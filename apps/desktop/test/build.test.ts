@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The plain-Node part of the adapters (the index would load electron, which cannot run here).
-import { APP_CONTENT_SECURITY_POLICY } from '../../../packages/electron-oidc/src/electron/app-files.ts';
+import { APP_CONTENT_SECURITY_POLICY } from 'electron-oidc/app-files';
 import { buildDesktop } from '../scripts/build.ts';
 
 let outDir: string;

@@ -220,11 +220,12 @@ describe('main.ts', () => {
     expect(contents.on).toHaveBeenCalledWith('will-navigate', expect.any(Function));
   });
 
-  it('keeps the refresh token in the OS keychain, one entry per provider and client', async () => {
+  it("keeps the session sealed in the app's userData folder, its key in the OS keychain, one per provider and client", async () => {
     await launchAndWaitForWindow();
     expect(fake.openVault).toHaveBeenCalledWith({
       service: 'Electron OIDC Demo',
       account: 'http://127.0.0.1:4000/ desktop-app',
+      directory: '/fake-home/userData',
     });
   });
 

@@ -86,11 +86,13 @@ async function start(): Promise<void> {
   let auth: DesktopAuth;
   try {
     const config = await loadConfig({ file: process.env.OIDC_CONFIG || undefined, env: process.env });
-    // The refresh token rests in the OS keychain, one entry per provider and
-    // client; without a keychain the session lasts until quit (never plaintext on disk).
+    // The session rests in the app's data folder, encrypted with a key kept in the OS
+    // keychain (one per provider and client), so a token of any size fits every keychain;
+    // without a keychain the session lasts until quit (never plaintext on disk).
     const vault = await openVault({
       service: APP_NAME,
       account: keychainAccount(config.issuer.href, config.clientId),
+      directory: app.getPath('userData'),
     });
     // The provider's discovery document, kept while its Cache-Control allows: a silent sign-in
     // at the next launch then waits for the refresh grant only. The vault vouches for the file.

@@ -58,6 +58,8 @@ Options:
   --config <file>          JSON configuration file (default: $OIDC_CONFIG, else ./electron-oidc.json if present)
   --vault-service <name>   Keychain service name (default: $OIDC_VAULT_SERVICE, else "electron-oidc")
   --vault-account <name>   Keychain account name (default: $OIDC_VAULT_ACCOUNT, else "<issuer> <clientId>")
+                           The keychain holds a key; the session rests encrypted in a file of
+                           $OIDC_VAULT_DIR, else the user's state folder (Linux: ~/.local/state/electron-oidc)
   --no-browser             Print the sign-in or sign-out URL instead of opening the browser
   --verbose                Print what the library does on stderr
   -h, --help               Show this help

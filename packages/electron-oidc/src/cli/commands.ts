@@ -1,6 +1,7 @@
 import type { Profile } from '../core/profile.ts';
 import type { CommandInvocation } from './args.ts';
 import { EXIT } from './exit.ts';
+import { SealedFileVault } from '../core/vault/sealed-file-vault.ts';
 import type { SessionContext } from './session.ts';
 
 /** How long `logout` waits for the browser to come back from the provider's sign-out page. */
@@ -15,7 +16,11 @@ function describeUser(profile: Profile): string {
 
 function describeVault(ctx: SessionContext): string {
   if (ctx.vault === undefined) return 'memory only (no OS keychain answered)';
-  return `${ctx.vault.kind} (service "${ctx.location.service}", account "${ctx.location.account}")`;
+  const entry = `(service "${ctx.location.service}", account "${ctx.location.account}")`;
+  // A sealed vault: the keychain entry holds the key, the session rests encrypted in a file.
+  if (ctx.vault instanceof SealedFileVault)
+    return `${ctx.vault.file}, encrypted with a key in the keychain ${entry}`;
+  return `the ${ctx.vault.kind} ${entry}`;
 }
 
 async function login(ctx: SessionContext): Promise<number> {
@@ -24,7 +29,7 @@ async function login(ctx: SessionContext): Promise<number> {
   ctx.stdout.write(
     // The library says whether the vault took the session (a refused keychain write, or no refresh token: no).
     ctx.auth.sessionPersisted === true
-      ? `Session kept in the ${describeVault(ctx)}.\n`
+      ? `Session kept in ${describeVault(ctx)}.\n`
       : 'The session could not be kept (see the warning above), so it ended with this command; later commands will not see it.\n',
   );
   return EXIT.ok;

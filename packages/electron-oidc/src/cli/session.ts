@@ -8,15 +8,17 @@ import type { BrowserOpener } from '../core/system-browser.ts';
 import { DEFAULT_KEYCHAIN_SERVICE, keychainAccount, MemoryVault, openVault } from '../core/vault/index.ts';
 import type { Vault } from '../core/vault/vault.ts';
 import type { CommonOptions } from './args.ts';
+import { cliVaultDirectory } from './data-directory.ts';
 import { nonEmptyEnv } from './cli-config.ts';
 import type { CliEnv } from './cli-config.ts';
 import { cliLogger, messageOf, oneLine } from './terminal.ts';
 import type { Terminal } from './terminal.ts';
 
-/** Where in the OS keychain the session rests. */
+/** Where the session rests: its key in the OS keychain, the session itself encrypted in a file of `directory`. */
 export interface KeychainLocation {
   readonly service: string;
   readonly account: string;
+  readonly directory: string;
 }
 
 /** Opens the vault at a keychain location; rejects when no keychain answers. */
@@ -62,7 +64,10 @@ export class Interrupted extends Error {
 /** The OS keychain, probed with a real write; the CLI itself says when it falls back to memory. */
 const openKeychainVault: VaultOpener = (location) => openVault({ ...location, fallbackToMemory: false });
 
-/** `--vault-service`/`--vault-account`, else `$OIDC_VAULT_SERVICE`/`$OIDC_VAULT_ACCOUNT`, else the library's defaults. */
+/**
+ * `--vault-service`/`--vault-account`, else `$OIDC_VAULT_SERVICE`/`$OIDC_VAULT_ACCOUNT`, else the
+ * library's defaults; the session file in {@link cliVaultDirectory}.
+ */
 function keychainLocation(options: CommonOptions, env: CliEnv, config: AuthConfig): KeychainLocation {
   return {
     service: options.vaultService ?? nonEmptyEnv(env, 'OIDC_VAULT_SERVICE') ?? DEFAULT_KEYCHAIN_SERVICE,
@@ -70,6 +75,7 @@ function keychainLocation(options: CommonOptions, env: CliEnv, config: AuthConfi
       options.vaultAccount ??
       nonEmptyEnv(env, 'OIDC_VAULT_ACCOUNT') ??
       keychainAccount(config.issuer.href, config.clientId),
+    directory: cliVaultDirectory(env),
   };
 }
 

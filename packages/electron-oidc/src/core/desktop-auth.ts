@@ -35,6 +35,13 @@ export interface DesktopAuthOptions {
    * warning where no keychain answers. Pass a vault to choose the service name.
    */
   vault?: Vault;
+  /**
+   * With the default vault: a folder of the app's own (in Electron,
+   * `app.getPath('userData')`) where the session rests encrypted, the keychain
+   * holding only its key, so a session of any size fits every keychain (see
+   * `openVault`'s `directory`). Without it the whole session rests in the keychain entry.
+   */
+  vaultDirectory?: string;
   /** Opens URLs in the system browser. Default: `$BROWSER`, else the platform's opener. Electron: `shell.openExternal`. */
   openBrowser?: BrowserOpener;
   /** Default: warnings and errors on the console. Never receives a token. */
@@ -136,7 +143,13 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
   const openBrowser = options.openBrowser ?? openSystemBrowser;
   const vault =
     options.vault ??
-    deferredVault(openVault({ account: keychainAccount(config.issuer.href, config.clientId), logger }));
+    deferredVault(
+      openVault({
+        account: keychainAccount(config.issuer.href, config.clientId),
+        logger,
+        ...(options.vaultDirectory === undefined ? {} : { directory: options.vaultDirectory }),
+      }),
+    );
   const provider = new ProviderConnection(config, {
     fetch: options.fetch,
     cache: options.providerCache,

@@ -7,7 +7,7 @@ import { parseCommandLine, UsageError } from '../../src/cli/args.ts';
 import { runCli } from '../../src/cli/run.ts';
 import type { CliOptions } from '../../src/cli/run.ts';
 import { AuthError } from '../../src/core/errors.ts';
-import { captureWriter } from './harness.ts';
+import { captureWriter } from '@electron-oidc/test-support/cli';
 
 let cwd: string;
 beforeAll(async () => {
@@ -186,10 +186,10 @@ describe('no keychain: memory only, said out loud', () => {
     ]);
   });
 
-  it('asks the vault opener for the configured service and account', async () => {
+  it('asks the vault opener for the configured service, account and folder', async () => {
     const asked: unknown[] = [];
     await run(['status', '--vault-service', 'svc'], {
-      env: { OIDC_VAULT_ACCOUNT: 'acct' },
+      env: { OIDC_VAULT_ACCOUNT: 'acct', OIDC_VAULT_DIR: '/srv/sessions' },
       openVault: async (location) => {
         asked.push(location);
         throw new AuthError('ERR_VAULT_UNAVAILABLE', 'none');
@@ -202,8 +202,12 @@ describe('no keychain: memory only, said out loud', () => {
       },
     });
     expect(asked).toEqual([
-      { service: 'svc', account: 'acct' },
-      { service: 'electron-oidc', account: 'http://127.0.0.1:4000/ desktop-app' },
+      { service: 'svc', account: 'acct', directory: path.resolve('/srv/sessions') },
+      {
+        service: 'electron-oidc',
+        account: 'http://127.0.0.1:4000/ desktop-app',
+        directory: expect.stringMatching(/[/\\]electron-oidc$/),
+      },
     ]);
   });
 

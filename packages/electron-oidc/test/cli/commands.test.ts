@@ -5,7 +5,7 @@ import { terminalOf } from '../../src/cli/terminal.ts';
 import { defineConfig } from '../../src/core/config.ts';
 import type { DesktopAuth } from '../../src/core/desktop-auth.ts';
 import { MemoryVault } from '../../src/core/vault/memory-vault.ts';
-import { captureWriter } from './harness.ts';
+import { captureWriter } from '@electron-oidc/test-support/cli';
 
 /** A `login` run against a session that signs alice in and reports `sessionPersisted`. */
 async function login(sessionPersisted: boolean | undefined) {
@@ -21,7 +21,7 @@ async function login(sessionPersisted: boolean | undefined) {
     auth,
     config: defineConfig(),
     vault,
-    location: { service: 'svc', account: 'acct' },
+    location: { service: 'svc', account: 'acct', directory: '/home/alice/.local/state/electron-oidc' },
     browser: false,
     signal: undefined,
     interruptible: (work) => work,

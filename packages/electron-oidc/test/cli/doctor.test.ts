@@ -6,7 +6,7 @@ import type { RunningIdp } from '@electron-oidc/dev-idp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
 import { closedPort } from '../core/doctor/fake-provider.ts';
-import { captureWriter, spawnCli } from './harness.ts';
+import { captureWriter, spawnCli } from '@electron-oidc/test-support/cli';
 
 let idp: RunningIdp;
 let dataDir: string;

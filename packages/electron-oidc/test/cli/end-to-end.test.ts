@@ -5,8 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
 import { startLocalStack } from '../support/local-stack.ts';
 import type { LocalStack } from '../support/local-stack.ts';
-import { captureWriter, JWT_SHAPED, keychainEntry, NO_BUS_NOTE, startCliUser } from './harness.ts';
-import type { CliUser } from './harness.ts';
+import {
+  captureWriter,
+  JWT_SHAPED,
+  keychainEntry,
+  NO_BUS_NOTE,
+  startCliUser,
+} from '@electron-oidc/test-support/cli';
+import type { CliUser } from '@electron-oidc/test-support/cli';
 
 const alice = { username: 'alice', password: 'wonderland' };
 
@@ -66,11 +72,17 @@ describe.skipIf(NO_BUS_NOTE !== '')(
 
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>.');
-      expect(r.stdout).toContain(`Session kept in the keychain (service "${vault.service}"`);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `Session kept in \\S+\\.session, encrypted with a key in the keychain \\(service "${vault.service}"`,
+        ),
+      );
       // For terminals where no browser opens, the URL is on stderr as well.
       expect(r.stderr).toContain(url.href);
       expect(await page.textContent('h1')).toBe('You are signed in');
-      expect(await keychain.getPassword()).toEqual(expect.any(String));
+      // The keychain holds only the key; the session rests sealed in the file.
+      expect(await keychain.getPassword()).toMatch(/^k1:[\w-]{43}$/);
+      expect((await user.storedSession())?.refresh_token).toEqual(expect.any(String));
     });
 
     it('status: restores from the keychain and shows alice, the issuer and the expiry, never a token', async () => {
@@ -84,8 +96,8 @@ describe.skipIf(NO_BUS_NOTE !== '')(
 
       const output = r.stdout + r.stderr;
       expect(output).not.toMatch(JWT_SHAPED);
-      const stored = JSON.parse((await keychain.getPassword())!) as { refresh_token: string };
-      expect(output).not.toContain(stored.refresh_token);
+      const stored = await user.storedSession();
+      expect(output).not.toContain(stored!.refresh_token);
     });
 
     it('get /private: calls the API with the session and prints the body', async () => {

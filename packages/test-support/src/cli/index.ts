@@ -4,14 +4,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AsyncEntry } from '@napi-rs/keyring';
-import { closeServer, listenOnLoopback } from '@electron-oidc/test-support';
-import type { Writer } from '../../src/cli/run.ts';
+import { openVault } from 'electron-oidc';
+import { closeServer, listenOnLoopback } from '../loopback.ts';
+
+/** Where the CLI writes (`process.stdout` fits). */
+export interface Writer {
+  write(text: string): unknown;
+}
 
 /** The CLI's entry point, run as a user would run it. */
-export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const BROWSER_SCRIPT = fileURLToPath(new URL('./fixtures/browser-to-sink.ts', import.meta.url));
+export const CLI_MAIN = createRequire(import.meta.url).resolve('electron-oidc/cli/main');
+const BROWSER_SCRIPT = fileURLToPath(new URL('./browser-to-sink.ts', import.meta.url));
 
 /** A writer that keeps what was written. */
 export function captureWriter(): Writer & { text: () => string } {
@@ -96,10 +102,20 @@ export const NO_BUS_NOTE =
     ? ' [SKIPPED: no D-Bus session; run inside "dbus-run-session -- scripts/with-keyring.sh"]'
     : '';
 
-/** Where the CLI keeps the session: a keychain entry of a test's own. */
+/** Where the CLI keeps the session: a keychain entry of a test's own (the session file goes to a folder of the test's own). */
 export interface KeychainSlot {
   service: string;
   account: string;
+}
+
+/** The session the CLI stored for `slot` in `directory`, read through the library's own vault. */
+export async function storedSession(
+  slot: KeychainSlot,
+  directory: string,
+): Promise<{ refresh_token: string } | undefined> {
+  const vault = await openVault({ ...slot, directory, fallbackToMemory: false, logger: { warn: () => {} } });
+  const raw = await vault.read();
+  return raw === undefined ? undefined : (JSON.parse(raw) as { refresh_token: string });
 }
 
 /** The keychain entry the CLI writes for `slot`, for the test to read and clean up. */
@@ -115,11 +131,13 @@ export function cliEnv(
   providerEnv: Record<string, string>,
   slot: KeychainSlot,
   sink: UrlSink,
+  vaultDirectory: string,
 ): Record<string, string> {
   return {
     ...providerEnv,
     OIDC_VAULT_SERVICE: slot.service,
     OIDC_VAULT_ACCOUNT: slot.account,
+    OIDC_VAULT_DIR: vaultDirectory,
     BROWSER: sink.browserCommand,
     CLI_TEST_URL_SINK: sink.url,
   };
@@ -131,9 +149,11 @@ export interface CliUser {
   sink: UrlSink;
   cwd: string;
   env: Record<string, string>;
+  /** The session the CLI stored, read through the library's vault; `undefined` when none. */
+  storedSession(): Promise<{ refresh_token: string } | undefined>;
   /** Runs the CLI as a process with `args`. */
   run(...args: string[]): CliProcess;
-  /** Deletes the keychain entry, stops the sink, removes the working folder. */
+  /** Deletes the keychain entry, stops the sink, removes the working folder (and the session file in it). */
   close(): Promise<void>;
 }
 
@@ -144,11 +164,13 @@ export async function startCliUser(
 ): Promise<CliUser> {
   const cwd = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-cwd-'));
   const sink = await startUrlSink();
-  const env = cliEnv(providerEnv, slot, sink);
+  // The session file goes to the working folder, removed with it.
+  const env = cliEnv(providerEnv, slot, sink, path.join(cwd, 'vault'));
   return {
     sink,
     cwd,
     env,
+    storedSession: () => storedSession(slot, path.join(cwd, 'vault')),
     run: (...args) => spawnCli(args, env, cwd),
     async close() {
       await keychainEntry(slot)
