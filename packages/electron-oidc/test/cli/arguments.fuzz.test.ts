@@ -16,11 +16,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../packages/electron-oidc/src/cli/run.ts';
-import type { KeychainLocation } from '../../packages/electron-oidc/src/cli/run.ts';
-import { USAGE_HINT } from '../../packages/electron-oidc/src/cli/args.ts';
-import { MemoryVault } from '../../packages/electron-oidc/src/core/vault/memory-vault.ts';
-import { encodeStoredSession } from '../../packages/electron-oidc/src/core/session/stored-session.ts';
+import { runCli } from '../../src/cli/run.ts';
+import type { KeychainLocation } from '../../src/cli/run.ts';
+import { USAGE_HINT } from '../../src/cli/args.ts';
+import { MemoryVault } from '../../src/core/vault/memory-vault.ts';
+import { encodeStoredSession } from '../../src/core/session/stored-session.ts';
 
 const NUM_RUNS = 10_000;
 const REFRESH_TOKEN = 'rt-marker-7f3a9c0e5b1d';
