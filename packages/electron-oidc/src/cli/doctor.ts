@@ -43,7 +43,7 @@ export async function doctor(
   }
   const warned = report.checks.some((c) => c.verdict === 'warn');
   stdout.write(
-    `${tally(report)}: the app can sign in with this provider as configured${warned ? ' (the warnings name what will not work fully)' : ''}.\n`,
+    `${tally(report)}: the app can sign in with this provider as configured${warned ? ' (the warnings name what will not work fully, or what the doctor could not settle without a sign-in)' : ''}.\n`,
   );
   return EXIT.ok;
 }
