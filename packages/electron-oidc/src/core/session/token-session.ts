@@ -79,6 +79,12 @@ export interface EndedSession {
 const notSignedIn = (): AuthError =>
   new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.');
 
+/** The refresh token of a session that has one (checked before a refresh begins). */
+function tokenOf(session: Current): string {
+  if (session.refreshToken === undefined) throw notSignedIn();
+  return session.refreshToken;
+}
+
 /**
  * The token session of one user (DESIGN "Token session"): access and ID
  * tokens in memory only, the refresh token in the vault, refresh ahead of
@@ -230,9 +236,12 @@ export class TokenSession {
     return 'signed-in';
   }
 
-  #enqueueVault(work: () => Promise<void>): Promise<void> {
+  #enqueueVault<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#vaultQueue.then(work);
-    this.#vaultQueue = run.catch(() => {});
+    this.#vaultQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -457,15 +466,42 @@ export class TokenSession {
     const generation = this.#generation;
     const current = this.#current;
     if (current === undefined) throw notSignedIn();
-    const presented = current.refreshToken;
-    if (presented === undefined) {
+    if (current.refreshToken === undefined) {
       throw new AuthError('ERR_SESSION_EXPIRED', 'Your session has expired. Please sign in again.');
     }
-    const grant = await this.#forCurrent(generation, this.#refreshGrant(presented)).catch((err: unknown) =>
-      this.#refreshFailed(err),
-    );
+    const vault = this.#vault;
+    // A vault without `exclusive` has this process alone; one with it may be shared, and then
+    // the processes on the entry refresh one at a time, each first taking up the others' work.
+    if (vault.exclusive === undefined) return this.#refreshLatest(generation, current, false);
+    return vault.exclusive(() => this.#refreshLatest(generation, current, true));
+  }
+
+  /**
+   * One refresh, with the newest refresh token of this user's entry when it is
+   * `shared`: another process sharing it may have rotated ours out, and presenting a rotated-out
+   * token is a reuse the provider answers by revoking the grant (RFC 9700
+   * §4.14.2). A refusal (`invalid_grant`) is retried once if the entry holds
+   * yet another token by then (a process that refreshed without the lock).
+   */
+  async #refreshLatest(generation: number, current: Current, shared: boolean): Promise<Current> {
+    let base = (shared ? await this.#newerStored(generation, current) : undefined) ?? current;
+    // Replaced or ended while waiting for the entry: its refresh token is not to be sent.
+    if (!this.#isCurrent(generation)) throw notSignedIn();
+    let grant: TokenGrant;
+    try {
+      grant = await this.#forCurrent(generation, this.#refreshGrant(tokenOf(base)));
+    } catch (err) {
+      const newer = isAuthError(err, 'ERR_SESSION_EXPIRED')
+        ? await this.#newerStored(generation, base)
+        : undefined;
+      if (newer === undefined) return this.#refreshFailed(err);
+      base = newer;
+      grant = await this.#forCurrent(generation, this.#refreshGrant(tokenOf(base))).catch(
+        (retryErr: unknown) => this.#refreshFailed(retryErr),
+      );
+    }
     // OIDC Core §12.2: a refreshed ID token must name the same user.
-    if (grant.claims !== undefined && grant.claims.sub !== current.sub) {
+    if (grant.claims !== undefined && grant.claims.sub !== base.sub) {
       this.#logger.error('The refreshed identity token names another user; signing out.');
       await this.#endLocally();
       throw new AuthError(
@@ -475,12 +511,39 @@ export class TokenSession {
     }
     const next = await this.#forCurrent(
       generation,
-      this.#storeRefreshed(generation, current, presented, grant),
+      this.#storeRefreshed(generation, base, tokenOf(base), grant),
     );
     this.#current = next;
     this.#stopRetrying();
     this.#setState('signed-in');
     return next;
+  }
+
+  /**
+   * The session as another process left it in the vault: the same user with
+   * a refresh token other than `than`'s. Only the refresh token is stored, so
+   * the caller still refreshes, with that token. `undefined` when the entry
+   * holds nothing newer, another user's session, or cannot be read.
+   */
+  async #newerStored(generation: number, than: Current): Promise<Current | undefined> {
+    let raw: string | undefined;
+    try {
+      // Behind this session's own pending writes, so that it never finds its own older token.
+      raw = await this.#enqueueVault(() => this.#vault.read());
+    } catch (err) {
+      this.#logger.warn(
+        `Could not re-read the ${this.#vault.kind} vault before renewing the session; renewing with the refresh token in memory (${err instanceof Error ? err.message : String(err)}).`,
+      );
+      return undefined;
+    }
+    const decoded = raw === undefined ? undefined : decodeStoredSession(raw, this.#identity);
+    if (!decoded?.ok || !this.#isCurrent(generation)) return undefined;
+    const stored = decoded.session;
+    if (stored.sub !== than.sub || stored.refreshToken === than.refreshToken) return undefined;
+    this.#logger.info('Another process renewed the session; continuing with the refresh token it stored.');
+    this.#storedBinding = stored.binding;
+    this.#binding?.restored(stored.binding);
+    return { ...than, refreshToken: stored.refreshToken, persisted: true };
   }
 
   /** A failed refresh grant of the current session: offline, or ended by the provider. Always throws. */

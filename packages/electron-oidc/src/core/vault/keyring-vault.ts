@@ -90,6 +90,16 @@ export class KeyringVault implements Vault {
     this.#timeoutMs = timeoutMs;
   }
 
+  /**
+   * Runs `work` while no other caller in this process runs its own for this
+   * entry. The keychain alone offers no lock across processes: processes
+   * sharing a session should use `SealedFileVault` (`openVault`'s
+   * `directory`), whose lock file keeps them apart.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return exclusives.run(this.#entryName(), work);
+  }
+
   async read(): Promise<string | undefined> {
     const value = await this.#run('read', (entry, signal) => entry.getPassword(signal));
     return value ?? undefined;
@@ -109,7 +119,11 @@ export class KeyringVault implements Vault {
   }
 
   #run<T>(action: Action, operation: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
-    return entries.run(JSON.stringify([this.service, this.account]), () => this.#attempt(action, operation));
+    return entries.run(this.#entryName(), () => this.#attempt(action, operation));
+  }
+
+  #entryName(): string {
+    return JSON.stringify([this.service, this.account]);
   }
 
   async #attempt<T>(
@@ -147,6 +161,8 @@ type Action = 'read' | 'write' | 'clear';
 
 /** Operations per entry (service and account), see the class comment. */
 const entries = new SerialQueue();
+/** {@link KeyringVault.exclusive} work per entry: a second queue, as that work itself reads and writes the entry. */
+const exclusives = new SerialQueue();
 
 class KeychainTimeout extends Error {
   constructor(ms: number) {

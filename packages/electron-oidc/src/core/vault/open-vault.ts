@@ -132,5 +132,9 @@ export function deferredVault(opening: Promise<Vault>): Vault {
     read: async () => (await ready).read(),
     write: async (value) => (await ready).write(value),
     clear: async () => (await ready).clear(),
+    exclusive: async <T>(work: () => Promise<T>): Promise<T> => {
+      const vault = await ready;
+      return vault.exclusive === undefined ? work() : vault.exclusive(work);
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AuthError } from '../errors.ts';
+import { withLockFile } from './lock-file.ts';
+import type { LockFileOptions } from './lock-file.ts';
 import { fileExists, readFileCapped, removeFile, writeFileAtomic } from './atomic-file.ts';
 import { MAX_SEALED_BYTES, SEALED_FILE_PROBLEM_TEXT, openSealedSession, sealSession } from './sealed-box.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -20,6 +22,8 @@ export interface SealedFileVaultOptions {
   account: string;
   /** Where unusable entries are reported (never with a token). Defaults to `console`. */
   logger?: VaultLogger;
+  /** How the lock beside the file (`<file>.lock`) is judged stale and waited for; the defaults suit apps. */
+  lock?: LockFileOptions;
 }
 
 /** The files of one account's sealed vault in `directory`. */
@@ -52,6 +56,8 @@ export function sealedVaultFiles(directory: string, account: string): SealedVaul
 
 /** Operations per session file, in call order across every instance (see {@link SerialQueue}). */
 const files = new SerialQueue();
+/** {@link SealedFileVault.exclusive} work per session file, one at a time in this process. */
+const exclusives = new SerialQueue();
 
 /**
  * A session of any size on every OS keychain. Windows Credential Manager holds
@@ -67,6 +73,11 @@ const files = new SerialQueue();
  *
  * An entry written before this vault existed (the session JSON itself in the
  * key store) is read once, sealed into the file, and replaced by a key.
+ *
+ * Several processes may share the file (the CLI run in parallel, two builds of
+ * an app): {@link SealedFileVault.exclusive}, the first key's creation and the
+ * migration each run under a lock file beside the session (`<file>.lock`, see
+ * `withLockFile`), so one process at a time refreshes, creates or moves.
  */
 export class SealedFileVault implements Vault {
   readonly kind: string;
@@ -75,9 +86,10 @@ export class SealedFileVault implements Vault {
   readonly account: string;
   readonly #keyStore: KeyStore;
   readonly #logger: VaultLogger;
+  readonly #lock: LockFileOptions | undefined;
 
   constructor(options: SealedFileVaultOptions) {
-    const { file, keyStore, account, logger = console } = options;
+    const { file, keyStore, account, logger = console, lock } = options;
     if (typeof file !== 'string' || !path.isAbsolute(file)) {
       throw new AuthError('ERR_CONFIG', 'vault `file` must be an absolute path.');
     }
@@ -91,8 +103,29 @@ export class SealedFileVault implements Vault {
     this.account = account;
     this.#keyStore = keyStore;
     this.#logger = logger;
+    this.#lock = lock;
     this.kind = `${keyStore.kind}+file`;
     this.persistent = keyStore.persistent;
+  }
+
+  /** The lock file beside the session. */
+  get lockFile(): string {
+    return `${this.file}.lock`;
+  }
+
+  /**
+   * Runs `work` while no other caller in this process, and no other process,
+   * runs its own for this file (see {@link Vault.exclusive}). A holder that was
+   * killed blocks the next one only until its death is seen; one on another
+   * host, until its lock has gone 10 s untouched.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return exclusives.run(this.file, () => this.#underLock(work));
+  }
+
+  /** `work` under the lock file, shared with this process's other holders (see `withLockFile`). */
+  #underLock<T>(work: () => Promise<T>): Promise<T> {
+    return withLockFile(this.lockFile, work, this.#lock);
   }
 
   read(): Promise<string | undefined> {
@@ -128,7 +161,16 @@ export class SealedFileVault implements Vault {
   }
 
   async #read(): Promise<string | undefined> {
-    const stored = await this.#onKeyStore(() => this.#keyStore.read());
+    const stored = await this.#readKeyStore();
+    // One process moves a plain entry into the file; another that waited finds the key instead.
+    if (stored !== undefined && isPlainSession(stored)) {
+      return this.#underLock(async () => this.#readEntry(await this.#readKeyStore()));
+    }
+    return this.#readEntry(stored);
+  }
+
+  /** The session the key store's entry `stored` leads to (a plain one is migrated: call it under the lock). */
+  async #readEntry(stored: string | undefined): Promise<string | undefined> {
     if (stored === undefined) {
       if (await fileExists(this.file).catch(() => false)) {
         this.#signedOut(
@@ -155,19 +197,29 @@ export class SealedFileVault implements Vault {
 
   /** The stored key, or a new one on first use (or in place of an unusable entry). */
   async #keyForWriting(): Promise<Buffer> {
-    const existing = parseVaultKey(await this.#onKeyStore(() => this.#keyStore.read()));
+    const existing = parseVaultKey(await this.#readKeyStore());
     if (existing !== undefined) return existing;
-    await this.#onKeyStore(() => this.#keyStore.write(createVaultKey().stored));
-    // Read back rather than trusting the write: the store may hold another
-    // process's key by now, and a file sealed with a key it no longer has is lost.
-    const kept = parseVaultKey(await this.#onKeyStore(() => this.#keyStore.read()));
-    if (kept === undefined) {
-      throw new AuthError(
-        'ERR_VAULT_UNAVAILABLE',
-        `The ${this.#keyStore.kind} did not keep the key just written to it, so the sign-in was not saved.`,
-      );
-    }
-    return kept;
+    // One process creates the key: another sealing with its own key meanwhile
+    // would leave a file that the key store's final key cannot open.
+    return this.#underLock(async () => {
+      const found = parseVaultKey(await this.#readKeyStore());
+      if (found !== undefined) return found;
+      await this.#onKeyStore(() => this.#keyStore.write(createVaultKey().stored));
+      // Read back rather than trusting the write: a store without the lock (an
+      // older version of this library) may hold another process's key by now.
+      const kept = parseVaultKey(await this.#readKeyStore());
+      if (kept === undefined) {
+        throw new AuthError(
+          'ERR_VAULT_UNAVAILABLE',
+          `The ${this.#keyStore.kind} did not keep the key just written to it, so the sign-in was not saved.`,
+        );
+      }
+      return kept;
+    });
+  }
+
+  #readKeyStore(): Promise<string | undefined> {
+    return this.#onKeyStore(() => this.#keyStore.read());
   }
 
   /**

@@ -17,6 +17,15 @@ export interface Vault {
   write(value: string): Promise<void>;
   /** Removes the stored value; succeeds when nothing was stored. */
   clear(): Promise<void>;
+  /**
+   * Runs `work` while no other holder of this entry runs its own: the session
+   * re-reads, refreshes and stores a rotated refresh token inside it, so that
+   * two processes never present one token (a reuse the provider answers by
+   * revoking the grant, RFC 9700 §4.14.2). Optional: a vault without it is
+   * used by one process at a time, and the session keeps its callers apart
+   * within the process itself.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
