@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { CpuSnapshot } from './ipc.ts';
 import { BENCH_AUDIENCE, startBenchIssuer } from './issuer.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
+import { startShippedApi } from './servers/shipped.ts';
 import { startChild } from './servers/spawn.ts';
 import type { Child } from './servers/spawn.ts';
 
@@ -27,21 +28,30 @@ export interface Run extends LoadResult {
 }
 
 export interface TargetSummary {
+  key: TargetKey;
   name: string;
   runs: Run[];
 }
 
 export interface TokenCheckResults {
   targets: TargetSummary[];
-  /** Per round: /private (cache on) ÷ /public, ÷ /public with the same requests, and ÷ the seed stack. */
-  ratiosPerRound: { privateVsPublic: number; privateVsPublicSameRequests: number; privateVsSeed: number }[];
+  /** Per round: the shipped API's `/private` req/s ÷ the seed stack's, and ÷ bare Express's. */
+  ratiosPerRound: { privateVsSeed: number; privateVsExpress: number }[];
   firstSeen: Run[];
   flood: { name: string; run: Run; cooldownSeconds: number | undefined }[];
+  /** Log lines the shipped API wrote during the run (it logs every request). */
+  shippedLogLines: number;
+  /** Whether the optional earlier API (`BENCH_BEFORE_API`) ran beside the others. */
+  before: string | undefined;
 }
 
-type ServerName = 'api' | 'apiNoCache' | 'seed' | 'bearer';
+export type TargetKey =
+  'express' | 'shipped' | 'shippedSilent' | 'shippedPublic' | 'shippedNoCache' | 'seed' | 'bearer' | 'before';
+
+type ServerName = Exclude<TargetKey, 'shippedPublic'>;
 
 interface Target {
+  key: TargetKey;
   name: string;
   server: ServerName;
   path: string;
@@ -49,23 +59,65 @@ interface Target {
   authenticated: boolean;
 }
 
+/**
+ * Every authenticated target gets the same requests, byte for byte. The API's rows are the
+ * process `npm start` runs; "before" is another checkout's, started the same way.
+ */
 const TARGETS: Target[] = [
-  { name: 'API `GET /public` (no auth)', server: 'api', path: '/public', authenticated: false },
-  { name: 'API `GET /private`, TOKEN_CACHE=on', server: 'api', path: '/private', authenticated: true },
   {
-    name: 'API `GET /private`, TOKEN_CACHE=off',
-    server: 'apiNoCache',
+    key: 'express',
+    name: 'bare Express 5, same route, no auth',
+    server: 'express',
     path: '/private',
     authenticated: true,
   },
-  { name: 'seed: express-jwt + jwks-rsa', server: 'seed', path: '/private', authenticated: true },
-  { name: 'express-oauth2-jwt-bearer', server: 'bearer', path: '/private', authenticated: true },
-  // The same requests as /private, byte for byte, to a route that ignores the header: what
-  // carrying the token costs, apart from checking it.
   {
-    name: 'API `GET /public` with the same `Authorization` header',
-    server: 'api',
+    key: 'shipped',
+    name: 'API as shipped (`npm start`, log on)',
+    server: 'shipped',
+    path: '/private',
+    authenticated: true,
+  },
+  {
+    key: 'shippedSilent',
+    name: 'API, `LOG_LEVEL=silent` (log off)',
+    server: 'shippedSilent',
+    path: '/private',
+    authenticated: true,
+  },
+  {
+    key: 'shippedPublic',
+    name: 'API as shipped, `GET /public` (no auth)',
+    server: 'shipped',
     path: '/public',
+    authenticated: false,
+  },
+  {
+    key: 'shippedNoCache',
+    name: 'API as shipped, `TOKEN_CACHE=off`',
+    server: 'shippedNoCache',
+    path: '/private',
+    authenticated: true,
+  },
+  {
+    key: 'seed',
+    name: 'seed: express-jwt + jwks-rsa',
+    server: 'seed',
+    path: '/private',
+    authenticated: true,
+  },
+  {
+    key: 'bearer',
+    name: 'express-oauth2-jwt-bearer',
+    server: 'bearer',
+    path: '/private',
+    authenticated: true,
+  },
+  {
+    key: 'before',
+    name: 'the API before this change, as shipped',
+    server: 'before',
+    path: '/private',
     authenticated: true,
   },
 ];
@@ -88,16 +140,35 @@ export async function measureTokenCheck(
   const children: Child[] = [];
   try {
     const apiEnv = { ISSUER_URL: issuer.url, AUDIENCE: BENCH_AUDIENCE, HOST: '127.0.0.1', PORT: '0' };
-    const start = async (file: string, env: Record<string, string>) => {
-      const child = await startChild(file, env);
+    const start = async (file: string, env: Record<string, string>, options?: { drainStdout?: boolean }) => {
+      const child = await startChild(file, env, options);
       children.push(child);
       return child;
     };
-    const servers: Record<ServerName, Child> = {
-      api: await start('servers/api.ts', { ...apiEnv, TOKEN_CACHE: 'on' }),
-      apiNoCache: await start('servers/api.ts', { ...apiEnv, TOKEN_CACHE: 'off' }),
+    const shipped = async (env: Record<string, string>, mainFile?: string) => {
+      const child = await startShippedApi({ ...apiEnv, ...env }, mainFile);
+      children.push(child);
+      return child;
+    };
+    const before = process.env.BENCH_BEFORE_API;
+    const shippedApi = await shipped({});
+    const servers: Partial<Record<ServerName, Child>> = {
+      express: await start('servers/express.ts', {}),
+      shipped: shippedApi,
+      shippedSilent: await shipped({ LOG_LEVEL: 'silent' }),
+      shippedNoCache: await shipped({ TOKEN_CACHE: 'off' }),
       seed: await start('servers/seed.ts', { ...apiEnv, JWKS_URI: issuer.jwksUri }),
       bearer: await start('servers/oauth2-bearer.ts', apiEnv),
+      ...(before === undefined ? {} : { before: await shipped({}, before) }),
+    };
+    // The first-seen scenario and the flood: the same API in an IPC child (its token cache can
+    // be emptied), logging as shipped to a drained pipe.
+    const apiChild = await start('servers/api.ts', { ...apiEnv, TOKEN_CACHE: 'on' }, { drainStdout: true });
+    const targets = TARGETS.filter((target) => servers[target.server] !== undefined);
+    const server = (name: ServerName): Child => {
+      const child = servers[name];
+      if (child === undefined) throw new Error(`no server ${name}`);
+      return child;
     };
     const load = await start('load.ts', {});
     const token = issuer.sign();
@@ -115,22 +186,26 @@ export async function measureTokenCheck(
       };
     };
     const specFor = (target: Target, seconds: number): Omit<LoadSpec, 'connections'> => ({
-      url: `${servers[target.server].url}${target.path}`,
+      url: `${server(target.server).url}${target.path}`,
       durationSeconds: seconds,
       ...(target.authenticated ? { token } : {}),
     });
 
     // Warm-up: JIT, the JWKS and (for the API) the token cache; not recorded.
     log('warming up');
-    for (const target of TARGETS) await measure(servers[target.server], specFor(target, 1));
+    for (const target of targets) await measure(server(target.server), specFor(target, 1));
 
-    const summaries: TargetSummary[] = TARGETS.map((target) => ({ name: target.name, runs: [] }));
+    const summaries: TargetSummary[] = targets.map((target) => ({
+      key: target.key,
+      name: target.name,
+      runs: [],
+    }));
     for (let round = 0; round < plan.rounds; round += 1) {
       // Rotate the order each round: no target is always first, or always after a given one.
-      for (let i = 0; i < TARGETS.length; i += 1) {
-        const index = (i + round) % TARGETS.length;
-        const target = TARGETS[index]!;
-        const run = await measure(servers[target.server], specFor(target, plan.secondsPerRun));
+      for (let i = 0; i < targets.length; i += 1) {
+        const index = (i + round) % targets.length;
+        const target = targets[index]!;
+        const run = await measure(server(target.server), specFor(target, plan.secondsPerRun));
         summaries[index]!.runs.push(run);
         log(
           `round ${round + 1}/${plan.rounds} ${target.name}: ${Math.round(run.requestsPerSecond)} req/s, ` +
@@ -138,12 +213,10 @@ export async function measureTokenCheck(
         );
       }
     }
-    const ratiosPerRound = summaries[0]!.runs.map((publicRun, round) => ({
-      privateVsPublic: summaries[1]!.runs[round]!.requestsPerSecond / publicRun.requestsPerSecond,
-      privateVsPublicSameRequests:
-        summaries[1]!.runs[round]!.requestsPerSecond / summaries[5]!.runs[round]!.requestsPerSecond,
-      privateVsSeed:
-        summaries[1]!.runs[round]!.requestsPerSecond / summaries[3]!.runs[round]!.requestsPerSecond,
+    const runsOf = (key: TargetKey) => summaries.find((summary) => summary.key === key)?.runs ?? [];
+    const ratiosPerRound = runsOf('shipped').map((run, round) => ({
+      privateVsSeed: run.requestsPerSecond / runsOf('seed')[round]!.requestsPerSecond,
+      privateVsExpress: run.requestsPerSecond / runsOf('express')[round]!.requestsPerSecond,
     }));
 
     // First-seen tokens: every request carries a token the API has never verified. The same
@@ -156,9 +229,9 @@ export async function measureTokenCheck(
     );
     const firstSeen: Run[] = [];
     for (let round = 0; round <= plan.rounds; round += 1) {
-      await servers.api.call('clear-token-cache');
-      const run = await measure(servers.api, {
-        url: `${servers.api.url}/private`,
+      await apiChild.call('clear-token-cache');
+      const run = await measure(apiChild, {
+        url: `${apiChild.url}/private`,
         durationSeconds: plan.firstSeenSeconds,
         tokenFile: firstSeenFile,
         noRepeat: true,
@@ -179,21 +252,28 @@ export async function measureTokenCheck(
     const floodFile = path.join(tmp, 'unknown-kid.txt');
     await writeFile(floodFile, Array.from({ length: 20_000 }, () => issuer.unknownKid()).join('\n'));
     const flood: TokenCheckResults['flood'] = [];
-    const floodTargets: [string, ServerName, number | undefined][] = [
-      ['API (jose remote JWKS, 30 s cooldown)', 'api', 30],
-      ['seed: jwks-rsa (rate limit 5/min)', 'seed', undefined],
-      ['express-oauth2-jwt-bearer', 'bearer', undefined],
+    const floodTargets: [string, Child, number | undefined][] = [
+      ['API (jose remote JWKS, 30 s cooldown)', apiChild, 30],
+      ['seed: jwks-rsa (rate limit 5/min)', server('seed'), undefined],
+      ['express-oauth2-jwt-bearer', server('bearer'), undefined],
     ];
-    for (const [name, server, cooldownSeconds] of floodTargets) {
-      const run = await measure(servers[server], {
-        url: `${servers[server].url}/private`,
+    for (const [name, child, cooldownSeconds] of floodTargets) {
+      const run = await measure(child, {
+        url: `${child.url}/private`,
         durationSeconds: plan.floodSeconds,
         tokenFile: floodFile,
       });
       flood.push({ name, run, cooldownSeconds });
       log(`unknown-kid flood ${name}: ${run.requests} requests, ${run.jwksFetches} JWKS fetches`);
     }
-    return { targets: summaries, ratiosPerRound, firstSeen, flood };
+    return {
+      targets: summaries,
+      ratiosPerRound,
+      firstSeen,
+      flood,
+      shippedLogLines: shippedApi.logLines(),
+      before,
+    };
   } finally {
     for (const child of children) await child.stop();
     await issuer.close();

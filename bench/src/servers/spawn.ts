@@ -11,14 +11,23 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks `bench/src/<relativePath>` on this same Node, and waits for its "ready". */
-export async function startChild(relativePath: string, env: Record<string, string> = {}): Promise<Child> {
+/**
+ * Forks `bench/src/<relativePath>` on this same Node, and waits for its "ready". With
+ * `drainStdout`, its stdout is a pipe read and discarded here (a server's request log, as a
+ * log collector would take it).
+ */
+export async function startChild(
+  relativePath: string,
+  env: Record<string, string> = {},
+  options: { drainStdout?: boolean } = {},
+): Promise<Child> {
   const file = fileURLToPath(new URL(`../${relativePath}`, import.meta.url));
   const child: ChildProcess = fork(file, [], {
     env: { ...process.env, ...env },
     execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.drainStdout === true ? 'pipe' : 'inherit', 'inherit', 'ipc'],
   });
+  child.stdout?.resume();
   const call = ipcClient(child);
   const url = await new Promise<string>((resolve, reject) => {
     const onMessage = (message: { ready?: boolean; url?: string }) => {
