@@ -1,25 +1,31 @@
 import * as client from 'openid-client';
 import type { AuthConfig } from './config.ts';
 import type { Logger } from './logger.ts';
+import { FORM_POST_PAGE_HEADERS, renderFormPostPage } from './sign-in/form-post-page.ts';
 import { startLoopbackListener } from './sign-in/loopback-listener.ts';
-import type { LoopbackListener } from './sign-in/loopback-listener.ts';
+import type { LoopbackListener, OneShotPage } from './sign-in/loopback-listener.ts';
 import { waitWhileOpening } from './sign-in/sign-in.ts';
 import type { BrowserOpener } from './system-browser.ts';
 
+/** How long the end-session form page may be fetched after the browser is asked to open it. */
+export const END_SESSION_PAGE_TTL_MS = 60_000;
+
 /**
  * Builds the RP-initiated logout URL (OIDC RP-Initiated Logout 1.0 §2) with
- * `id_token_hint`, `client_id` and, when a port is given, the loopback
- * `post_logout_redirect_uri`. `undefined` when the provider has no
- * `end_session_endpoint`.
+ * `client_id` and, when a port is given, the loopback
+ * `post_logout_redirect_uri`; never with `id_token_hint`, as a URL ends up on
+ * a launcher's command line, in the browser's history and in terminal
+ * output (DESIGN "The loopback listener and the machine's other users").
+ * Without the hint, the provider asks the user to confirm (§2). `undefined`
+ * when the provider has no `end_session_endpoint`.
  */
 export function buildEndSessionUrl(
   provider: client.Configuration,
   config: AuthConfig,
-  options: { idToken?: string | undefined; postLogoutPort?: number | undefined },
+  options: { postLogoutPort?: number | undefined },
 ): URL | undefined {
   if (provider.serverMetadata().end_session_endpoint === undefined) return undefined;
   const parameters: Record<string, string> = { client_id: config.clientId };
-  if (options.idToken !== undefined) parameters.id_token_hint = options.idToken;
   if (options.postLogoutPort !== undefined) {
     parameters.post_logout_redirect_uri = `http://127.0.0.1:${options.postLogoutPort}${config.postLogoutRedirectPath}`;
   }
@@ -27,20 +33,58 @@ export function buildEndSessionUrl(
 }
 
 /**
- * Opens the end-session URL in the browser with a loopback
- * `post_logout_redirect_uri` served by a short-lived listener, and resolves
- * once the browser comes back (true) or after `timeoutMs` (false). The
- * listener is closed either way. Never rejects: a listener that cannot start
- * (fixed port busy) is false too.
+ * The one-shot loopback page that POSTs the logout request to the provider
+ * (RP-Initiated Logout 1.0 §2 allows POST): `id_token_hint` travels in the
+ * request body, never in a URL.
  */
-export async function endSessionInBrowser(options: {
-  endSessionUrl: URL;
+function endSessionFormPage(
+  endpoint: URL,
+  fields: { clientId: string; idToken: string | undefined; state: string },
+): OneShotPage {
+  return {
+    path: `/end-session/${client.randomState()}`,
+    ttlMs: END_SESSION_PAGE_TTL_MS,
+    render: (redirectUri) => ({
+      headers: FORM_POST_PAGE_HEADERS,
+      body: renderFormPostPage({
+        title: 'Signing you out',
+        message: 'Taking you to the sign-in provider to end your session there…',
+        action: endpoint,
+        button: 'Continue to sign out',
+        fields: {
+          client_id: fields.clientId,
+          ...(fields.idToken === undefined ? {} : { id_token_hint: fields.idToken }),
+          post_logout_redirect_uri: redirectUri,
+          state: fields.state,
+        },
+      }),
+    }),
+  };
+}
+
+/** What {@link endSessionInBrowser} needs. */
+export interface EndSessionInBrowserOptions {
+  /** The provider's `end_session_endpoint`. */
+  endpoint: URL;
+  /** The ID token, as `id_token_hint`; posted, never put in a URL. */
+  idToken: string | undefined;
   config: AuthConfig;
   openBrowser: BrowserOpener;
   logger: Logger;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-}): Promise<boolean> {
+}
+
+/**
+ * Ends the provider's session in the browser: a short-lived loopback
+ * listener serves a one-shot page that posts the logout form to the
+ * provider, and receives the loopback `post_logout_redirect_uri` with the
+ * `state` it sent. The browser is opened on the loopback page, so no token is
+ * on a launcher's command line. Resolves true once the browser comes back,
+ * false after `timeoutMs`; the listener is closed either way. Never rejects:
+ * a listener that cannot start (fixed port busy) is false too.
+ */
+export async function endSessionInBrowser(options: EndSessionInBrowserOptions): Promise<boolean> {
   const { config } = options;
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
@@ -55,11 +99,14 @@ export async function endSessionInBrowser(options: {
       expectedState: state,
       signal,
       port: config.redirectPort,
+      logger: options.logger,
+      oneShotPage: endSessionFormPage(options.endpoint, {
+        clientId: config.clientId,
+        idToken: options.idToken,
+        state,
+      }),
     });
-    const url = new URL(options.endSessionUrl);
-    url.searchParams.set('post_logout_redirect_uri', listener.redirectUri);
-    url.searchParams.set('state', state);
-    const request = await waitWhileOpening(listener, options.openBrowser, url.href);
+    const request = await waitWhileOpening(listener, options.openBrowser, listener.pageUrl!);
     request.respond({ ok: true, title: 'You are signed out', message: 'You can close this tab.' });
     return true;
   } catch (err) {

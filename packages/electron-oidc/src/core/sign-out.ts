@@ -11,11 +11,12 @@ export interface SignOutResult {
   /** Whether the provider confirmed the refresh token's revocation (RFC 7009). */
   readonly revoked: boolean;
   /**
-   * The provider's end-session URL to open in the browser (RP-Initiated
-   * Logout), or `undefined` when the provider has none or was unreachable.
-   * It carries `post_logout_redirect_uri` only with a fixed `redirectPort`;
-   * pass `endProviderSession: true` to have the library open it and serve the
-   * loopback page itself.
+   * The provider's end-session URL (RP-Initiated Logout 1.0 §2), for an app
+   * that opens it itself, or `undefined` when the provider has none or was
+   * unreachable. It carries `client_id`, and `post_logout_redirect_uri` only
+   * with a fixed `redirectPort`; never the ID token (`id_token_hint`), so
+   * the provider asks the user to confirm. Pass `endProviderSession: true`
+   * to have the library post the hint from a loopback page instead.
    */
   readonly endSessionUrl: string | undefined;
   /** With `endProviderSession`: whether the browser came back from the provider's page. */
@@ -24,7 +25,12 @@ export interface SignOutResult {
 
 /** The options of {@link signOut} a caller chooses. */
 export interface SignOutOptions {
-  /** Also open the end-session URL in the browser and serve the post-logout page. */
+  /**
+   * Also end the provider's session in the browser: it is opened on a
+   * one-shot loopback page that posts the logout form (with the ID token as
+   * `id_token_hint`) to the provider, and the post-logout redirect comes back
+   * to the loopback listener.
+   */
   endProviderSession?: boolean;
   /** How long the post-logout page is served (default 2 min). */
   timeoutMs?: number;
@@ -83,15 +89,14 @@ export async function signOut(parts: SignOutParts, options: SignOutOptions = {})
   }
   const revoked =
     ended?.refreshToken !== undefined && (await revokeRefreshToken(provider, ended.refreshToken, logger));
-  const endSessionUrl = buildEndSessionUrl(provider, config, {
-    idToken: ended?.idToken,
-    postLogoutPort: config.redirectPort,
-  });
-  if (options.endProviderSession !== true || endSessionUrl === undefined) {
+  const endSessionUrl = buildEndSessionUrl(provider, config, { postLogoutPort: config.redirectPort });
+  const endpoint = provider.serverMetadata().end_session_endpoint;
+  if (options.endProviderSession !== true || endSessionUrl === undefined || endpoint === undefined) {
     return { revoked, endSessionUrl: endSessionUrl?.href };
   }
   const providerSessionEnded = await endSessionInBrowser({
-    endSessionUrl,
+    endpoint: new URL(endpoint),
+    idToken: ended?.idToken,
     config,
     openBrowser: parts.openBrowser,
     logger,

@@ -4,7 +4,7 @@
  * and a browser with a session confirms on a page whose form is bound to that session.
  */
 import express from 'express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { compactVerify, decodeJwt } from 'jose';
 import { errorPage, html, renderDocument } from '@electron-oidc/dev-idp/pages';
 import { cookieOf, same, sendPage, SESSION_COOKIE, sessionOf, stringParam } from './http.ts';
@@ -60,11 +60,12 @@ function confirmationPage(
 export function endSessionRoutes(ctx: ProviderContext): express.Router {
   const router = express.Router();
 
-  router.get('/session/end', async (req, res) => {
-    const target = stringParam(req.query.post_logout_redirect_uri);
-    const state = stringParam(req.query.state);
+  // RP-Initiated Logout 1.0 §2: the request may come as a GET query or a POSTed form.
+  const endSession = async (params: Record<string, unknown>, req: Request, res: Response): Promise<void> => {
+    const target = stringParam(params.post_logout_redirect_uri);
+    const state = stringParam(params.state);
     if (target !== undefined && target !== ctx.postLogoutRedirectUri) return sendRedirectNotAllowed(res);
-    const hint = stringParam(req.query.id_token_hint);
+    const hint = stringParam(params.id_token_hint);
     if (hint !== undefined && !(await isOwnIdToken(ctx, hint))) {
       sendPage(
         res,
@@ -76,7 +77,9 @@ export function endSessionRoutes(ctx: ProviderContext): express.Router {
     const session = sessionOf(ctx, req);
     if (session === undefined) return finishLogout(res, target, state);
     sendPage(res, 200, confirmationPage(session.logoutToken, target, state));
-  });
+  };
+  router.get('/session/end', (req, res) => endSession(req.query, req, res));
+  router.post('/session/end', (req, res) => endSession((req.body ?? {}) as Record<string, unknown>, req, res));
 
   router.post('/session/end/confirm', (req, res) => {
     const body = req.body as Record<string, unknown>;

@@ -6,6 +6,7 @@ import { toAuthError } from '../provider-errors.ts';
 import type { Profile } from '../profile.ts';
 import type { IdTokenClaims, TokenGrant, TokenSession } from '../session/token-session.ts';
 import type { BrowserOpener } from '../system-browser.ts';
+import { withRegisteredErrorOnly } from './callback-error.ts';
 import { startLoopbackListener } from './loopback-listener.ts';
 import type { LoopbackListener, LoopbackRequest } from './loopback-listener.ts';
 import type { ResultPage } from './result-page.ts';
@@ -85,6 +86,7 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
       path: config.callbackPath,
       expectedState: state,
       signal,
+      logger,
     });
     // A cancel that came while the listener was starting must not open the browser.
     signal.throwIfAborted();
@@ -110,7 +112,7 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
     try {
       const response = await client.authorizationCodeGrant(
         provider,
-        request.url,
+        withRegisteredErrorOnly(request.url, logger),
         { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true },
         resourceParameters(config),
       );

@@ -13,6 +13,7 @@ vi.mock('../../../src/core/sign-in/loopback-listener.ts', () => ({
     return {
       port: 1,
       redirectUri: 'http://127.0.0.1:1/callback',
+      pageUrl: undefined,
       nextRequest: () => new Promise(() => {}),
       close: async () => {
         hooks.closed += 1;
