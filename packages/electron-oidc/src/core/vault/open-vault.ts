@@ -39,7 +39,7 @@ export interface OpenVaultOptions extends KeyringVaultOptions {
  *
  * The probe is a real round trip that cannot touch the stored sign-in: it reads
  * the entry, then writes, reads back and removes a separate probe entry (same
- * service, account `<account> (probe)`). Reading alone is not enough: a Secret
+ * service, account `<account> (probe <random UUID>)`, one per call). Reading alone is not enough: a Secret
  * Service without a default keyring (e.g. a fresh headless gnome-keyring)
  * answers reads with "nothing stored" and fails every write.
  *
@@ -55,7 +55,9 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
   }
   try {
     await vault.read();
-    await probeWrite(new KeyringVault({ ...keychain, account: `${vault.account} (probe)` }));
+    // A probe entry of this call's own: processes started together (the CLI run in parallel)
+    // would otherwise read each other's probe value, or find it deleted under them.
+    await probeWrite(new KeyringVault({ ...keychain, account: `${vault.account} (probe ${randomUUID()})` }));
   } catch (error) {
     return fallBackToMemory(error, 'No OS keychain available', { logger, fallbackToMemory });
   }
