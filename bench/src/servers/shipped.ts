@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CpuSnapshot } from '../ipc.ts';
+import { stopChild } from './spawn.ts';
 import type { Child } from './spawn.ts';
 
 /** `src/main.ts` of this checkout's API. */
@@ -80,14 +81,7 @@ export async function startShippedApi(
       if (type !== 'cpu') throw new Error(`the shipped API answers only cpu, not ${type}`);
       return cpuOf(pid);
     }) as Child['call'],
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    // As at the end of a deployment: SIGTERM, the log written out, then the exit.
+    stop: () => stopChild(child, () => child.kill('SIGTERM')),
   };
 }

@@ -44,14 +44,19 @@ export async function startChild(
   return {
     url,
     call,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.disconnect();
-      }),
+    // The child exits once its IPC channel closes.
+    stop: () => stopChild(child, () => child.disconnect()),
   };
+}
+
+/** Asks `child` to stop with `ask` (unless it has already exited) and resolves once it has. */
+export function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    ask();
+  });
 }
