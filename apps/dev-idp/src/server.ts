@@ -17,6 +17,7 @@ import {
 import type { IdpConfig } from './config.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { loadOrCreateKeys } from './keys.ts';
+import { logoutPostRoute } from './logout-post.ts';
 import { createProvider } from './provider.ts';
 
 /** Overrides of the environment's configuration (see {@link loadIdpConfig}); each is validated the same way. */
@@ -86,6 +87,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   });
   app.use(avatarRoutes());
   app.use(interactionRoutes(provider));
+  app.use(logoutPostRoute());
   app.use(provider.callback());
   server.on('request', app);
 

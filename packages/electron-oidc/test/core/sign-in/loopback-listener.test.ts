@@ -170,6 +170,103 @@ describe('loopback listener', () => {
   });
 });
 
+describe('loopback listener: only the app’s own OS user', () => {
+  it('a callback with the right state from another user’s program is 403, says nothing, and the sign-in keeps waiting', async () => {
+    let own = false;
+    const asked: Array<number | undefined> = [];
+    listener = await startLoopbackListener({
+      path: '/callback',
+      expectedState: STATE,
+      peerIsOwnUser: async (ends) => {
+        asked.push(ends.remotePort);
+        return own;
+      },
+    });
+    let settled = false;
+    const next = listener.nextRequest().then((r) => ((settled = true), r));
+    const forged = await send(listener.port, `/callback?code=attacker-code&state=${STATE}`);
+    expect(forged.status).toBe(403);
+    expect(forged.body).not.toContain('attacker-code');
+    expect(forged.body).not.toMatch(/uid|\/proc/);
+    expect(forged.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+
+    own = true;
+    const real = send(listener.port, `/callback?code=real-code&state=${STATE}`);
+    const accepted = await next;
+    expect(accepted.url.searchParams.get('code')).toBe('real-code');
+    accepted.respond({ ok: true, title: 'Signed in', message: 'Done' });
+    expect((await real).status).toBe(200);
+  });
+
+  it('a wrong state is 400 without asking who sent it', async () => {
+    let asked = 0;
+    listener = await startLoopbackListener({
+      path: '/callback',
+      expectedState: STATE,
+      peerIsOwnUser: async () => (asked++, false),
+    });
+    expect((await send(listener.port, '/callback?code=x&state=wrong')).status).toBe(400);
+    expect((await send(listener.port, '/elsewhere')).status).toBe(404);
+    expect(asked).toBe(0);
+  });
+
+  it('by default (the real check) accepts this process’s own connection', async () => {
+    listener = await startLoopbackListener({ path: '/callback', expectedState: STATE });
+    const pending = send(listener.port, `/callback?code=c&state=${STATE}`);
+    (await listener.nextRequest()).respond({ ok: true, title: 'Signed in', message: 'Done' });
+    expect((await pending).status).toBe(200);
+  });
+});
+
+describe('loopback listener: the one-shot page', () => {
+  const page = (ttlMs = 5_000) => ({
+    path: '/end-session/secret-segment',
+    ttlMs,
+    render: (redirectUri: string) => ({
+      body: `<p>back to ${redirectUri}</p>`,
+      headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
+    }),
+  });
+
+  it('is served once, to the own user only, with the redirect URI; then 410', async () => {
+    let own = false;
+    listener = await startLoopbackListener({
+      path: '/logout',
+      expectedState: STATE,
+      oneShotPage: page(),
+      peerIsOwnUser: async () => own,
+    });
+    expect(listener.pageUrl).toBe(`http://127.0.0.1:${listener.port}/end-session/secret-segment`);
+    const foreign = await send(listener.port, '/end-session/secret-segment');
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).not.toContain('back to');
+    own = true;
+    const first = await send(listener.port, '/end-session/secret-segment');
+    expect(first.status).toBe(200);
+    expect(first.body).toBe(`<p>back to ${listener.redirectUri}</p>`);
+    expect(first.headers['cache-control']).toBe('no-store');
+    const second = await send(listener.port, '/end-session/secret-segment');
+    expect(second.status).toBe(410);
+    expect(second.body).not.toContain('back to');
+    expect((await send(listener.port, '/end-session/secret-segment', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('expires: after its time it is 410 even if never served', async () => {
+    listener = await startLoopbackListener({
+      path: '/logout',
+      expectedState: STATE,
+      oneShotPage: page(0),
+      peerIsOwnUser: async () => true,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await send(listener.port, '/end-session/secret-segment')).status).toBe(410);
+  });
+});
+
 describe('loopback listener: abort while listen() is pending', () => {
   it('rejects with the abort reason and closes instead of hanging', async () => {
     const controller = new AbortController();
