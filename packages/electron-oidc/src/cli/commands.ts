@@ -95,7 +95,9 @@ function providerSessionNote(result: {
     return 'The provider offers no end-session page; its own sign-in may still be remembered by your browser.\n';
   }
   if (result.providerSessionEnded === true) return 'Signed out at the provider too.\n';
-  return `To sign out at the provider too, open:\n  ${result.endSessionUrl}\n`;
+  // The URL carries no ID token (it would be on the screen and in the browser's history), so
+  // the provider asks the user to confirm (OIDC RP-Initiated Logout 1.0 §2).
+  return `To sign out at the provider too, open this URL and confirm there:\n  ${result.endSessionUrl}\n`;
 }
 
 async function logout(ctx: SessionContext): Promise<number> {

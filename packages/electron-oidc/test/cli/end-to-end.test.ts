@@ -127,13 +127,27 @@ describe.skipIf(NO_BUS_NOTE !== '')(
 
     it('logout: revokes, clears the keychain and ends the session at the provider through the browser', async () => {
       const logout = user.run('logout');
-      const url = new URL(await user.sink.next());
-      expect(url.origin).toBe(new URL(stack.issuer).origin);
-      expect(url.searchParams.get('post_logout_redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/logout$/);
+      // $BROWSER receives the one-shot loopback page, which posts the ID token to the provider:
+      // no token on the launcher's command line, in the terminal or in the browser's history.
+      const launched = await user.sink.next();
+      expect(launched).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/end-session\/[\w-]+$/);
+      expect(launched).not.toMatch(JWT_SHAPED);
 
-      await page.goto(url.href);
+      const posted = page.waitForRequest((request) => request.method() === 'POST');
+      await page.goto(launched);
+      const post = await posted;
+      expect(new URL(post.url()).origin).toBe(new URL(stack.issuer).origin);
+      expect(new URLSearchParams(post.postData() ?? '').get('id_token_hint')).toMatch(JWT_SHAPED);
       await completeLogout(page);
       const r = await logout.result;
+      expect(r.stdout + r.stderr).not.toMatch(JWT_SHAPED);
+      expect(page.url()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/logout\?state=/);
+      // The page was for one use: opening it again shows nothing of the token.
+      const again = await fetch(launched).then(
+        async (res) => res.text(),
+        () => '',
+      );
+      expect(again).not.toMatch(JWT_SHAPED);
 
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(
