@@ -67,7 +67,10 @@ class RotatingProvider {
   revoked = false;
   #live = new Set(['rt-0']);
   #count = 0;
-  constructor(readonly log?: string[]) {}
+  readonly log: string[] | undefined;
+  constructor(log?: string[]) {
+    this.log = log;
+  }
 
   refresh = async (refreshToken: string): Promise<TokenGrant> => {
     this.presented.push(refreshToken);
