@@ -46,7 +46,7 @@ describe('endSessionInBrowser', () => {
         const res = await fetch(url);
         page = { status: res.status, headers: res.headers, body: await res.text() };
         const form = new URLSearchParams(
-          [...page.body.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((m) => [
+          [...page.body.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((m): [string, string] => [
             m[1]!,
             m[2]!.replaceAll('&amp;', '&'),
           ]),

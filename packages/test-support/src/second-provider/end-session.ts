@@ -79,7 +79,9 @@ export function endSessionRoutes(ctx: ProviderContext): express.Router {
     sendPage(res, 200, confirmationPage(session.logoutToken, target, state));
   };
   router.get('/session/end', (req, res) => endSession(req.query, req, res));
-  router.post('/session/end', (req, res) => endSession((req.body ?? {}) as Record<string, unknown>, req, res));
+  router.post('/session/end', (req, res) =>
+    endSession((req.body ?? {}) as Record<string, unknown>, req, res),
+  );
 
   router.post('/session/end/confirm', (req, res) => {
     const body = req.body as Record<string, unknown>;

@@ -167,7 +167,12 @@ describe('the loopback redirect, from the attacker’s side', () => {
     expect(counter.grants).toEqual([]);
   });
 
-  it('a provider error in the callback surfaces as ERR_PROVIDER_ERROR with its registered code, never its description', async () => {
+  /**
+   * Starts a sign-in and opens, in a browser tab, a callback with the pending `state` and the
+   * given error parameters, as anyone who read the state from the launcher's command line could.
+   * Resolves with the sign-in's error and the text the tab shows.
+   */
+  async function failWithCallback(params: Record<string, string>) {
     const page = await context.newPage();
     const opener = capturingOpener();
     const auth = instances.add(authFor(stack, { openBrowser: opener.open }));
@@ -175,44 +180,37 @@ describe('the loopback redirect, from the attacker’s side', () => {
     pending.catch(() => {});
     const url = await opener.url;
     const callback = new URL(url.searchParams.get('redirect_uri')!);
-    for (const [k, v] of Object.entries({
-      error: 'temporarily_unavailable',
-      error_description: '<b>maintenance</b>: call +1-555-0100',
-      state: url.searchParams.get('state')!,
-      iss: stack.idp.issuer,
-    }))
-      callback.searchParams.set(k, v);
+    const all = { ...params, state: url.searchParams.get('state')!, iss: stack.idp.issuer };
+    for (const [k, v] of Object.entries(all)) callback.searchParams.set(k, v);
     await page.goto(callback.href);
     const err = (await pending.catch((e: unknown) => e)) as AuthError;
+    const shown = (await page.textContent('body')) ?? '';
+    await closeTab(page);
+    return { err, shown };
+  }
+
+  it('a provider error in the callback surfaces as ERR_PROVIDER_ERROR with its registered code, never its description', async () => {
+    const { err, shown } = await failWithCallback({
+      error: 'temporarily_unavailable',
+      error_description: '<b>maintenance</b>: call +1-555-0100',
+    });
     expect(err).toBeInstanceOf(AuthError);
     expect(err).toMatchObject({ code: 'ERR_PROVIDER_ERROR', oauthError: 'temporarily_unavailable' });
     expect(err.oauthErrorDescription).toBeUndefined();
     expect(err.message).not.toMatch(/maintenance|555/);
-    expect(await page.textContent('body')).not.toMatch(/maintenance|555/);
-    await closeTab(page);
+    expect(shown).not.toMatch(/maintenance|555/);
   });
 
   it('an attacker’s text as the `error` code reaches neither the error nor the tab: it is server_error', async () => {
-    const page = await context.newPage();
-    const opener = capturingOpener();
-    const auth = instances.add(authFor(stack, { openBrowser: opener.open }));
-    const pending = auth.signIn();
-    pending.catch(() => {});
-    const url = await opener.url;
-    const callback = new URL(url.searchParams.get('redirect_uri')!);
-    callback.searchParams.set('error', 'Your account is locked. Call +1-555-0100');
-    callback.searchParams.set('error_uri', 'https://attacker.example/unlock');
-    callback.searchParams.set('state', url.searchParams.get('state')!);
-    callback.searchParams.set('iss', stack.idp.issuer);
-    await page.goto(callback.href);
-    const err = (await pending.catch((e: unknown) => e)) as AuthError;
+    const { err, shown } = await failWithCallback({
+      error: 'Your account is locked. Call +1-555-0100',
+      error_uri: 'https://attacker.example/unlock',
+    });
     expect(err).toMatchObject({ code: 'ERR_PROVIDER_ERROR', oauthError: 'server_error' });
     expect(err.oauthErrorDescription).toBeUndefined();
     expect(`${err.message} ${JSON.stringify(err.cause)}`).not.toMatch(/locked|555|attacker/);
-    const shown = await page.textContent('body');
     expect(shown).toContain('server_error');
     expect(shown).not.toMatch(/locked|555|attacker/);
-    await closeTab(page);
   });
 
   it('the user denying consent surfaces ERR_PROVIDER_DENIED (access_denied) and the tab says so', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../../src/core/errors.ts';
 import { startLoopbackListener } from '../../../src/core/sign-in/loopback-listener.ts';
-import type { LoopbackListener } from '../../../src/core/sign-in/loopback-listener.ts';
+import type { LoopbackListener, LoopbackRequest } from '../../../src/core/sign-in/loopback-listener.ts';
 
 interface Answer {
   status: number;
@@ -36,6 +36,18 @@ function send(port: number, path: string, options: { method?: string; host?: str
 }
 
 const STATE = 'expected-state-value';
+
+/** The genuine callback, sent now, is the one `next` resolves with, and its browser gets a 200. */
+async function expectRealCallbackAccepted(
+  listener: LoopbackListener,
+  next: Promise<LoopbackRequest>,
+): Promise<void> {
+  const real = send(listener.port, `/callback?code=real-code&state=${STATE}`);
+  const accepted = await next;
+  expect(accepted.url.searchParams.get('code')).toBe('real-code');
+  accepted.respond({ ok: true, title: 'Signed in', message: 'Done' });
+  expect((await real).status).toBe(200);
+}
 let listener: LoopbackListener | undefined;
 let blocker: Server | undefined;
 
@@ -80,12 +92,7 @@ describe('loopback listener', () => {
     expect(forged.status).toBe(400);
     const missing = await send(listener.port, '/callback?code=attacker-code');
     expect(missing.status).toBe(400);
-    const next = listener.nextRequest();
-    const real = send(listener.port, `/callback?code=real-code&state=${STATE}`);
-    const accepted = await next;
-    expect(accepted.url.searchParams.get('code')).toBe('real-code');
-    accepted.respond({ ok: true, title: 'Signed in', message: 'Done' });
-    expect((await real).status).toBe(200);
+    await expectRealCallbackAccepted(listener, listener.nextRequest());
   });
 
   it('only the first matching callback is accepted; a replay of the same state is refused', async () => {
@@ -195,11 +202,7 @@ describe('loopback listener: only the app’s own OS user', () => {
     expect(settled).toBe(false);
 
     own = true;
-    const real = send(listener.port, `/callback?code=real-code&state=${STATE}`);
-    const accepted = await next;
-    expect(accepted.url.searchParams.get('code')).toBe('real-code');
-    accepted.respond({ ok: true, title: 'Signed in', message: 'Done' });
-    expect((await real).status).toBe(200);
+    await expectRealCallbackAccepted(listener, next);
   });
 
   it('a wrong state is 400 without asking who sent it', async () => {
