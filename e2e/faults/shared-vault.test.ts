@@ -2,26 +2,30 @@
  * Drill 4: two desktop processes share one keychain entry (two launches of
  * the app without the single-instance lock). Each process is a child running
  * the library (fixtures/library-process.ts) on the same real Secret Service
- * entry. Runs inside `dbus-run-session -- scripts/with-keyring.sh`; skipped
- * with a note elsewhere.
+ * entry, keychain only (no `directory`, so no lock file: see
+ * parallel-cli.test.ts for processes on the sealed vault, whose lock keeps
+ * refreshes apart). Runs inside `dbus-run-session -- scripts/with-keyring.sh`;
+ * skipped with a note elsewhere.
  *
  * What it shows: with rotation and reuse detection (oidc-provider revokes the
  * whole grant when a rotated-out refresh token comes back, RFC 9700 §4.14.2),
- * two processes on one entry sign each other out. Each keeps its refresh token
- * in memory between refreshes, so whichever refreshes second with a token the
- * other already rotated kills the grant for both. The keychain has no
- * compare-and-swap and no cross-process lock that works on every OS, so
- * preventing this across processes is not feasible in the library; the
- * defence is the desktop app's single-instance lock
- * (apps/desktop/src/main/main.ts, `app.requestSingleInstanceLock()`; tested in
- * apps/desktop/test/main.test.ts, "quits at once when another instance holds
- * the lock, touching nothing else"). The end state is still clean: both
- * processes signed out, the entry cleared, no process stuck `offline`.
+ * a process must never present the token it holds in memory once another has
+ * rotated it. So before every refresh the session re-reads the entry and takes
+ * up a newer refresh token stored there, and after `invalid_grant` it re-reads
+ * once more and retries with a newer one before signing out. One after the
+ * other, both processes stay signed in. At the same moment (both sending the
+ * same token before either stored the next), only a lock across processes
+ * helps, and the keychain alone has none: the end state is still clean, each
+ * process signed in or signed out, never stuck `offline`. The desktop app's
+ * single-instance lock (`app.requestSingleInstanceLock()`) and the sealed
+ * vault's lock file are the defences there.
  *
  * | Sequence                                                         | Outcome                                              |
  * | ---------------------------------------------------------------- | ---------------------------------------------------- |
- * | A restores (T0→T1), B restores (T1→T2), A refreshes with T1      | reuse: grant revoked; A signed out, entry cleared    |
- * | then B refreshes with T2                                         | `invalid_grant`: B signed out                        |
+ * | A restores (T0→T1), B restores (T1→T2), A refreshes              | A re-reads the entry and refreshes with T2, not T1:  |
+ * |                                                                  | signed in; the grant lives                           |
+ * | then B refreshes                                                 | B takes up A's T3 likewise: signed in                |
+ * | then a new launch                                                | restores from the entry: signed in                   |
  * | A and B start together, both send T0 at once, then refresh again | each ends signed in or signed out, never offline; a  |
  * |                                                                  | new launch from the entry is signed in or cleanly out |
  * |                                                                  | (observed: the loser's restore gets `invalid_grant`,  |
@@ -140,19 +144,24 @@ describe.skipIf(skip !== undefined)('drill 4: two processes share one keychain e
     return p;
   }
 
-  it('one after the other, two processes on one entry sign each other out, and the entry ends cleared', async () => {
+  it('one after the other, two processes on one entry both stay signed in: each refresh takes up the token the other stored', async () => {
     await signInToKeychain();
     const a = await launch();
     const b = await launch();
     expect(await a.run('restore')).toEqual({ reply: 'signed-in', state: 'signed-in' });
     expect(await b.run('restore')).toEqual({ reply: 'signed-in', state: 'signed-in' });
 
-    // A still holds the token B has rotated out: its refresh is a reuse, and the provider revokes the grant.
-    expect(await a.run('expire-and-refresh')).toEqual({ reply: 'ERR_SESSION_EXPIRED', state: 'signed-out' });
-    expect(await keychain.read()).toBeUndefined();
-    // B's own, newer token died with the grant.
-    expect(await b.run('expire-and-refresh')).toEqual({ reply: 'ERR_SESSION_EXPIRED', state: 'signed-out' });
-    expect(await keychain.read()).toBeUndefined();
+    // A holds the token B has rotated out; it refreshes with the one B stored instead.
+    expect(await a.run('expire-and-refresh')).toEqual({ reply: 'ok', state: 'signed-in' });
+    expect(await b.run('expire-and-refresh')).toEqual({ reply: 'ok', state: 'signed-in' });
+
+    // The entry holds a live token: a new launch restores from it.
+    await Promise.all(processes.map((p) => p.stop()));
+    processes = [];
+    const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
+    const state = await next.restore();
+    next.close();
+    expect(state).toBe('signed-in');
   });
 
   it('at the same moment, both sending the stored token together: each ends signed in or signed out, never offline', async () => {
