@@ -33,6 +33,7 @@ export { BRIDGE_ARGUMENTS, noArguments } from './arguments.ts';
 export type { ArgumentValidator } from './arguments.ts';
 export {
   DEFAULT_PICTURE_MAX_BYTES,
+  DEFAULT_PICTURE_MAX_REDIRECTS,
   DEFAULT_PICTURE_TIMEOUT_MS,
   PICTURE_TYPES,
   PictureRefusedError,

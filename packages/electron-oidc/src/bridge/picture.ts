@@ -5,6 +5,7 @@
  * Security Policy"). Written against web-platform APIs only (fetch, streams,
  * btoa) so it runs unchanged in Node and Electron's main process.
  */
+import type { FetchLike } from '../core/provider.ts';
 
 /**
  * The image types the picture may have.
@@ -29,16 +30,24 @@ export interface PictureFetchOptions {
   maxBytes?: number;
   /** How long the whole fetch (headers and body) may take. Default 5 s. */
   timeoutMs?: number;
-  /** The fetch to use (tests, or a proxy-aware one). Default: the global `fetch`. */
-  fetch?: typeof fetch;
+  /** Most redirects followed, each checked before it is sent. Default 3. */
+  maxRedirects?: number;
+  /**
+   * The fetch to use (tests, or a proxy-aware one such as `electronNetFetch(net)`).
+   * Default: the global `fetch`. It is asked for `redirect: 'manual'`; one that
+   * rejects redirects instead (Electron's `net.fetch`) refuses redirecting pictures.
+   */
+  fetch?: FetchLike;
 }
 
 export const DEFAULT_PICTURE_MAX_BYTES = 256 * 1024;
 export const DEFAULT_PICTURE_TIMEOUT_MS = 5_000;
+export const DEFAULT_PICTURE_MAX_REDIRECTS = 3;
 
 /** Why a picture was not taken. The profile is still shown, without a picture. */
 export class PictureRefusedError extends Error {
-  readonly reason: 'not-http' | 'status' | 'type' | 'too-large' | 'content-mismatch' | 'network';
+  readonly reason:
+    'not-http' | 'redirects' | 'status' | 'type' | 'too-large' | 'content-mismatch' | 'network';
   constructor(reason: PictureRefusedError['reason'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PictureRefusedError';
@@ -126,12 +135,138 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   return bytes;
 }
 
-/** https, or any scheme's URL on a loopback host (127.0.0.0/8, ::1, localhost). */
-function isSecureOrLoopback(url: URL): boolean {
+/** A loopback host (127.0.0.0/8, ::1, localhost): this machine. */
+function isLoopback(url: URL): boolean {
   const host = url.hostname;
-  return (
-    url.protocol === 'https:' || host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
-  );
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The rules every URL the picture fetch sends to must pass, the first and
+ * each redirect's: checked before the request is sent, so a refused address
+ * never receives one.
+ *
+ * - http(s) only, without credentials: no `file:`, `data:`, `blob:` or custom
+ *   schemes, so the main process is never talked into reading local files or
+ *   app resources on the provider's word.
+ * - https, plain http only on loopback (a local development provider), as
+ *   for issuers: elsewhere an observer could swap the image or learn when the
+ *   app is open.
+ * - A redirect from elsewhere may not lead to this machine (as browsers'
+ *   Private Network Access refuses): a remote picture must not make the app
+ *   send requests to services listening on loopback.
+ */
+function checkPictureUrl(url: URL, redirectedFrom?: URL): void {
+  const what = redirectedFrom === undefined ? 'The picture URL' : 'The picture redirected to a URL that';
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
+    throw new PictureRefusedError('not-http', `${what} is not an http(s) URL without credentials.`);
+  }
+  if (url.protocol !== 'https:' && !isLoopback(url)) {
+    throw new PictureRefusedError(
+      'not-http',
+      `${what} is plain http off loopback; pictures are fetched over https.`,
+    );
+  }
+  if (redirectedFrom !== undefined && isLoopback(url) && !isLoopback(redirectedFrom)) {
+    throw new PictureRefusedError('not-http', `${what} is on this machine, and the picture is not.`);
+  }
+}
+
+function parsePictureUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PictureRefusedError('not-http', 'The picture URL is not a URL.');
+  }
+  checkPictureUrl(parsed);
+  return parsed;
+}
+
+/** The statuses whose `Location` a fetch in `follow` mode would follow (Fetch §4.4 "redirect status"). */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** One request of the picture fetch, to a URL already checked. */
+async function sendOne(doFetch: FetchLike, url: URL, signal: AbortSignal): Promise<Response> {
+  try {
+    return await doFetch(url.href, {
+      method: 'GET',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+      // Followed below, hop by hop, each hop checked before it is sent.
+      redirect: 'manual',
+      headers: { accept: PICTURE_TYPES.join(', ') },
+      signal,
+    });
+  } catch (err) {
+    throw new PictureRefusedError('network', 'The picture could not be fetched.', { cause: err });
+  }
+}
+
+/** Where a redirect leads, checked; the redirect's own body is dropped. */
+async function nextHop(response: Response, from: URL, hops: number, maxRedirects: number): Promise<URL> {
+  await response.body?.cancel().catch(() => {});
+  if (hops >= maxRedirects) {
+    throw new PictureRefusedError('redirects', `The picture redirected more than ${maxRedirects} times.`);
+  }
+  const location = response.headers.get('location');
+  if (location === null) {
+    throw new PictureRefusedError(
+      'status',
+      `The picture's server answered ${response.status} without a Location.`,
+    );
+  }
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new PictureRefusedError('not-http', 'The picture redirected to something that is not a URL.');
+  }
+  checkPictureUrl(next, from);
+  return next;
+}
+
+/**
+ * The picture's answer, redirects followed by hand: a fetch in `follow` mode
+ * sends each hop before anyone can look at it, so a picture URL could make
+ * the app send a blind GET to an internal address.
+ */
+async function fetchFollowingCheckedRedirects(
+  doFetch: FetchLike,
+  first: URL,
+  signal: AbortSignal,
+  maxRedirects: number,
+): Promise<Response> {
+  let url = first;
+  for (let hops = 0; ; hops++) {
+    const response = await sendOne(doFetch, url, signal);
+    // A fetch that followed by itself although asked not to: its hops went unchecked.
+    if (response.redirected) {
+      await response.body?.cancel().catch(() => {});
+      throw new PictureRefusedError('not-http', 'The fetch followed a redirect unchecked.');
+    }
+    if (!REDIRECT_STATUSES.has(response.status)) return response;
+    url = await nextHop(response, url, hops, maxRedirects);
+  }
+}
+
+/** The image in a final answer, as a `data:` URL. */
+async function readPicture(response: Response, maxBytes: number): Promise<string> {
+  if (!response.ok) {
+    throw new PictureRefusedError('status', `The picture's server answered ${response.status}.`);
+  }
+  const type = mediaTypeOf(response.headers.get('content-type'));
+  if (!PICTURE_TYPES.includes(type)) {
+    throw new PictureRefusedError(
+      'type',
+      `The picture is of type "${type || 'unknown'}", not an accepted image type.`,
+    );
+  }
+  const bytes = await readCapped(response, maxBytes);
+  if (!bytesMatchType(bytes, type)) {
+    throw new PictureRefusedError('content-mismatch', `The picture's bytes are not ${type}.`);
+  }
+  return `data:${type};base64,${toBase64(bytes)}`;
 }
 
 /**
@@ -139,8 +274,10 @@ function isSecureOrLoopback(url: URL): boolean {
  *
  * Refuses (with {@link PictureRefusedError}) anything but http(s) URLs, non-2xx
  * answers, types outside {@link PICTURE_TYPES}, bodies whose bytes are not of
- * the declared type, and bodies over `maxBytes`. Sends no cookies, no
- * credentials and no referrer.
+ * the declared type, and bodies over `maxBytes`. Follows at most
+ * `maxRedirects` redirects, each checked by the same rules before it is sent
+ * (and none from a remote host to loopback). Sends no cookies, no credentials
+ * and no referrer.
  *
  * @example
  * ```ts
@@ -149,71 +286,13 @@ function isSecureOrLoopback(url: URL): boolean {
  * ```
  */
 export async function fetchPictureAsDataUrl(url: string, options: PictureFetchOptions = {}): Promise<string> {
-  const maxBytes = options.maxBytes ?? DEFAULT_PICTURE_MAX_BYTES;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_PICTURE_TIMEOUT_MS;
-  const doFetch = options.fetch ?? fetch;
-
-  let parsed: URL;
+  const first = parsePictureUrl(url);
+  const doFetch = options.fetch ?? ((href, init) => fetch(href, init));
+  const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_PICTURE_TIMEOUT_MS);
+  const maxRedirects = options.maxRedirects ?? DEFAULT_PICTURE_MAX_REDIRECTS;
+  const response = await fetchFollowingCheckedRedirects(doFetch, first, signal, maxRedirects);
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new PictureRefusedError('not-http', 'The picture URL is not a URL.');
-  }
-  // No file:, data:, blob: or custom schemes: the main process must not be
-  // talked into reading local files or app resources on the provider's word.
-  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) {
-    throw new PictureRefusedError(
-      'not-http',
-      `Only http(s) pictures are fetched, not ${parsed.protocol} URLs.`,
-    );
-  }
-  // Plain http only on loopback (a local development provider), as for issuers:
-  // elsewhere an observer could swap the image or learn when the app is open.
-  if (!isSecureOrLoopback(parsed)) {
-    throw new PictureRefusedError(
-      'not-http',
-      'Pictures are fetched over https (plain http only on loopback).',
-    );
-  }
-
-  const signal = AbortSignal.timeout(timeoutMs);
-  let response: Response;
-  try {
-    response = await doFetch(parsed.href, {
-      method: 'GET',
-      credentials: 'omit',
-      referrerPolicy: 'no-referrer',
-      redirect: 'follow',
-      headers: { accept: PICTURE_TYPES.join(', ') },
-      signal,
-    });
-  } catch (err) {
-    throw new PictureRefusedError('network', 'The picture could not be fetched.', { cause: err });
-  }
-  try {
-    // A redirect may only land on http(s) as well (fetch follows no other, but a custom fetch might).
-    const final = response.url ? new URL(response.url) : parsed;
-    if (final.protocol !== 'https:' && final.protocol !== 'http:') {
-      throw new PictureRefusedError('not-http', `The picture redirected to a ${final.protocol} URL.`);
-    }
-    if (!isSecureOrLoopback(final)) {
-      throw new PictureRefusedError('not-http', 'The picture redirected to plain http off loopback.');
-    }
-    if (!response.ok) {
-      throw new PictureRefusedError('status', `The picture's server answered ${response.status}.`);
-    }
-    const type = mediaTypeOf(response.headers.get('content-type'));
-    if (!PICTURE_TYPES.includes(type)) {
-      throw new PictureRefusedError(
-        'type',
-        `The picture is of type "${type || 'unknown'}", not an accepted image type.`,
-      );
-    }
-    const bytes = await readCapped(response, maxBytes);
-    if (!bytesMatchType(bytes, type)) {
-      throw new PictureRefusedError('content-mismatch', `The picture's bytes are not ${type}.`);
-    }
-    return `data:${type};base64,${toBase64(bytes)}`;
+    return await readPicture(response, options.maxBytes ?? DEFAULT_PICTURE_MAX_BYTES);
   } catch (err) {
     await response.body?.cancel().catch(() => {});
     if (err instanceof PictureRefusedError) throw err;
