@@ -477,11 +477,12 @@ export class TokenSession {
   }
 
   /**
-   * One refresh, with the newest refresh token of this user's entry when it is
-   * `shared`: another process sharing it may have rotated ours out, and presenting a rotated-out
-   * token is a reuse the provider answers by revoking the grant (RFC 9700
-   * §4.14.2). A refusal (`invalid_grant`) is retried once if the entry holds
-   * yet another token by then (a process that refreshed without the lock).
+   * One refresh, with the newest refresh token of this user's entry when it
+   * is `shared`: another process sharing it may have rotated ours out, and
+   * presenting a rotated-out token is a reuse the provider answers by revoking
+   * the grant (RFC 9700 §4.14.2). A refusal (`invalid_grant`) is retried once
+   * if the entry holds yet another token by then (a process that refreshed
+   * without the lock).
    */
   async #refreshLatest(generation: number, current: Current, shared: boolean): Promise<Current> {
     let base = (shared ? await this.#newerStored(generation, current) : undefined) ?? current;
@@ -532,7 +533,7 @@ export class TokenSession {
       raw = await this.#enqueueVault(() => this.#vault.read());
     } catch (err) {
       this.#logger.warn(
-        `Could not re-read the ${this.#vault.kind} vault before renewing the session; renewing with the refresh token in memory (${err instanceof Error ? err.message : String(err)}).`,
+        `Could not re-read the ${this.#vault.kind} vault for a refresh token another process may have stored; going on with the one in memory (${err instanceof Error ? err.message : String(err)}).`,
       );
       return undefined;
     }
