@@ -1,11 +1,13 @@
 /**
  * main.ts is composition only; this checks the composition against a small
  * mock of `electron` (its binary cannot run here): the order Electron needs,
- * the secure window, the single-instance lock, and what reaches the system
- * browser.
+ * the secure window, the single-instance lock, what reaches the system
+ * browser, and the network the library's requests take (Electron's `net.fetch`).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as ElectronOidc from 'electron-oidc';
+import type * as ElectronOidcBridge from 'electron-oidc/bridge';
+import type { BridgeHandlerOptions } from 'electron-oidc/bridge';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -115,7 +117,11 @@ const fake = vi.hoisted(() => {
       clear: async () => {},
     })),
     createDesktopAuth: vi.fn(
-      (_options: { openBrowser: (url: string) => Promise<void>; providerCache?: unknown }) => auth,
+      (_options: {
+        openBrowser: (url: string) => Promise<void>;
+        providerCache?: unknown;
+        fetch?: (url: string, init: RequestInit) => Promise<Response>;
+      }) => auth,
     ),
     fileProviderCache: vi.fn((file: string) => ({
       file,
@@ -133,7 +139,13 @@ vi.mock('electron-oidc', async (importOriginal) => ({
   fileProviderCache: fake.fileProviderCache,
 }));
 
-const { BRIDGE_CHANNELS } = await import('electron-oidc/bridge');
+// The real handlers, watched: the test reads the options main.ts gives them.
+vi.mock('electron-oidc/bridge', async (importOriginal) => {
+  const bridge = await importOriginal<typeof ElectronOidcBridge>();
+  return { ...bridge, createBridgeHandlers: vi.fn(bridge.createBridgeHandlers) };
+});
+
+const { BRIDGE_CHANNELS, createBridgeHandlers } = await import('electron-oidc/bridge');
 
 async function launch(): Promise<void> {
   vi.resetModules();
@@ -235,6 +247,32 @@ describe('main.ts', () => {
     const file = fake.fileProviderCache.mock.calls[0]![0];
     expect(file.replaceAll('\\', '/')).toBe('/fake-home/userData/provider-configuration.json');
     expect(fake.createDesktopAuth.mock.calls[0]![0].providerCache).toMatchObject({ file });
+  });
+
+  it("sends the library's provider and API requests through Electron's net.fetch (system proxy, PAC, OS trust store), not Node's fetch", async () => {
+    const nodeFetch = vi.fn(async () => new Response('from Node'));
+    vi.stubGlobal('fetch', nodeFetch);
+    try {
+      await launchAndWaitForWindow();
+      fake.electron.net.fetch.mockResolvedValue(new Response('from net.fetch'));
+      const { fetch } = fake.createDesktopAuth.mock.calls[0]![0];
+      const response = await fetch!('https://idp.example.com/token', { method: 'POST', body: 'a=b' });
+      expect(await response.text()).toBe('from net.fetch');
+      expect(fake.electron.net.fetch).toHaveBeenCalledWith(
+        'https://idp.example.com/token',
+        expect.objectContaining({ method: 'POST', body: 'a=b', credentials: 'omit' }),
+      );
+      expect(nodeFetch).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('fetches the profile picture through the same net.fetch', async () => {
+    await launchAndWaitForWindow();
+    const options = vi.mocked(createBridgeHandlers).mock.calls[0]![1] as BridgeHandlerOptions;
+    expect(options.picture?.fetch).toBeTypeOf('function');
+    expect(options.picture?.fetch).toBe(fake.createDesktopAuth.mock.calls[0]![0].fetch);
   });
 
   it('restores the session silently at launch', async () => {

@@ -9,13 +9,14 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, dialog, ipcMain, session, shell } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, net, session, shell } from 'electron';
 import { createDesktopAuth, fileProviderCache, keychainAccount, loadConfig, openVault } from 'electron-oidc';
 import type { DesktopAuth } from 'electron-oidc';
 import { createBridgeHandlers } from 'electron-oidc/bridge';
 import {
   DEFAULT_APP_HOST,
   DEFAULT_APP_SCHEME,
+  electronNetFetch,
   hardenSession,
   hardenWebContents,
   registerAppProtocol,
@@ -83,6 +84,9 @@ function failToStart(err: unknown): void {
 }
 
 async function start(): Promise<void> {
+  // Every provider, API and picture request goes through Chromium's network stack: the
+  // system's proxy settings, PAC file and certificate store, which Node's fetch ignores.
+  const netFetch = electronNetFetch(net);
   let auth: DesktopAuth;
   try {
     const config = await loadConfig({ file: process.env.OIDC_CONFIG || undefined, env: process.env });
@@ -99,7 +103,13 @@ async function start(): Promise<void> {
     const providerCache = fileProviderCache(
       path.join(app.getPath('userData'), 'provider-configuration.json'),
     );
-    auth = createDesktopAuth({ config, vault, openBrowser: openInSystemBrowser, providerCache });
+    auth = createDesktopAuth({
+      config,
+      vault,
+      openBrowser: openInSystemBrowser,
+      providerCache,
+      fetch: netFetch,
+    });
   } catch (err) {
     failToStart(err);
     return;
@@ -108,7 +118,7 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, { appOrigin: APP_ORIGIN });
   const { startUrl } = registerAppProtocol({ rootDir: RENDERER_DIR });
 
-  const handlers = createBridgeHandlers(auth, { appOrigin: APP_ORIGIN });
+  const handlers = createBridgeHandlers(auth, { appOrigin: APP_ORIGIN, picture: { fetch: netFetch } });
   registerBridge(ipcMain, handlers, {
     appOrigin: APP_ORIGIN,
     windows: () => (mainWindow ? [mainWindow] : []),

@@ -31,3 +31,5 @@ export type {
   SafeStorageApi,
   SafeStorageKeyStoreOptions,
 } from './safe-storage-key.ts';
+export { electronNetFetch } from './net-fetch.ts';
+export type { NetFetcher } from './net-fetch.ts';
