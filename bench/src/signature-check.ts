@@ -45,6 +45,7 @@ export async function measureSignatureCheck(
       fetchTimeoutMs: 5_000,
       cooldownMs: 30_000,
       cacheMaxAgeMs: 600_000,
+      retryAfterSeconds: 5,
     });
     const api = createAccessTokenVerifier({
       issuer: issuer.url,

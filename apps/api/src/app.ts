@@ -32,6 +32,7 @@ export function createVerifierFromConfig(config: ApiConfig): AccessTokenVerifier
     fetchTimeoutMs: config.fetchTimeoutMs,
     cooldownMs: config.jwksCooldownMs,
     cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
+    retryAfterSeconds: config.issuerRetryAfterSeconds,
   });
   const verifier = createAccessTokenVerifier({
     issuer: config.issuer,

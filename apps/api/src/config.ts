@@ -26,6 +26,11 @@ export interface ApiConfig {
   /** The JWKS is refetched when older than this. */
   jwksCacheMaxAgeMs: number;
   /**
+   * After the issuer's discovery or JWKS request fails, the API sends it no new one for this
+   * many seconds, and answers 503 with this `Retry-After` meanwhile (from 1 to 300).
+   */
+  issuerRetryAfterSeconds: number;
+  /**
    * `TOKEN_CACHE`: `on` (the default) remembers verified tokens (see `createTokenCache`), so a
    * token seen before costs no signature check; `off` verifies every request in full.
    */
@@ -55,6 +60,7 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
   fetchTimeoutMs: 5_000,
   jwksCooldownMs: 30_000,
   jwksCacheMaxAgeMs: 600_000,
+  issuerRetryAfterSeconds: 5,
   tokenCache: 'on',
   tokenCacheMaxEntries: 10_000,
   tokenCacheMaxAgeMs: 60_000,
@@ -147,6 +153,10 @@ function problemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => string)
   }
   if (!LOG_LEVELS.includes(config.logLevel)) {
     add('logLevel', `"${config.logLevel}" is not a level; use one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  const retryAfter = config.issuerRetryAfterSeconds;
+  if (!Number.isInteger(retryAfter) || retryAfter < 1 || retryAfter > 300) {
+    add('issuerRetryAfterSeconds', `"${retryAfter}" must be an integer from 1 to 300 (seconds).`);
   }
   if (!Number.isInteger(config.tokenCacheMaxEntries) || config.tokenCacheMaxEntries < 1) {
     add('tokenCacheMaxEntries', `"${config.tokenCacheMaxEntries}" must be a positive integer.`);

@@ -24,6 +24,7 @@ describe('loadApiConfig', () => {
       fetchTimeoutMs: 5000,
       jwksCooldownMs: 30000,
       jwksCacheMaxAgeMs: 600000,
+      issuerRetryAfterSeconds: 5,
       tokenCache: 'on',
       tokenCacheMaxEntries: 10000,
       tokenCacheMaxAgeMs: 60000,
@@ -173,6 +174,9 @@ describe('startApi', () => {
     await expect(startApi({ port: -1 })).rejects.toThrow(/port: "-1" is not a port/);
     await expect(startApi({ port: 0, tokenCacheMaxEntries: 0 })).rejects.toThrow(
       /tokenCacheMaxEntries: "0" must be a positive integer/,
+    );
+    await expect(startApi({ port: 0, issuerRetryAfterSeconds: 0 })).rejects.toThrow(
+      /issuerRetryAfterSeconds: "0" must be an integer from 1 to 300/,
     );
   });
 });

@@ -1,6 +1,6 @@
 // The issuer's keys: discovery, the JWKS cache and its refetch on an unknown kid, rotation,
 // and what happens when the issuer cannot be reached (503, never a 500 and never a pass).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeIssuer, refusingUrl } from '@electron-oidc/test-support';
 import { startTestApi, TOKEN_CACHE_MODES } from '../support/api.ts';
 import type { TestApi } from '../support/api.ts';
@@ -10,7 +10,15 @@ let issuer: FakeIssuer;
 beforeEach(async () => {
   issuer = await FakeIssuer.start();
 });
-afterEach(() => issuer.close());
+afterEach(async () => {
+  vi.useRealTimers();
+  await issuer.close();
+});
+
+/** Moves the clock (jose's and the API's `Date.now`) past the 503's `Retry-After`. */
+function waitOutRetryAfter(seconds = 5): void {
+  vi.setSystemTime(Date.now() + seconds * 1000);
+}
 
 describe.each(TOKEN_CACHE_MODES)('TOKEN_CACHE=%s', (tokenCache) => {
   async function expectStatus(api: TestApi, token: string, status: number): Promise<void> {
@@ -101,18 +109,21 @@ describe.each(TOKEN_CACHE_MODES)('TOKEN_CACHE=%s', (tokenCache) => {
       await expectUnavailable(api, await issuer.sign());
     });
 
-    it('recovers once the JWKS endpoint answers again', async () => {
+    it('recovers once the JWKS endpoint answers again and Retry-After has passed', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
       issuer.mode.jwks = 'error';
       const api = await startTestApi(issuer, { tokenCache });
       const token = await issuer.sign();
       await expectUnavailable(api, token);
       issuer.mode.jwks = 'ok';
+      waitOutRetryAfter();
       await expectStatus(api, token, 200);
     });
   });
 
   describe('503 when discovery fails', () => {
     it('the provider is down when the API starts, and the API starts anyway', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
       await issuer.stop();
       const api = await startTestApi(issuer, { tokenCache });
       expect((await api.get('/healthz')).status).toBe(200);
@@ -123,6 +134,7 @@ describe.each(TOKEN_CACHE_MODES)('TOKEN_CACHE=%s', (tokenCache) => {
       );
 
       await issuer.restart();
+      waitOutRetryAfter();
       await expectStatus(api, token, 200);
     });
 
@@ -162,6 +174,88 @@ describe.each(TOKEN_CACHE_MODES)('TOKEN_CACHE=%s', (tokenCache) => {
       const res = await api.get('/private');
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    });
+  });
+  // Issue 13, from the attacker's side: 40 forged tokens while the issuer answered errors used
+  // to cause 40 discovery (or JWKS) requests. A failure is remembered for its Retry-After.
+  describe('an issuer that fails is not asked again before Retry-After', () => {
+    /** Valid-looking tokens: the issuer's own kid, forged kids, none at all. */
+    async function flood(count: number): Promise<string[]> {
+      const tokens: string[] = [];
+      for (let i = 0; i < count; i += 1) {
+        const header = i % 3 === 0 ? {} : { kid: i % 3 === 1 ? `forged-${i}` : undefined };
+        tokens.push(await issuer.sign({ header }));
+      }
+      return tokens;
+    }
+
+    async function expectAllUnavailable(api: TestApi, tokens: string[]): Promise<void> {
+      const answers = await Promise.all(
+        tokens.map((token) => api.get('/private', { headers: bearer(token) })),
+      );
+      for (const res of answers) {
+        expect(res.status).toBe(503);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(5);
+        expect(res.headers['www-authenticate']).toBeUndefined();
+      }
+    }
+
+    it('discovery answers 500: one discovery request for 40 tokens, then one again after Retry-After', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      issuer.mode.discovery = 'error';
+      const api = await startTestApi(issuer, { tokenCache });
+      await expectUnavailable(api, await issuer.sign());
+      await expectAllUnavailable(api, await flood(40));
+      expect(issuer.requests).toEqual({ discovery: 1, jwks: 0 });
+
+      issuer.mode.discovery = 'ok';
+      waitOutRetryAfter();
+      const tokens = await flood(6);
+      const answers = await Promise.all(
+        tokens.map((token) => api.get('/private', { headers: bearer(token) })),
+      );
+      // Single flight: the first requests after Retry-After share one discovery and one JWKS fetch.
+      expect(answers.map((res) => res.status)).toEqual([200, 401, 200, 200, 401, 200]);
+      expect(issuer.requests).toEqual({ discovery: 2, jwks: 1 });
+    });
+
+    it('the JWKS answers 500: one JWKS request for 40 tokens, and the key set is fetched after Retry-After', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      issuer.mode.jwks = 'error';
+      const api = await startTestApi(issuer, { tokenCache });
+      await expectUnavailable(api, await issuer.sign());
+      await expectAllUnavailable(api, await flood(40));
+      expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+
+      issuer.mode.jwks = 'ok';
+      waitOutRetryAfter();
+      await expectStatus(api, await issuer.sign(), 200);
+      expect(issuer.requests).toEqual({ discovery: 1, jwks: 2 });
+    });
+
+    it('the JWKS is not a key set: remembered like an error', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      issuer.discoveryOverrides = { jwks_uri: `${issuer.url}/.well-known/openid-configuration` };
+      const api = await startTestApi(issuer, { tokenCache });
+      await expectAllUnavailable(api, await flood(20));
+      // The first discovery, and the "JWKS" (the discovery document again) once.
+      expect(issuer.requests.discovery).toBe(2);
+    });
+
+    it('forged kids past the cooldown while the JWKS is down: one refetch, and held keys still verify', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const api = await startTestApi(issuer, { tokenCache, jwksCooldownMs: 0 });
+      await expectStatus(api, await issuer.sign(), 200);
+      issuer.mode.jwks = 'error';
+      const forged = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => issuer.sign({ header: { kid: `forged-${i}` } })),
+      );
+      await expectAllUnavailable(api, forged);
+      expect(issuer.requests.jwks).toBe(2);
+      // A first-seen token of a key the API already holds needs no request: still checked.
+      await expectStatus(api, await issuer.sign(), 200);
+      expect(issuer.requests.jwks).toBe(2);
     });
   });
 });

@@ -314,6 +314,7 @@ describe('createIssuerKeys tells when keys leave the set', () => {
       fetchTimeoutMs: 5_000,
       cooldownMs: 0,
       cacheMaxAgeMs: 1_000,
+      retryAfterSeconds: 5,
     });
     expect(keys.isFresh()).toBe(false);
     await keys({ alg: 'RS256', kid: issuer.currentKey.kid }, { payload: '', signature: '' });
@@ -328,6 +329,7 @@ describe('createIssuerKeys tells when keys leave the set', () => {
       fetchTimeoutMs: 5_000,
       cooldownMs: 0,
       cacheMaxAgeMs: 0,
+      retryAfterSeconds: 5,
     });
     const reports: string[][] = [];
     keys.onKeysRemoved((kids) => reports.push([...kids]));
