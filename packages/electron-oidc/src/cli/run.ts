@@ -11,6 +11,7 @@ import { SESSION_COMMANDS } from './commands.ts';
 import type { SessionCommand, SessionInvocation } from './commands.ts';
 import { doctor } from './doctor.ts';
 import { EXIT } from './exit.ts';
+import { proxyFetch } from './network.ts';
 import { Interrupted, openSession } from './session.ts';
 import type { SessionContext, VaultOpener } from './session.ts';
 import { messageOf, terminalOf } from './terminal.ts';
@@ -37,6 +38,7 @@ export interface CliOptions {
   openVault?: VaultOpener;
   /** Aborted on Ctrl-C: cancels a pending sign-in and ends the command with exit code 130. */
   signal?: AbortSignal;
+  /** Default: through the proxy `$HTTPS_PROXY`/`$HTTP_PROXY` name (see `proxyFetch`), else the global `fetch`. */
   fetch?: FetchLike;
 }
 
@@ -132,6 +134,7 @@ export async function runCli(options: CliOptions): Promise<number> {
   if (invocation.kind !== 'command') return INFO_COMMANDS[invocation.kind](terminal);
   const config = await configOrExplain(invocation, options, terminal);
   if (config === undefined) return EXIT.failure;
-  if (invocation.command === 'doctor') return doctor(config, terminal, options.fetch);
-  return runSessionCommand(invocation, config, options, terminal);
+  const network = { ...options, fetch: options.fetch ?? proxyFetch(options.env) };
+  if (invocation.command === 'doctor') return doctor(config, terminal, network.fetch);
+  return runSessionCommand(invocation, config, network, terminal);
 }
