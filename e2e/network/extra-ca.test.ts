@@ -15,7 +15,7 @@ import path from 'node:path';
 import { closeServer, listenOnLoopback } from '@electron-oidc/test-support';
 import { spawnCli } from '@electron-oidc/test-support/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startForwardingProxy } from './support/forwarding-proxy.ts';
+import { PROXY_VARIABLES_UNSET, startForwardingProxy } from './support/forwarding-proxy.ts';
 import type { ForwardingProxy } from './support/forwarding-proxy.ts';
 
 /** The loopback helpers take an http server; an https one listens and closes the same way. */
@@ -133,12 +133,8 @@ describe.skipIf(!hasOpenssl())('NODE_EXTRA_CA_CERTS through the proxy', () => {
     const env = {
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: 'desktop-app',
+      ...PROXY_VARIABLES_UNSET,
       HTTPS_PROXY: proxy.url,
-      https_proxy: '',
-      HTTP_PROXY: '',
-      http_proxy: '',
-      NO_PROXY: '',
-      no_proxy: '',
       NODE_EXTRA_CA_CERTS: '',
       ...extra,
     };

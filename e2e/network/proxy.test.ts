@@ -18,27 +18,27 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { completeLogin, freeLoopbackPort, launchBrowser } from '@electron-oidc/test-support';
+import { CONFIG_ENV_VARS } from 'electron-oidc/config';
 import { NO_BUS_NOTE, spawnCli, startCliUser } from '@electron-oidc/test-support/cli';
 import type { CliUser } from '@electron-oidc/test-support/cli';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startForwardingProxy } from './support/forwarding-proxy.ts';
+import { PROXY_VARIABLES_UNSET, startForwardingProxy } from './support/forwarding-proxy.ts';
 import type { ForwardingProxy } from './support/forwarding-proxy.ts';
 
 const WITNESS = fileURLToPath(new URL('./support/request-witness.ts', import.meta.url));
 const alice = { username: 'alice', password: 'wonderland' };
 
-/** No proxy variable of the machine running the tests: each run says what it wants. */
-const NO_PROXY_VARIABLES = {
-  HTTP_PROXY: '',
-  http_proxy: '',
-  HTTPS_PROXY: '',
-  https_proxy: '',
-  NO_PROXY: '',
-  no_proxy: '',
-};
+/** The stack's configuration as the CLI's `OIDC_*` variables, by the library's own table. */
+function envOf(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(CONFIG_ENV_VARS)
+      .filter(([, option]) => config[option] !== undefined)
+      .map(([name, option]) => [name, String(config[option])]),
+  );
+}
 
 /** An HTTP request the CLI process sent: where its bytes went, and what it asked for. */
 interface Witnessed {
@@ -60,15 +60,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(`the CLI behind a forwarding proxy${NO_BUS_N
   beforeAll(async () => {
     [stack, browser, proxy] = await Promise.all([startLocalStack(), launchBrowser(), startForwardingProxy()]);
     page = await (await browser.newContext()).newPage();
-    user = await startCliUser(
-      {
-        OIDC_ISSUER: stack.issuer,
-        OIDC_CLIENT_ID: stack.idp.clientId,
-        OIDC_API_AUDIENCE: stack.idp.apiResource,
-        OIDC_API_BASE_URL: stack.api.url,
-      },
-      slot,
-    );
+    user = await startCliUser(envOf({ ...stack.config }), slot);
     witnessFile = path.join(user.cwd, 'requests.jsonl');
   });
   afterAll(async () => {
@@ -84,7 +76,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(`the CLI behind a forwarding proxy${NO_BUS_N
       args,
       {
         ...user.env,
-        ...NO_PROXY_VARIABLES,
+        ...PROXY_VARIABLES_UNSET,
         NODE_OPTIONS: `--import ${WITNESS}`,
         REQUEST_WITNESS_FILE: witnessFile,
         ...env,

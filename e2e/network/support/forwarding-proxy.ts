@@ -28,6 +28,16 @@ export interface ForwardingProxyOptions {
   refuseConnectWith?: number;
 }
 
+/** Every proxy variable, unset: a CLI run's environment starts from this, not the machine's own settings. */
+export const PROXY_VARIABLES_UNSET: Readonly<Record<string, string>> = Object.freeze({
+  HTTP_PROXY: '',
+  http_proxy: '',
+  HTTPS_PROXY: '',
+  https_proxy: '',
+  NO_PROXY: '',
+  no_proxy: '',
+});
+
 /** Hop-by-hop headers a proxy does not forward (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'upgrade'];
 

@@ -293,7 +293,7 @@ describe('fetchPictureAsDataUrl: redirects, followed by hand and checked before 
   });
 
   it('asks the fetch not to follow redirects itself', async () => {
-    const modes: Array<RequestRedirect | undefined> = [];
+    const modes: Array<RequestInit['redirect']> = [];
     await fetchPictureAsDataUrl(`${base}/ok.png`, {
       fetch: async (url, init) => {
         modes.push(init.redirect);
