@@ -6,8 +6,13 @@
 // and the scopes).
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { ACCEPTED_ALGORITHMS, createAccessTokenVerifier, createIssuerKeys } from '@electron-oidc/api';
+import { createRemoteJWKSet, jwtVerify, UnsecuredJWT } from 'jose';
+import {
+  ACCEPTED_ALGORITHMS,
+  createAccessTokenVerifier,
+  createIssuerKeys,
+  createTokenCache,
+} from '@electron-oidc/api';
 import { BENCH_AUDIENCE, startBenchIssuer } from './issuer.ts';
 
 export interface SignatureCheckPlan {
@@ -23,6 +28,13 @@ export interface SignatureCheckResults {
   floor: number[];
   jose: number[];
   api: number[];
+  /**
+   * One token at a time, as a first-seen request meets an idle server (and as auth-check.ts
+   * measures the middleware): the same three, the API's verifier behind its token cache, and
+   * what a node:crypto fast path would cost at least (the floor, then jose's own claim checks
+   * through `UnsecuredJWT.decode`), an estimate only: no such path ships.
+   */
+  oneAtATime: Record<'floor' | 'jose' | 'api' | 'cached' | 'fastPathEstimate', number[]>;
 }
 
 export async function measureSignatureCheck(
@@ -63,17 +75,32 @@ export async function measureSignatureCheck(
         throw new Error('the floor refused a valid token');
       }
     };
-    const verifiers: Record<keyof SignatureCheckResults, (token: string) => Promise<unknown>> = {
+    const verifiers: Record<'floor' | 'jose' | 'api', (token: string) => Promise<unknown>> = {
       floor,
       jose: (token) => jwtVerify(token, remote, options),
       api: (token) => api.verify(token),
     };
+    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
+    // A fresh cache per pass: every token is first-seen.
+    let cache = createTokenCache({ verifier: api, keys, maxEntries: 10_000, maxAgeMs: 60_000 });
+    const serial: Record<keyof SignatureCheckResults['oneAtATime'], (token: string) => Promise<unknown>> = {
+      ...verifiers,
+      cached: (token) => cache.verify(token),
+      fastPathEstimate: async (token) => {
+        await floor(token);
+        UnsecuredJWT.decode(`${noneHeader}.${token.split('.')[1]}.`, options);
+      },
+    };
     const tokens = Array.from({ length: plan.tokensPerRound }, () => issuer.sign());
-    const cpuPerToken = async (verify: (token: string) => Promise<unknown>): Promise<number> => {
+    const cpuPerToken = async (
+      verify: (token: string) => Promise<unknown>,
+      concurrency = plan.concurrency,
+    ): Promise<number> => {
+      cache = createTokenCache({ verifier: api, keys, maxEntries: 10_000, maxAgeMs: 60_000 });
       const before = process.cpuUsage();
       let next = 0;
       await Promise.all(
-        Array.from({ length: plan.concurrency }, async () => {
+        Array.from({ length: concurrency }, async () => {
           while (next < tokens.length) {
             const token = tokens[next]!;
             next += 1;
@@ -85,18 +112,31 @@ export async function measureSignatureCheck(
       return (used.user + used.system) / tokens.length;
     };
     // Warm-up (JIT, the JWKS fetch, the key import), not recorded.
-    for (const verify of Object.values(verifiers)) await cpuPerToken(verify);
-    const results: SignatureCheckResults = { floor: [], jose: [], api: [] };
-    const names = Object.keys(verifiers) as (keyof SignatureCheckResults)[];
+    for (const verify of Object.values(serial)) await cpuPerToken(verify);
+    const oneAtATime: SignatureCheckResults['oneAtATime'] = {
+      floor: [],
+      jose: [],
+      api: [],
+      cached: [],
+      fastPathEstimate: [],
+    };
+    const results: SignatureCheckResults = { floor: [], jose: [], api: [], oneAtATime };
+    const names = Object.keys(verifiers) as (keyof typeof verifiers)[];
+    const serialNames = Object.keys(serial) as (keyof typeof serial)[];
     for (let round = 0; round < plan.rounds; round += 1) {
       // Rotate which goes first.
       for (let i = 0; i < names.length; i += 1) {
         const name = names[(i + round) % names.length]!;
         results[name].push(await cpuPerToken(verifiers[name]));
       }
+      for (let i = 0; i < serialNames.length; i += 1) {
+        const name = serialNames[(i + round) % serialNames.length]!;
+        results.oneAtATime[name].push(await cpuPerToken(serial[name], 1));
+      }
       log(
         `signature check round ${round + 1}/${plan.rounds}: floor ${results.floor.at(-1)!.toFixed(1)} µs, ` +
-          `jose ${results.jose.at(-1)!.toFixed(1)} µs, API verifier ${results.api.at(-1)!.toFixed(1)} µs CPU/token`,
+          `jose ${results.jose.at(-1)!.toFixed(1)} µs, API verifier ${results.api.at(-1)!.toFixed(1)} µs CPU/token; one at a time: ` +
+          serialNames.map((name) => `${name} ${oneAtATime[name].at(-1)!.toFixed(1)} µs`).join(', '),
       );
     }
     return results;
