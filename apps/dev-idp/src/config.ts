@@ -19,6 +19,8 @@ export interface IdpConfig {
   redirectUris: string[];
   /** Registered post-logout redirect URIs; loopback ones match any port too. */
   postLogoutRedirectUris: string[];
+  /** Whether every DPoP proof must carry a nonce this provider issued (RFC 9449 §8). */
+  dpopNonce: boolean;
 }
 
 export const DEFAULT_PORT = 4000;
@@ -64,6 +66,7 @@ export function loadIdpConfig(env: NodeJS.ProcessEnv): IdpConfig {
   const rotation = value('IDP_REFRESH_TOKEN_ROTATION');
   const redirectUris = value('IDP_REDIRECT_URIS');
   const postLogoutRedirectUris = value('IDP_POST_LOGOUT_REDIRECT_URIS');
+  const dpopNonce = value('IDP_DPOP_NONCE');
 
   return {
     port: port === undefined ? DEFAULT_PORT : parsePort('IDP_PORT', port),
@@ -88,6 +91,7 @@ export function loadIdpConfig(env: NodeJS.ProcessEnv): IdpConfig {
       postLogoutRedirectUris === undefined
         ? DEFAULT_POST_LOGOUT_REDIRECT_URIS
         : checkRedirectUris('IDP_POST_LOGOUT_REDIRECT_URIS', splitList(postLogoutRedirectUris)),
+    dpopNonce: dpopNonce === undefined ? false : parseSwitch('IDP_DPOP_NONCE', dpopNonce),
   };
 }
 

@@ -5,11 +5,17 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose';
 import { writeFileAtomic } from './atomic-write.ts';
 
-/** The provider's secrets: the private signing keys and the keys that sign its cookies. */
+/** The provider's secrets: the private signing keys, the keys that sign its cookies and the DPoP nonce secret. */
 export interface ProviderKeys {
   /** Private JWKs; oidc-provider publishes their public halves at /jwks. */
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  /**
+   * 32 bytes, base64url: what oidc-provider derives DPoP nonces from (RFC 9449 §8).
+   * Kept with the other keys so that a nonce handed out before a restart is still
+   * taken after it, as the signing and cookie keys keep tokens and sessions.
+   */
+  dpopNonceSecret: string;
 }
 
 export const KEYS_FILE = 'keys.json';
@@ -30,7 +36,21 @@ export async function loadOrCreateKeys(dataDir: string): Promise<ProviderKeys> {
     await writeFileAtomic(file, JSON.stringify(keys, null, 2));
     return keys;
   }
-  return parseKeys(file, text);
+  const { dpopNonceSecret, ...keys } = parseKeys(file, text);
+  if (dpopNonceSecret !== undefined) return { ...keys, dpopNonceSecret };
+  // A data folder from before DPoP nonces: add the secret, keep everything else.
+  const upgraded = { ...keys, dpopNonceSecret: newSecret() };
+  await writeFileAtomic(file, JSON.stringify(upgraded, null, 2));
+  return upgraded;
+}
+
+/** The DPoP nonce secret as oidc-provider takes it (`features.dPoP.nonceSecret`). */
+export function dpopNonceSecretOf(keys: ProviderKeys): Buffer {
+  return Buffer.from(keys.dpopNonceSecret, 'base64url');
+}
+
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 async function generateKeys(): Promise<ProviderKeys> {
@@ -41,11 +61,15 @@ async function generateKeys(): Promise<ProviderKeys> {
   const kid = await calculateJwkThumbprint(jwk);
   return {
     jwks: { keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] },
-    cookieKeys: [randomBytes(32).toString('base64url')],
+    cookieKeys: [newSecret()],
+    dpopNonceSecret: newSecret(),
   };
 }
 
-function parseKeys(file: string, text: string): ProviderKeys {
+/** The key file as read: older ones have no DPoP nonce secret yet. */
+type StoredKeys = Omit<ProviderKeys, 'dpopNonceSecret'> & Partial<Pick<ProviderKeys, 'dpopNonceSecret'>>;
+
+function parseKeys(file: string, text: string): StoredKeys {
   const corrupt = (why: string) =>
     new Error(
       `The provider's key file ${file} is unusable (${why}); run "npm run idp:reset" to start afresh.`,
@@ -63,5 +87,9 @@ function parseKeys(file: string, text: string): ProviderKeys {
   if (!Array.isArray(keys.cookieKeys) || keys.cookieKeys.length === 0) {
     throw corrupt('no cookie keys');
   }
-  return { jwks: keys.jwks, cookieKeys: keys.cookieKeys };
+  const { dpopNonceSecret } = keys;
+  if (dpopNonceSecret !== undefined && Buffer.from(String(dpopNonceSecret), 'base64url').length !== 32) {
+    throw corrupt('the DPoP nonce secret is not 32 bytes');
+  }
+  return { jwks: keys.jwks, cookieKeys: keys.cookieKeys, dpopNonceSecret };
 }

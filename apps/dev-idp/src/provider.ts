@@ -1,11 +1,14 @@
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type { Account, ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_OTP, ACR_VALUES } from './acr.ts';
 import type { FileStore } from './adapter/file-adapter.ts';
 import { avatarUrl } from './avatars.ts';
 import type { IdpConfig } from './config.ts';
 import { CONTENT_SECURITY_POLICY, Html } from './interactions/html.ts';
 import { errorPage, loggedOutPage, logoutPage } from './interactions/views.ts';
+import { dpopNonceSecretOf } from './keys.ts';
 import type { ProviderKeys } from './keys.ts';
+import { asksForOneTimeCode } from './step-up.ts';
 import { findAccountById } from './users.ts';
 
 /** The scope the API's access tokens carry. */
@@ -28,9 +31,12 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     // RFC 9700 §2.1.2: the authorization code flow only, no implicit or hybrid responses.
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email', 'offline_access'],
+    // Its acr_values_supported; see acr.ts and the interaction pages.
+    acrValues: [...ACR_VALUES],
     claims: {
-      // amr (RFC 8176) tells the app a password was checked.
-      openid: ['sub', 'amr'],
+      // acr and amr (RFC 8176) tell the app how the user signed in (a password, a
+      // one-time code too), auth_time when: what step-up decisions need (RFC 9470).
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'picture'],
       email: ['email', 'email_verified'],
     },
@@ -41,8 +47,12 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     // RFC 7636 / RFC 9700 §2.1.1: PKCE for every authorization request; oidc-provider 9
     // only accepts the S256 method.
     pkce: { required: () => true },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    features: features(config),
+    interactions: {
+      policy: stepUpPolicy(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: features(config, keys),
+    extraTokenClaims: authenticationClaims,
     // oidc-provider only keeps `offline_access` when the request also has
     // prompt=consent (OIDC Core §11), and by default issues refresh tokens only
     // with that scope. A native app should not have to make its user confirm
@@ -114,10 +124,16 @@ async function accountOf(issuer: string, sub: string): Promise<Account | undefin
   };
 }
 
-function features(config: IdpConfig): NonNullable<Configuration['features']> {
+function features(config: IdpConfig, keys: ProviderKeys): NonNullable<Configuration['features']> {
   return {
     // Its pages sign anyone in with any password; ours check it (see interactions/).
     devInteractions: { enabled: false },
+    dPoP: dPoP(config, keys),
+    // RFC 9126: on (oidc-provider's default too, said here so nobody turns it off by
+    // accident), not required, so clients without PAR sign in as before.
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+    // OIDC Core §5.5: lets a request ask for an essential `acr` (step-up) besides acr_values.
+    claimsParameter: { enabled: true },
     revocation: {
       enabled: true,
       // RFC 7009 §2.1: a client may revoke only its own tokens. Another's token is
@@ -136,6 +152,51 @@ function features(config: IdpConfig): NonNullable<Configuration['features']> {
     },
     resourceIndicators: apiResource(config),
   };
+}
+
+/**
+ * RFC 9449 DPoP: on (oidc-provider's default too, said here so nobody turns it off
+ * by accident). A public client that sends proofs gets DPoP-bound access tokens, and
+ * its refresh tokens are bound to the same key (RFC 9449 §5). With the nonce setting
+ * on, every proof must carry a nonce from this provider (§8): the first proof without
+ * one is answered with `use_dpop_nonce` and a `DPoP-Nonce` header.
+ */
+function dPoP(config: IdpConfig, keys: ProviderKeys): NonNullable<Configuration['features']>['dPoP'] {
+  if (!config.dpopNonce) return { enabled: true };
+  return { enabled: true, nonceSecret: dpopNonceSecretOf(keys), requireNonce: () => true };
+}
+
+/**
+ * The login prompt's checks, plus one: oidc-provider treats `acr_values` as voluntary
+ * (OIDC Core §3.1.2.1) and would reuse a password-only session for a request that
+ * asks for ACR_OTP. Step-up (RFC 9470) needs the second factor then, so such a
+ * request goes to the login pages, and with prompt=none fails with login_required.
+ */
+function stepUpPolicy(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  policy
+    .get('login')
+    ?.checks.add(
+      new interactionPolicy.Check('acr_values_otp', 'the requested one-time code step is missing', (ctx) =>
+        asksForOneTimeCode(ctx.oidc.params ?? {}) && ctx.oidc.acr !== ACR_OTP
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+      ),
+    );
+  return policy;
+}
+
+/**
+ * RFC 9068 §2.2.1 and RFC 9470 §3: the access token says how and when the user
+ * signed in, so the API can ask for a stronger or fresher sign-in. Taken from the
+ * authorization code or refresh token being redeemed, which keep the login's values.
+ */
+async function authenticationClaims(
+  ctx: KoaContextWithOIDC | undefined,
+): Promise<Record<string, unknown> | undefined> {
+  const source = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
+  if (!source) return undefined;
+  return { acr: source.acr, amr: source.amr, auth_time: source.authTime };
 }
 
 /** RFC 8707 resource indicators: the API is the one resource, with RFC 9068 JWT access tokens. */

@@ -15,6 +15,7 @@ import {
   loadIdpConfig,
 } from './config.ts';
 import type { IdpConfig } from './config.ts';
+import type { OneTimeCodeListener } from './interactions/one-time-codes.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { loadOrCreateKeys } from './keys.ts';
 import { logoutPostRoute } from './logout-post.ts';
@@ -34,6 +35,13 @@ export interface IdpOptions {
   refreshTokenRotation?: boolean;
   redirectUris?: string[];
   postLogoutRedirectUris?: string[];
+  /** Demand a nonce in every DPoP proof (RFC 9449 §8); default IDP_DPOP_NONCE or off. */
+  dpopNonce?: boolean;
+  /**
+   * Receives each one-time code of a step-up sign-in (`acr_values` with ACR_OTP) with
+   * the account it is for, instead of the console line `One-time code for alice: 123456`.
+   */
+  onOneTimeCode?: OneTimeCodeListener;
   /** Where the defaults come from; `process.env` unless given (pass `{}` to ignore the environment). */
   env?: NodeJS.ProcessEnv;
 }
@@ -63,7 +71,7 @@ export const DISCOVERY_MAX_AGE = 60 * 60;
  *
  * @throws {IdpConfigError} when the environment or an option is unusable.
  */
-export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
+export async function startIdp({ onOneTimeCode, ...options }: IdpOptions = {}): Promise<RunningIdp> {
   const config = resolveConfig(options);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeys(config.dataDir);
@@ -86,7 +94,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     next();
   });
   app.use(avatarRoutes());
-  app.use(interactionRoutes(provider));
+  app.use(interactionRoutes(provider, { onOneTimeCode }));
   app.use(logoutPostRoute());
   app.use(provider.callback());
   server.on('request', app);
@@ -110,7 +118,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   };
 }
 
-function resolveConfig({ env = process.env, ...options }: IdpOptions): IdpConfig {
+function resolveConfig({ env = process.env, ...options }: Omit<IdpOptions, 'onOneTimeCode'>): IdpConfig {
   const config = loadIdpConfig(env);
   return {
     port: options.port === undefined ? config.port : checkPort('port', options.port),
@@ -137,6 +145,7 @@ function resolveConfig({ env = process.env, ...options }: IdpOptions): IdpConfig
       options.postLogoutRedirectUris === undefined
         ? config.postLogoutRedirectUris
         : checkRedirectUris('postLogoutRedirectUris', options.postLogoutRedirectUris),
+    dpopNonce: options.dpopNonce ?? config.dpopNonce,
   };
 }
 

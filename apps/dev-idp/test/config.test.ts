@@ -28,6 +28,7 @@ describe('loadIdpConfig', () => {
       refreshTokenRotation: true,
       redirectUris: ['http://127.0.0.1/callback'],
       postLogoutRedirectUris: ['http://127.0.0.1/logout'],
+      dpopNonce: false,
     });
   });
 
@@ -43,6 +44,7 @@ describe('loadIdpConfig', () => {
         IDP_REFRESH_TOKEN_ROTATION: 'off',
         IDP_REDIRECT_URIS: 'http://127.0.0.1/cb, com.example.app:/oauth',
         IDP_POST_LOGOUT_REDIRECT_URIS: 'http://[::1]/bye',
+        IDP_DPOP_NONCE: 'on',
       }),
     ).toEqual({
       port: 0,
@@ -54,6 +56,7 @@ describe('loadIdpConfig', () => {
       refreshTokenRotation: false,
       redirectUris: ['http://127.0.0.1/cb', 'com.example.app:/oauth'],
       postLogoutRedirectUris: ['http://[::1]/bye'],
+      dpopNonce: true,
     });
   });
 
@@ -68,6 +71,7 @@ describe('loadIdpConfig', () => {
     ['IDP_ACCESS_TOKEN_TTL', '1.5'],
     ['IDP_REFRESH_TOKEN_TTL', '-1'],
     ['IDP_REFRESH_TOKEN_ROTATION', 'maybe'],
+    ['IDP_DPOP_NONCE', 'sometimes'],
     ['IDP_REDIRECT_URIS', 'http://app.example/callback'],
     ['IDP_POST_LOGOUT_REDIRECT_URIS', 'https://127.0.0.1/logout'],
   ])('names %s when it is "%s"', (variable, value) => {

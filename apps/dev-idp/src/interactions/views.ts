@@ -16,16 +16,18 @@ export interface LoginView {
   uid: string;
   clientName: string;
   username?: string;
+  /** What was wrong with the typed credentials; marks the fields invalid. */
   error?: string;
+  /** Why the user is asked again, when nothing they typed was wrong (an expired one-time code). */
+  notice?: string;
 }
 
-export function loginPage({ uid, clientName, username, error }: LoginView): string {
-  const invalid = error ? 'true' : 'false';
-  const describedBy = error ? 'login-error' : undefined;
+export function loginPage({ uid, clientName, username, error, notice }: LoginView): string {
+  const fieldState = invalidState(error ? 'login-error' : undefined);
   return renderDocument(
     'Sign in',
     html`<p>to continue to <strong>${clientName}</strong></p>
-      ${error ? html`<p id="login-error" class="alert" role="alert">${error}</p>` : ''}
+      ${alertMessage('login-error', error ?? notice)}
       <form method="post" action="/interaction/${encodeURIComponent(uid)}/login" novalidate>
         <label for="username">Username</label>
         <input
@@ -38,8 +40,7 @@ export function loginPage({ uid, clientName, username, error }: LoginView): stri
           required
           autofocus
           value="${username ?? ''}"
-          aria-invalid="${invalid}"
-          ${describedBy ? html`aria-describedby="${describedBy}"` : ''}
+          ${fieldState}
         />
         <label for="password">Password</label>
         <input
@@ -48,18 +49,78 @@ export function loginPage({ uid, clientName, username, error }: LoginView): stri
           type="password"
           autocomplete="current-password"
           required
-          aria-invalid="${invalid}"
-          ${describedBy ? html`aria-describedby="${describedBy}"` : ''}
+          ${fieldState}
         />
         <button type="submit" class="primary">Sign in</button>
-        <button type="submit" class="secondary" formaction="/interaction/${encodeURIComponent(uid)}/abort">
-          Cancel
-        </button>
+        ${cancelButton(uid)}
       </form>
       <p class="hint">
         This is the local development provider. The demo accounts are printed in the terminal it runs in.
       </p>`,
   );
+}
+
+export interface OneTimeCodeView {
+  uid: string;
+  clientName: string;
+  userName: string;
+  /** What was wrong with the typed code. */
+  error?: string;
+}
+
+/** The second step of a sign-in that asked for ACR_OTP: the code the provider printed. */
+export function oneTimeCodePage({ uid, clientName, userName, error }: OneTimeCodeView): string {
+  const errorId = error ? 'code-error' : undefined;
+  return renderDocument(
+    'Enter your one-time code',
+    html`<p>
+        <strong>${clientName}</strong> asks for a second step to sign in as <strong>${userName}</strong>.
+      </p>
+      ${alertMessage('code-error', error)}
+      <form method="post" action="/interaction/${encodeURIComponent(uid)}/otp" novalidate>
+        <label for="code">One-time code</label>
+        <input
+          id="code"
+          name="code"
+          type="text"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          pattern="[0-9]{6}"
+          maxlength="6"
+          required
+          autofocus
+          aria-invalid="${error ? 'true' : 'false'}"
+          aria-describedby="${[errorId, 'code-hint'].filter(Boolean).join(' ')}"
+        />
+        <p id="code-hint" class="hint">
+          6 digits, valid for 5 minutes. This local provider prints the code in the terminal it runs in.
+        </p>
+        <button type="submit" class="primary">Verify</button>
+        ${cancelButton(uid)}
+      </form>`,
+  );
+}
+
+/** A message announced as soon as the page shows (WAI-ARIA `alert`); nothing without one. */
+function alertMessage(id: string, message: string | undefined): Html | string {
+  return message ? html`<p id="${id}" class="alert" role="alert">${message}</p>` : '';
+}
+
+/** aria-invalid, and the error that explains it, for the fields of a form that was refused. */
+function invalidState(errorId: string | undefined): Html {
+  return errorId ? html`aria-invalid="true" aria-describedby="${errorId}"` : html`aria-invalid="false"`;
+}
+
+/** Ends the sign-in with access_denied (the form's fields are not needed for that). */
+function cancelButton(uid: string): Html {
+  return html`<button
+    type="submit"
+    class="secondary"
+    formaction="/interaction/${encodeURIComponent(uid)}/abort"
+    formnovalidate
+  >
+    Cancel
+  </button>`;
 }
 
 export interface ConsentView {
