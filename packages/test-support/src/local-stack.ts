@@ -26,6 +26,11 @@ export interface LocalStack {
   stopIdp(): Promise<void>;
   /** Starts the provider again on the same port and data folder (nothing if it runs). */
   restartIdp(): Promise<void>;
+  /**
+   * The last one-time code the provider issued to the account (a step-up sign-in,
+   * `acr_values` with ACR_OTP), or undefined; read it once the code page shows.
+   */
+  lastOneTimeCode(accountId: string): string | undefined;
   /** Another API against this issuer, closed with the stack. */
   startApi(options?: { tokenCache?: 'on' | 'off' }): Promise<RunningApi>;
   close(): Promise<void>;
@@ -35,12 +40,27 @@ export interface LocalStackOptions {
   /** The provider's data folder, left in place on close (default: a temporary one, removed on close). */
   dataDir?: string;
   accessTokenTtl?: number;
+  /** Demand a nonce in every DPoP proof (the provider's IDP_DPOP_NONCE); default off. */
+  dpopNonce?: boolean;
+  /** Also receives each one-time code, besides {@link LocalStack.lastOneTimeCode}. */
+  onOneTimeCode?: (accountId: string, code: string) => void;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'electron-oidc-idp-')));
-  const idpOptions: IdpOptions = { port: 0, dataDir, env: {}, accessTokenTtl: options.accessTokenTtl };
+  const oneTimeCodes = new Map<string, string>();
+  const idpOptions: IdpOptions = {
+    port: 0,
+    dataDir,
+    env: {},
+    accessTokenTtl: options.accessTokenTtl,
+    dpopNonce: options.dpopNonce,
+    onOneTimeCode(accountId, code) {
+      oneTimeCodes.set(accountId, code);
+      options.onOneTimeCode?.(accountId, code);
+    },
+  };
   const idp = await startIdp(idpOptions);
   const apis: RunningApi[] = [];
   const newApi = async (o: { tokenCache?: 'on' | 'off' } = {}): Promise<RunningApi> => {
@@ -68,6 +88,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stack.idp = await startIdp({ ...idpOptions, port: idp.port });
       stack.idpRunning = true;
     },
+    lastOneTimeCode: (accountId) => oneTimeCodes.get(accountId),
     startApi: newApi,
     async close() {
       await Promise.all(apis.map((api) => api.close()));
