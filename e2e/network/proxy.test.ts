@@ -10,105 +10,64 @@
  *   is still signed in.
  *
  * "Every request" is checked from both ends: the proxy's log, and a witness
- * loaded into the CLI process (support/request-witness.ts) that records each
- * HTTP request undici creates and the origin its bytes go to.
+ * loaded into the CLI process (support/witnessed-cli.ts) that records each
+ * HTTP request and the origin its bytes go to.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { completeLogin, freeLoopbackPort, launchBrowser } from '@electron-oidc/test-support';
-import { CONFIG_ENV_VARS } from 'electron-oidc/config';
-import { NO_BUS_NOTE, spawnCli, startCliUser } from '@electron-oidc/test-support/cli';
+import { NO_BUS_NOTE, startCliUser } from '@electron-oidc/test-support/cli';
 import type { CliUser } from '@electron-oidc/test-support/cli';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROXY_VARIABLES_UNSET, startForwardingProxy } from './support/forwarding-proxy.ts';
+import { startForwardingProxy } from './support/forwarding-proxy.ts';
 import type { ForwardingProxy } from './support/forwarding-proxy.ts';
+import { cliEnvOf, runWitnessed } from './support/witnessed-cli.ts';
+import type { Witnessed } from './support/witnessed-cli.ts';
 
-const WITNESS = fileURLToPath(new URL('./support/request-witness.ts', import.meta.url));
 const alice = { username: 'alice', password: 'wonderland' };
+const slot = { service: `electron-oidc-network-${randomUUID()}`, account: 'proxy' };
 
-/** The stack's configuration as the CLI's `OIDC_*` variables, by the library's own table. */
-function envOf(config: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(CONFIG_ENV_VARS)
-      .filter(([, option]) => config[option] !== undefined)
-      .map(([name, option]) => [name, String(config[option])]),
-  );
+let stack: LocalStack;
+let browser: Browser;
+let page: Page;
+let user: CliUser;
+let proxy: ForwardingProxy;
+
+beforeAll(async () => {
+  if (NO_BUS_NOTE !== '') return;
+  [stack, browser, proxy] = await Promise.all([startLocalStack(), launchBrowser(), startForwardingProxy()]);
+  page = await (await browser.newContext()).newPage();
+  user = await startCliUser(cliEnvOf({ ...stack.config }), slot);
+});
+afterAll(async () => {
+  await user?.close();
+  await proxy?.close();
+  await browser?.close();
+  await stack?.close();
+});
+
+const run = (env: Record<string, string>, ...args: string[]) => runWitnessed(user, env, ...args);
+
+const providerOrApi = (url: string) =>
+  url.startsWith(`${stack.issuer}/`) || url.startsWith(`${stack.api.url}/`);
+
+/** Checks that every request of the run went to the proxy, and that the proxy forwarded exactly those. */
+function expectAllProxied(witnessed: Witnessed[], proxiedFrom: number): string[] {
+  expect(witnessed.length).toBeGreaterThan(0);
+  for (const request of witnessed) expect(request.origin).toBe(proxy.url);
+  const sent = witnessed.map((r) => `${r.method} ${r.path}`);
+  const forwarded = proxy.requests.slice(proxiedFrom).map((r) => `${r.method} ${r.target}`);
+  expect(forwarded.sort()).toEqual([...sent].sort());
+  for (const request of proxy.requests.slice(proxiedFrom)) expect(providerOrApi(request.target)).toBe(true);
+  return sent;
 }
 
-/** An HTTP request the CLI process sent: where its bytes went, and what it asked for. */
-interface Witnessed {
-  pid: number;
-  method: string;
-  origin: string;
-  path: string;
-}
-
-describe.skipIf(NO_BUS_NOTE !== '')(`the CLI behind a forwarding proxy${NO_BUS_NOTE}`, () => {
-  let stack: LocalStack;
-  let browser: Browser;
-  let page: Page;
-  let user: CliUser;
-  let proxy: ForwardingProxy;
-  let witnessFile: string;
-  const slot = { service: `electron-oidc-network-${randomUUID()}`, account: 'proxy' };
-
-  beforeAll(async () => {
-    [stack, browser, proxy] = await Promise.all([startLocalStack(), launchBrowser(), startForwardingProxy()]);
-    page = await (await browser.newContext()).newPage();
-    user = await startCliUser(envOf({ ...stack.config }), slot);
-    witnessFile = path.join(user.cwd, 'requests.jsonl');
-  });
-  afterAll(async () => {
-    await user?.close();
-    await proxy?.close();
-    await browser?.close();
-    await stack?.close();
-  });
-
-  /** Runs the CLI with `env` over the user's, watched by the witness; resolves with its result and requests. */
-  async function run(env: Record<string, string>, ...args: string[]) {
-    const cli = spawnCli(
-      args,
-      {
-        ...user.env,
-        ...PROXY_VARIABLES_UNSET,
-        NODE_OPTIONS: `--import ${WITNESS}`,
-        REQUEST_WITNESS_FILE: witnessFile,
-        ...env,
-      },
-      user.cwd,
-    );
-    return { cli, requests: async () => requestsOf(cli.child.pid!) };
-  }
-
-  /** The requests the CLI process `pid` sent (not the "browser" it started). */
-  async function requestsOf(pid: number): Promise<Witnessed[]> {
-    const lines = (await readFile(witnessFile, 'utf8').catch(() => '')).split('\n').filter(Boolean);
-    return lines.map((line) => JSON.parse(line) as Witnessed).filter((r) => r.pid === pid);
-  }
-
-  const providerOrApi = (url: string) =>
-    url.startsWith(`${stack.issuer}/`) || url.startsWith(`${stack.api.url}/`);
-
-  /** Checks that every request of the run went to the proxy, and that the proxy forwarded exactly those. */
-  function expectAllProxied(witnessed: Witnessed[], proxiedFrom: number): string[] {
-    expect(witnessed.length).toBeGreaterThan(0);
-    for (const request of witnessed) expect(request.origin).toBe(proxy.url);
-    const sent = witnessed.map((r) => `${r.method} ${r.path}`);
-    const forwarded = proxy.requests.slice(proxiedFrom).map((r) => `${r.method} ${r.target}`);
-    expect(forwarded.sort()).toEqual([...sent].sort());
-    for (const request of proxy.requests.slice(proxiedFrom)) expect(providerOrApi(request.target)).toBe(true);
-    return sent;
-  }
-
+describe.skipIf(NO_BUS_NOTE !== '')(`the CLI's requests through a forwarding proxy${NO_BUS_NOTE}`, () => {
   it('login with HTTP_PROXY: every request to the provider goes through the proxy, loopback included', async () => {
     const before = proxy.requests.length;
-    const { cli, requests } = await run({ HTTP_PROXY: proxy.url }, 'login');
+    const { cli, requests } = run({ HTTP_PROXY: proxy.url }, 'login');
     await page.goto(await user.sink.next());
     await completeLogin(page, alice);
     const r = await cli.result;
@@ -122,7 +81,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(`the CLI behind a forwarding proxy${NO_BUS_N
 
   it('get /private with the lower-case http_proxy: the refresh grant and the API request go through the proxy', async () => {
     const before = proxy.requests.length;
-    const { cli, requests } = await run({ http_proxy: proxy.url }, 'get', '/private');
+    const { cli, requests } = run({ http_proxy: proxy.url }, 'get', '/private');
     const r = await cli.result;
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ message: 'Only authenticated users can read this message.' });
@@ -133,7 +92,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(`the CLI behind a forwarding proxy${NO_BUS_N
 
   it('NO_PROXY naming the host: no request goes through the proxy', async () => {
     const before = proxy.requests.length;
-    const { cli, requests } = await run({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }, 'get', '/private');
+    const { cli, requests } = run({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }, 'get', '/private');
     const r = await cli.result;
     expect(r.code).toBe(0);
     expect(proxy.requests.slice(before)).toEqual([]);
@@ -143,46 +102,51 @@ describe.skipIf(NO_BUS_NOTE !== '')(`the CLI behind a forwarding proxy${NO_BUS_N
     );
     for (const request of witnessed) expect([stack.issuer, stack.api.url]).toContain(request.origin);
   });
-
-  it('a proxy that refuses connections: status says offline, the stored session is kept, and signed in once it is gone', async () => {
-    const stored = await user.storedSession();
-    const refusing = `http://127.0.0.1:${await freeLoopbackPort()}`;
-    const { cli } = await run({ HTTP_PROXY: refusing }, 'status');
-    const r = await cli.result;
-    // The CLI's answer when the provider cannot be reached: still signed in, and says so.
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Signed in as alice (offline: the provider cannot be reached)\n');
-    expect(await user.storedSession()).toEqual(stored);
-
-    const get = await (await run({ HTTP_PROXY: refusing }, 'get', '/private')).cli.result;
-    expect(get.code).toBe(1);
-    expect(get.stderr).toContain('The sign-in provider cannot be reached');
-    expect(get.stderr).toContain('You stay signed in');
-    expect(await user.storedSession()).toEqual(stored);
-
-    const after = await (await run({}, 'status')).cli.result;
-    expect(after.code).toBe(0);
-    expect(after.stdout).toContain('Signed in as Alice Liddell <alice@example.com>\n');
-  });
-
-  it('a proxy that cannot reach the provider (502 Bad Gateway): offline as well, the session kept', async () => {
-    // A proxy that is up, with the provider down behind it: it answers 502 Bad Gateway.
-    const gateway = await startForwardingProxy();
-    const stored = await user.storedSession();
-    try {
-      await stack.stopIdp();
-      const r = await (await run({ HTTP_PROXY: gateway.url }, 'get', '/private')).cli.result;
-      expect(gateway.requests.map((g) => g.target)).toContain(
-        `${stack.issuer}/.well-known/openid-configuration`,
-      );
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain('The sign-in provider cannot be reached');
-      expect(await user.storedSession()).toEqual(stored);
-    } finally {
-      await stack.restartIdp();
-      await gateway.close();
-    }
-    const after = await (await run({}, 'get', '/private')).cli.result;
-    expect(after.code).toBe(0);
-  });
 });
+
+describe.skipIf(NO_BUS_NOTE !== '')(
+  `a proxy that fails is "offline", never "signed out"${NO_BUS_NOTE}`,
+  () => {
+    it('a proxy that refuses connections: status says offline, the stored session is kept, and signed in once it is gone', async () => {
+      const stored = await user.storedSession();
+      const refusing = `http://127.0.0.1:${await freeLoopbackPort()}`;
+      const { cli } = run({ HTTP_PROXY: refusing }, 'status');
+      const r = await cli.result;
+      // The CLI's answer when the provider cannot be reached: still signed in, and says so.
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Signed in as alice (offline: the provider cannot be reached)\n');
+      expect(await user.storedSession()).toEqual(stored);
+
+      const get = await run({ HTTP_PROXY: refusing }, 'get', '/private').cli.result;
+      expect(get.code).toBe(1);
+      expect(get.stderr).toContain('The sign-in provider cannot be reached');
+      expect(get.stderr).toContain('You stay signed in');
+      expect(await user.storedSession()).toEqual(stored);
+
+      const after = await run({}, 'status').cli.result;
+      expect(after.code).toBe(0);
+      expect(after.stdout).toContain('Signed in as Alice Liddell <alice@example.com>\n');
+    });
+
+    it('a proxy that cannot reach the provider (502 Bad Gateway): offline as well, the session kept', async () => {
+      // A proxy that is up, with the provider down behind it: it answers 502 Bad Gateway.
+      const gateway = await startForwardingProxy();
+      const stored = await user.storedSession();
+      try {
+        await stack.stopIdp();
+        const r = await run({ HTTP_PROXY: gateway.url }, 'get', '/private').cli.result;
+        expect(gateway.requests.map((g) => g.target)).toContain(
+          `${stack.issuer}/.well-known/openid-configuration`,
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('The sign-in provider cannot be reached');
+        expect(await user.storedSession()).toEqual(stored);
+      } finally {
+        await stack.restartIdp();
+        await gateway.close();
+      }
+      const after = await run({}, 'get', '/private').cli.result;
+      expect(after.code).toBe(0);
+    });
+  },
+);

@@ -11,7 +11,8 @@ import type { BridgeHandlerOptions } from 'electron-oidc/bridge';
 
 type Listener = (...args: unknown[]) => unknown;
 
-const fake = vi.hoisted(() => {
+/** Electron's windows, standing in: each one created is kept in `windows`. */
+const fakeWindows = vi.hoisted(() => {
   class Emitter {
     readonly listeners = new Map<string, Listener[]>();
     on(event: string, listener: Listener) {
@@ -53,6 +54,11 @@ const fake = vi.hoisted(() => {
     }
   }
 
+  return { Emitter, FakeBrowserWindow, windows, control };
+});
+
+const fake = vi.hoisted(() => {
+  const { Emitter, FakeBrowserWindow, windows, control } = fakeWindows;
   let ready: () => void = () => {};
   const app = Object.assign(new Emitter(), {
     isPackaged: false,
@@ -177,7 +183,7 @@ afterEach(() => {
   process.env = { ...savedEnv };
 });
 
-describe('main.ts', () => {
+describe('main.ts: start-up, in the order Electron needs', () => {
   it('quits at once when another instance holds the lock, touching nothing else', async () => {
     fake.electron.app.lock = false;
     await launch();
@@ -231,7 +237,9 @@ describe('main.ts', () => {
     expect(contents.setWindowOpenHandler).toHaveBeenCalled();
     expect(contents.on).toHaveBeenCalledWith('will-navigate', expect.any(Function));
   });
+});
 
+describe('main.ts: the session, its network and the system browser', () => {
   it("keeps the session sealed in the app's userData folder, its key in the OS keychain, one per provider and client", async () => {
     await launchAndWaitForWindow();
     expect(fake.openVault).toHaveBeenCalledWith({
@@ -292,7 +300,9 @@ describe('main.ts', () => {
       activate: true,
     });
   });
+});
 
+describe('main.ts: bringing the window to the front', () => {
   it('brings the window to the front when a second instance starts', async () => {
     const win = await launchAndWaitForWindow();
     win.isMinimized.mockReturnValue(true);
@@ -308,7 +318,9 @@ describe('main.ts', () => {
     fake.auth.setState('signed-in');
     expect(win.focus).toHaveBeenCalledTimes(1);
   });
+});
 
+describe('main.ts: failing to start, visibly', () => {
   it('says what is wrong and exits when the configuration is invalid', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     process.env.OIDC_CONFIG = '/nonexistent/oidc.json';

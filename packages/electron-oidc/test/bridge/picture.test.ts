@@ -150,7 +150,9 @@ describe('fetchPictureAsDataUrl', () => {
     ).rejects.toMatchObject({ reason: 'not-http' });
     expect(seen).toEqual([]);
   });
+});
 
+describe('fetchPictureAsDataUrl refuses what is not a small image', () => {
   it('refuses a non-image type', async () => {
     expect((await refusal(`${base}/page.html`)).reason).toBe('type');
   });
@@ -217,7 +219,9 @@ describe('fetchPictureAsDataUrl: redirects, followed by hand and checked before 
   it('follows a chain of redirects within the cap', async () => {
     expect(await fetchPictureAsDataUrl(`${base}/redirect-twice`)).toMatch(/^data:image\/png;base64,/);
   });
+});
 
+describe('fetchPictureAsDataUrl: a redirect to a refused address, from the attacker’s side', () => {
   it.skipIf(INTERNAL_ADDRESS === undefined)(
     'a redirect to plain http on an internal address never reaches it',
     async () => {
@@ -257,7 +261,9 @@ describe('fetchPictureAsDataUrl: redirects, followed by hand and checked before 
     });
     expect(network.sent).toEqual([first]);
   });
+});
 
+describe('fetchPictureAsDataUrl: how far redirects are followed', () => {
   it('a remote picture may redirect to another https host', async () => {
     const first = 'https://pictures.example.com/alice.png';
     const cdn = 'https://cdn.example.net/a/alice.png';
