@@ -174,15 +174,17 @@ function dPoP(config: IdpConfig, keys: ProviderKeys): NonNullable<Configuration[
  */
 function stepUpPolicy(): interactionPolicy.Prompt[] {
   const policy = interactionPolicy.base();
-  policy
-    .get('login')
-    ?.checks.add(
-      new interactionPolicy.Check('acr_values_otp', 'the requested one-time code step is missing', (ctx) =>
-        asksForOneTimeCode(ctx.oidc.params ?? {}) && ctx.oidc.acr !== ACR_OTP
-          ? interactionPolicy.Check.REQUEST_PROMPT
-          : interactionPolicy.Check.NO_NEED_TO_PROMPT,
-      ),
-    );
+  const requireOneTimeCode = new interactionPolicy.Check(
+    'acr_values_otp',
+    'the requested one-time code step is missing',
+    // A check added to a built prompt does not take the prompt's error on its own.
+    'login_required',
+    (ctx) =>
+      asksForOneTimeCode(ctx.oidc.params ?? {}) && ctx.oidc.acr !== ACR_OTP
+        ? interactionPolicy.Check.REQUEST_PROMPT
+        : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+  );
+  policy.get('login')?.checks.add(requireOneTimeCode);
   return policy;
 }
 
