@@ -83,6 +83,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(`the CLI's requests through a forwarding pro
     const before = proxy.requests.length;
     const { cli, requests } = run({ http_proxy: proxy.url }, 'get', '/private');
     const r = await cli.result;
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ message: 'Only authenticated users can read this message.' });
     const sent = expectAllProxied(await requests(), before);
