@@ -148,7 +148,7 @@ function renderApi({ plan, signatureCheck, authCheck, tokenCheck }: ReportInput)
     '',
     `Re-examined for issue 15’s first-seen target: one token at a time, jose costs ${fixed(serialJose)} µs against a ` +
       `${fixed(serialFloor)} µs floor, and the token cache adds ${fixed(serialCached - median(serial.api))} µs to the ` +
-      'API’s verifier (so the cache insert is not where the time goes: the CPU profile of the first-seen middleware ' +
+      'API’s verifier (between 0 and 8 µs from run to run; most of the time is jose’s: the CPU profile of the first-seen middleware ' +
       '(`node --cpu-prof bench/src/profile-first-seen.ts`) shows the main thread idle while WebCrypto’s RSA job runs on ' +
       'the thread pool, `jobPromise` and the job hand-off, jose’s base64url decoding (`decodeBase64` through `atob`) and ' +
       '`validateClaimsSet`; the API’s own frames (bearer parsing, header policy, cache insert, scopes) are each under 1 % ' +
