@@ -40,7 +40,23 @@ export interface AuthConfigInput {
   refreshAheadSeconds?: number;
   /** Path of the loopback post-logout redirect URI. */
   postLogoutRedirectPath?: string;
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449): `auto` (default) where the
+   * provider's discovery lists `dpop_signing_alg_values_supported`, Bearer
+   * elsewhere; `required` makes a provider without DPoP an error; `off` never.
+   */
+  dpop?: DPoPMode;
 }
+
+/**
+ * Whether sessions are sender-constrained with DPoP (RFC 9449): `auto` where
+ * the provider's discovery lists `dpop_signing_alg_values_supported`
+ * (RFC 9449 §5.1), `required` (a provider without it is an error), `off`.
+ */
+export type DPoPMode = 'auto' | 'required' | 'off';
+
+/** The values of {@link AuthConfigInput.dpop}. */
+export const DPOP_MODES: readonly DPoPMode[] = Object.freeze(['auto', 'required', 'off']);
 
 /** A validated configuration with every default filled in. Build one with {@link defineConfig} or {@link loadConfig}. */
 export interface AuthConfig {
@@ -61,6 +77,7 @@ export interface AuthConfig {
   readonly refreshAheadSeconds: number;
   readonly callbackPath: string;
   readonly postLogoutRedirectPath: string;
+  readonly dpop: DPoPMode;
 }
 
 /** The defaults: the local development provider and API started by this repository. */
@@ -92,6 +109,8 @@ const RESERVED_AUTHORIZATION_PARAMS = new Set([
   'resource',
   'request',
   'request_uri',
+  // RFC 9449 §10: binds the authorization code to the session's DPoP key.
+  'dpop_jkt',
 ]);
 
 function configError(option: string, message: string): AuthError {
@@ -180,6 +199,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AuthConfigInput>([
   'signInTimeoutMs',
   'refreshAheadSeconds',
   'postLogoutRedirectPath',
+  'dpop',
 ]);
 
 function assertKnownOptions(input: object): void {
@@ -276,6 +296,14 @@ function parseClientAuthentication(
   return { clientSecret, clientAuthMethod: method ?? 'client_secret_post' };
 }
 
+function parseDPoPMode(value: unknown): DPoPMode {
+  if (value === undefined) return 'auto';
+  if (typeof value !== 'string' || !(DPOP_MODES as readonly string[]).includes(value)) {
+    throw configError('dpop', `use "auto", "required" or "off" (got ${JSON.stringify(value)}).`);
+  }
+  return value as DPoPMode;
+}
+
 /** An optional whole number in `[min, max]`, else `fallback`. */
 function optionalInteger(option: string, value: unknown, fallback: number, min: number, max: number): number {
   return value === undefined ? fallback : parseInteger(option, value, min, max);
@@ -331,6 +359,7 @@ export function defineConfig(input: AuthConfigInput = {}): AuthConfig {
       input.postLogoutRedirectPath === undefined
         ? DEFAULT_CONFIG.postLogoutRedirectPath
         : parsePath('postLogoutRedirectPath', input.postLogoutRedirectPath),
+    dpop: parseDPoPMode(input.dpop),
   });
 }
 
@@ -352,6 +381,7 @@ export const CONFIG_ENV_VARS = Object.freeze({
   OIDC_SIGN_IN_TIMEOUT_MS: 'signInTimeoutMs',
   OIDC_REFRESH_AHEAD_SECONDS: 'refreshAheadSeconds',
   OIDC_POST_LOGOUT_PATH: 'postLogoutRedirectPath',
+  OIDC_DPOP: 'dpop',
 } as const);
 
 /** An option {@link CONFIG_ENV_VARS} sets. */

@@ -111,12 +111,17 @@ function isAuthConfig(value: AuthConfig | AuthConfigInput): value is AuthConfig 
   return (value as AuthConfig).issuer instanceof URL && typeof (value as AuthConfig).apiOrigin === 'string';
 }
 
-/** The session's refresh grant, through the provider connection. */
+/** The session's refresh grant, through the provider connection, with the session's DPoP key if any. */
 function refreshGrant(provider: ProviderConnection, config: AuthConfig): RefreshGrant {
-  return async (refreshToken) => {
+  return async (refreshToken, dpopKey) => {
     try {
       // RFC 8707 §2.2: the resource is repeated so the new access token is for the API.
-      return toTokenGrant(await provider.refresh(refreshToken, resourceParameters(config)));
+      const response = await provider.refresh(refreshToken, resourceParameters(config), dpopKey);
+      return toTokenGrant(
+        response,
+        config.issuer.href,
+        dpopKey === undefined ? undefined : { key: dpopKey, mode: config.dpop },
+      );
     } catch (err) {
       throw toAuthError(err, 'refresh');
     }
@@ -164,6 +169,7 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     refreshAheadMs: config.refreshAheadSeconds * 1000,
     now: options.now,
     retrySchedule: options.retrySchedule,
+    dpop: config.dpop,
     // The vault entry vouches for the discovery document the connection keeps.
     binding: {
       restored: (digest) => provider.trust(digest),
@@ -201,7 +207,7 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     getAccessToken: () => session.getAccessToken(),
     fetchApi: createApiFetch({
       config,
-      getAccessToken: (o) => session.getAccessToken(o),
+      getAccessCredential: (o) => session.getAccessCredential(o),
       fetch: options.fetch,
     }),
     getProfile,

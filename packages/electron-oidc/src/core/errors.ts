@@ -36,6 +36,8 @@ export const AUTH_ERROR_CODES = Object.freeze([
   'ERR_OFFLINE',
   /** A request was aimed at another origin than the configured API; the token was not sent. */
   'ERR_API_ORIGIN_REFUSED',
+  /** `dpop` is `required` but the provider does not offer DPoP (RFC 9449) or answered without it. */
+  'ERR_DPOP_UNSUPPORTED',
 ] as const);
 
 /**
@@ -52,7 +54,7 @@ export interface AuthErrorDetails {
   oauthError?: string;
   /** The provider's `error_description`, as sent (untrusted text: escape before rendering). */
   oauthErrorDescription?: string;
-  /** The configuration option at fault (for `ERR_CONFIG`, `ERR_REDIRECT_PORT_IN_USE`). */
+  /** The configuration option at fault (for `ERR_CONFIG`, `ERR_REDIRECT_PORT_IN_USE`, `ERR_DPOP_UNSUPPORTED`). */
   option?: string;
 }
 

@@ -12,7 +12,7 @@ export const USERINFO_RETRY_MS = 30_000;
 /** What {@link createProfileReader} reads from. */
 export interface ProfileSources {
   /** The signed-in user's session: the ID token's claims, and an access token for userinfo. */
-  session: Pick<TokenSession, 'subject' | 'claims' | 'generation' | 'getAccessToken'>;
+  session: Pick<TokenSession, 'subject' | 'claims' | 'generation' | 'getAccessCredential'>;
   /** The provider's openid-client configuration (`ProviderConnection.get`). */
   provider: () => Promise<client.Configuration>;
   logger: Logger;
@@ -47,9 +47,15 @@ export function createProfileReader(sources: ProfileSources): () => Promise<Prof
     try {
       const provider = await sources.provider();
       if (provider.serverMetadata().userinfo_endpoint === undefined) return { generation, claims: {} };
-      const token = await session.getAccessToken();
-      // OIDC Core §5.3.2: openid-client checks the userinfo `sub` equals ours.
-      const info = await client.fetchUserInfo(provider, token, sub);
+      const { accessToken, dpopKey } = await session.getAccessCredential();
+      // OIDC Core §5.3.2: openid-client checks the userinfo `sub` equals ours. A DPoP-bound
+      // token goes with a proof (RFC 9449 §7.1), retried once on `use_dpop_nonce` (§9).
+      const info = await client.fetchUserInfo(
+        provider,
+        accessToken,
+        sub,
+        dpopKey === undefined ? undefined : { DPoP: dpopKey.handle(provider) },
+      );
       return { generation, claims: info as unknown as Record<string, unknown> };
     } catch (err) {
       sources.logger.info(

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import type { AuthConfig } from './config.ts';
+import type { DPoPKey } from './dpop/key.ts';
 import { isLoopbackHost } from './config.ts';
 import { JwksPrefetch } from './jwks-prefetch.ts';
 import type { Logger } from './logger.ts';
@@ -192,7 +193,8 @@ export class ProviderConnection {
 
   /**
    * One refresh grant (RFC 6749 §6), with the JWKS requested beside it
-   * ({@link JwksPrefetch}) rather than after it.
+   * ({@link JwksPrefetch}) rather than after it, and a proof of `dpopKey`
+   * when the session has one (RFC 9449 §5: the refresh token is bound to it).
    *
    * With a configuration from the stored discovery document, a token endpoint
    * that answers outside OAuth (e.g. 404: the provider moved it) makes the
@@ -201,10 +203,16 @@ export class ProviderConnection {
   async refresh(
     refreshToken: string,
     parameters: Record<string, string>,
+    dpopKey?: DPoPKey,
   ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
     const grant = (configuration: client.Configuration) =>
       this.#jwks.around(configuration, () =>
-        client.refreshTokenGrant(configuration, refreshToken, parameters),
+        client.refreshTokenGrant(
+          configuration,
+          refreshToken,
+          parameters,
+          dpopKey === undefined ? undefined : { DPoP: dpopKey.handle(configuration) },
+        ),
       );
     const c = await this.get();
     try {

@@ -31,7 +31,11 @@ function setup() {
     options?.rejected === undefined ? `token-${n}` : `token-${++n}`,
   );
   const config = defineConfig({ apiAudience: baseUrl });
-  return { getAccessToken, fetchApi: createApiFetch({ config, getAccessToken }) };
+  const getAccessCredential = async (options?: { rejected?: string }) => ({
+    accessToken: await getAccessToken(options),
+    dpopKey: undefined,
+  });
+  return { getAccessToken, fetchApi: createApiFetch({ config, getAccessCredential }) };
 }
 
 describe('fetchApi', () => {

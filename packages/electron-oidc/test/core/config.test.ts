@@ -161,6 +161,7 @@ describe('loadConfigFromEnv', () => {
       OIDC_SIGN_IN_TIMEOUT_MS: '1000',
       OIDC_REFRESH_AHEAD_SECONDS: '30',
       OIDC_POST_LOGOUT_PATH: '/bye',
+      OIDC_DPOP: 'required',
     });
     expect(input).toEqual({
       issuer: 'https://login.example.com',
@@ -176,8 +177,9 @@ describe('loadConfigFromEnv', () => {
       signInTimeoutMs: 1000,
       refreshAheadSeconds: 30,
       postLogoutRedirectPath: '/bye',
+      dpop: 'required',
     });
-    expect(Object.keys(CONFIG_ENV_VARS)).toHaveLength(13);
+    expect(Object.keys(CONFIG_ENV_VARS)).toHaveLength(14);
   });
 
   it('a malformed boolean names the variable', () => {

@@ -1,9 +1,12 @@
+import type { DPoPMode } from '../config.ts';
+import { DPoPKey } from '../dpop/key.ts';
 import { AuthError, isAuthError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Vault } from '../vault/vault.ts';
 import { DEFAULT_RETRY_SCHEDULE, retryDelay } from './retry-schedule.ts';
 import type { RetrySchedule } from './retry-schedule.ts';
 import { decodeStoredSession, encodeStoredSession } from './stored-session.ts';
+import type { StoredSession } from './stored-session.ts';
 
 /** Where the user stands, as the UI shows it. */
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
@@ -22,10 +25,23 @@ export interface TokenGrant {
   readonly refreshToken?: string | undefined;
   readonly idToken?: string | undefined;
   readonly claims?: IdTokenClaims | undefined;
+  /** The DPoP key the grant's request was made with (RFC 9449); the refresh token is bound to it. */
+  readonly dpopKey?: DPoPKey | undefined;
+  /** Whether the access token is DPoP-bound (`token_type` `DPoP`, RFC 9449 §5). */
+  readonly dpopBound?: boolean | undefined;
 }
 
-/** Performs one refresh grant; rejects with an {@link AuthError} (see `toAuthError`). */
-export type RefreshGrant = (refreshToken: string) => Promise<TokenGrant>;
+/**
+ * Performs one refresh grant, with a proof of `dpopKey` when the session has
+ * one (RFC 9449 §5); rejects with an {@link AuthError} (see `toAuthError`).
+ */
+export type RefreshGrant = (refreshToken: string, dpopKey: DPoPKey | undefined) => Promise<TokenGrant>;
+
+/** An access token and, when it is DPoP-bound, the key whose proofs must go with it (RFC 9449 §7). */
+export interface AccessCredential {
+  readonly accessToken: string;
+  readonly dpopKey: DPoPKey | undefined;
+}
 
 /**
  * An opaque string that another part of the library keeps in the vault entry
@@ -56,6 +72,8 @@ export interface TokenSessionOptions {
   retrySchedule?: RetrySchedule | undefined;
   /** See {@link VaultEntryBinding}. */
   binding?: VaultEntryBinding | undefined;
+  /** The configured DPoP mode: which stored entries may be used (default `auto`: DPoP-bound and Bearer alike). */
+  dpop?: DPoPMode | undefined;
 }
 
 interface Current {
@@ -67,6 +85,10 @@ interface Current {
   readonly claims: IdTokenClaims | undefined;
   /** Whether the vault holds this session's refresh token (see {@link TokenSession.sessionPersisted}). */
   readonly persisted: boolean;
+  /** The session's DPoP key, to which its refresh token is bound; `undefined` for a Bearer session. */
+  readonly dpopKey: DPoPKey | undefined;
+  /** Whether the access token in hand is DPoP-bound. */
+  readonly accessTokenBound: boolean;
 }
 
 /** What a sign-out needs from the session that ended. */
@@ -78,6 +100,26 @@ export interface EndedSession {
 
 const notSignedIn = (): AuthError =>
   new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.');
+
+/** The access token of `session` and its key when bound; not signed in without an access token. */
+function credentialOf(session: Current): AccessCredential {
+  if (session.accessToken === undefined) throw notSignedIn();
+  return {
+    accessToken: session.accessToken,
+    dpopKey: session.accessTokenBound ? session.dpopKey : undefined,
+  };
+}
+
+/** Why a stored entry's binding does not fit the configured mode, if it does not. */
+function modeRefusal(stored: StoredSession, mode: DPoPMode): string | undefined {
+  if (stored.dpop !== undefined && mode === 'off') {
+    return 'the stored session is DPoP-bound (RFC 9449) and "dpop" is "off"';
+  }
+  if (stored.dpop === undefined && mode === 'required') {
+    return 'the stored session is not DPoP-bound and "dpop" is "required"';
+  }
+  return undefined;
+}
 
 /** The refresh token of a session that has one (checked before a refresh begins). */
 function tokenOf(session: Current): string {
@@ -101,6 +143,7 @@ export class TokenSession {
   readonly #now: () => number;
   readonly #retrySchedule: RetrySchedule;
   readonly #binding: VaultEntryBinding | undefined;
+  readonly #dpopMode: DPoPMode;
   /** The binding value in the vault's entry, as far as this process knows. */
   #storedBinding: string | undefined;
   readonly #listeners = new Set<(state: SessionState) => void>();
@@ -125,6 +168,7 @@ export class TokenSession {
     this.#now = options.now ?? Date.now;
     this.#retrySchedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
     this.#binding = options.binding;
+    this.#dpopMode = options.dpop ?? 'auto';
   }
 
   /** The current state. */
@@ -253,7 +297,7 @@ export class TokenSession {
    */
   async #persist(
     generation: number,
-    sub: string,
+    session: Pick<Current, 'sub' | 'dpopKey'>,
     refreshToken: string,
     options: { sameToken?: boolean } = {},
   ): Promise<boolean> {
@@ -261,8 +305,10 @@ export class TokenSession {
     await this.#enqueueVault(async () => {
       if (!this.#isCurrent(generation)) return;
       const binding = this.#binding?.current;
+      // The key rests with the refresh token bound to it (RFC 9449 §5), in the same write.
+      const entry = { ...this.#identity, sub: session.sub, refreshToken, binding, dpop: session.dpopKey?.stored };
       try {
-        await this.#vault.write(encodeStoredSession({ ...this.#identity, sub, refreshToken, binding }));
+        await this.#vault.write(encodeStoredSession(entry));
         this.#storedBinding = binding;
         stored = true;
       } catch (err) {
@@ -325,7 +371,7 @@ export class TokenSession {
     this.#stopRetrying();
     let persisted = false;
     if (grant.refreshToken !== undefined) {
-      persisted = await this.#persist(generation, sub, grant.refreshToken);
+      persisted = await this.#persist(generation, { sub, dpopKey: grant.dpopKey }, grant.refreshToken);
     } else {
       // No refresh token (offline_access not granted): a stale entry must not outlive this session.
       this.#logger.warn('The provider issued no refresh token; the session will end when the app quits.');
@@ -340,6 +386,8 @@ export class TokenSession {
       idToken: grant.idToken,
       claims: grant.claims,
       persisted,
+      dpopKey: grant.dpopKey,
+      accessTokenBound: grant.dpopBound === true,
     };
     this.#setState('signed-in');
   }
@@ -372,6 +420,8 @@ export class TokenSession {
       );
       return this.#state;
     }
+    const dpopKey = await this.#storedKey(decoded.session);
+    if (dpopKey === null || this.#current !== undefined) return this.#state;
     this.#storedBinding = decoded.session.binding;
     this.#binding?.restored(decoded.session.binding);
     this.#generation++;
@@ -383,6 +433,8 @@ export class TokenSession {
       idToken: undefined,
       claims: undefined,
       persisted: true,
+      dpopKey,
+      accessTokenBound: false,
     };
     this.#setState('signing-in');
     try {
@@ -405,6 +457,29 @@ export class TokenSession {
     return this.#state;
   }
 
+  /**
+   * The DPoP key of a stored entry, imported and checked against its
+   * thumbprint ({@link DPoPKey.restore}); `undefined` for a Bearer entry;
+   * `null` (logged) for an entry that must not be used: a key that does not
+   * match, or a binding the configured mode refuses. Never a fallback to Bearer.
+   */
+  async #storedKey(stored: StoredSession): Promise<DPoPKey | undefined | null> {
+    const refusal = modeRefusal(stored, this.#dpopMode);
+    if (refusal !== undefined) {
+      this.#logger.warn(`Ignoring the stored session: ${refusal}. Sign in again.`);
+      return null;
+    }
+    if (stored.dpop === undefined) return undefined;
+    try {
+      return await DPoPKey.restore(stored.dpop);
+    } catch (err) {
+      this.#logger.warn(
+        `Ignoring the stored session (dpop-key-invalid): ${err instanceof Error ? err.message : String(err)}. Sign in again.`,
+      );
+      return null;
+    }
+  }
+
   #needsRefresh(current: Current): boolean {
     if (current.accessToken === undefined) return true;
     if (current.accessTokenExpiresAt === undefined) return false;
@@ -422,15 +497,21 @@ export class TokenSession {
    * one refresh.
    */
   async getAccessToken(options: { rejected?: string } = {}): Promise<string> {
+    return (await this.getAccessCredential(options)).accessToken;
+  }
+
+  /**
+   * As {@link getAccessToken}, with the DPoP key whose proofs must go with
+   * the token when it is DPoP-bound (RFC 9449 §7.1), from the same session.
+   */
+  async getAccessCredential(options: { rejected?: string } = {}): Promise<AccessCredential> {
     const current = this.#current;
     if (current === undefined) throw notSignedIn();
     const rejected = options.rejected !== undefined && options.rejected === current.accessToken;
     if (current.accessToken !== undefined && !rejected && !this.#needsRefresh(current))
-      return current.accessToken;
+      return credentialOf(current);
     try {
-      const refreshed = await this.#refresh();
-      if (refreshed.accessToken === undefined) throw notSignedIn();
-      return refreshed.accessToken;
+      return credentialOf(await this.#refresh());
     } catch (err) {
       // Offline inside the refresh-ahead margin: the token in hand is still good.
       if (
@@ -440,7 +521,7 @@ export class TokenSession {
         this.#current === current &&
         !this.#isExpired(current)
       ) {
-        return current.accessToken;
+        return credentialOf(current);
       }
       throw err;
     }
@@ -490,14 +571,14 @@ export class TokenSession {
     if (!this.#isCurrent(generation)) throw notSignedIn();
     let grant: TokenGrant;
     try {
-      grant = await this.#forCurrent(generation, this.#refreshGrant(tokenOf(base)));
+      grant = await this.#forCurrent(generation, this.#refreshGrant(tokenOf(base), base.dpopKey));
     } catch (err) {
       const newer = isAuthError(err, 'ERR_SESSION_EXPIRED')
         ? await this.#newerStored(generation, base)
         : undefined;
       if (newer === undefined) return this.#refreshFailed(err);
       base = newer;
-      grant = await this.#forCurrent(generation, this.#refreshGrant(tokenOf(base))).catch(
+      grant = await this.#forCurrent(generation, this.#refreshGrant(tokenOf(base), base.dpopKey)).catch(
         (retryErr: unknown) => this.#refreshFailed(retryErr),
       );
     }
@@ -541,10 +622,13 @@ export class TokenSession {
     if (!decoded?.ok || !this.#isCurrent(generation)) return undefined;
     const stored = decoded.session;
     if (stored.sub !== than.sub || stored.refreshToken === than.refreshToken) return undefined;
+    // The other process's refresh token is bound to the key it stored with it (RFC 9449 §5).
+    const dpopKey = await this.#storedKey(stored);
+    if (dpopKey === null || !this.#isCurrent(generation)) return undefined;
     this.#logger.info('Another process renewed the session; continuing with the refresh token it stored.');
     this.#storedBinding = stored.binding;
     this.#binding?.restored(stored.binding);
-    return { ...than, refreshToken: stored.refreshToken, persisted: true };
+    return { ...than, refreshToken: stored.refreshToken, persisted: true, dpopKey };
   }
 
   /** A failed refresh grant of the current session: offline, or ended by the provider. Always throws. */
@@ -560,6 +644,11 @@ export class TokenSession {
     if (isAuthError(err, 'ERR_SESSION_EXPIRED')) {
       // RFC 6749 §5.2 invalid_grant: the refresh token is dead; sign out cleanly.
       this.#logger.info('The provider ended the session (invalid_grant); signing out.');
+      await this.#endLocally();
+    } else if (isAuthError(err, 'ERR_DPOP_UNSUPPORTED')) {
+      // `required` and an unbound answer: its rotated refresh token was not kept, so the one in
+      // hand is spent; ending now spares the provider a reuse (RFC 9700 §4.14.2).
+      this.#logger.error(`${err.message} Signing out.`);
       await this.#endLocally();
     }
     throw err;
@@ -578,11 +667,11 @@ export class TokenSession {
     if (refreshToken !== presented) {
       // Stored BEFORE anyone gets the new access token: a crash now must not leave the vault
       // with a rotated-out token whose reuse would revoke the grant (RFC 9700 §4.14.2).
-      persisted = await this.#persist(generation, current.sub, refreshToken);
+      persisted = await this.#persist(generation, current, refreshToken);
     } else if (this.#binding?.current !== this.#storedBinding) {
       // Only the binding's value changed: stored with the same refresh token, for the next launch to read.
       persisted =
-        (await this.#persist(generation, current.sub, refreshToken, { sameToken: true })) || persisted;
+        (await this.#persist(generation, current, refreshToken, { sameToken: true })) || persisted;
     }
     return {
       sub: current.sub,
@@ -592,6 +681,8 @@ export class TokenSession {
       idToken: grant.idToken ?? current.idToken,
       claims: grant.claims ?? current.claims,
       persisted,
+      dpopKey: current.dpopKey,
+      accessTokenBound: grant.dpopBound === true,
     };
   }
 

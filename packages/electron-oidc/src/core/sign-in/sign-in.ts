@@ -1,5 +1,7 @@
 import * as client from 'openid-client';
-import type { AuthConfig } from '../config.ts';
+import type { AuthConfig, DPoPMode } from '../config.ts';
+import { DPoPKey } from '../dpop/key.ts';
+import { dpopAlgorithm, isDPoPTokenType } from '../dpop/policy.ts';
 import { AuthError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { toAuthError } from '../provider-errors.ts';
@@ -32,9 +34,21 @@ function failurePage(err: AuthError): ResultPage {
   return { ok: false, title: 'Sign-in did not complete', message: `${err.message} You can close this tab.` };
 }
 
-/** Converts openid-client's token response to the session's grant. */
+/** The session's DPoP key and the mode it was made under, for the grants that use it. */
+export interface GrantProof {
+  readonly key: DPoPKey;
+  readonly mode: DPoPMode;
+}
+
+/**
+ * Converts openid-client's token response to the session's grant. With a
+ * proof, the answer's `token_type` says whether the access token is bound
+ * (RFC 9449 §5; see {@link isDPoPTokenType} for a `Bearer` answer).
+ */
 export function toTokenGrant(
   response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+  issuer: string,
+  proof?: GrantProof,
 ): TokenGrant {
   const claims = response.claims();
   return {
@@ -43,6 +57,8 @@ export function toTokenGrant(
     refreshToken: response.refresh_token,
     idToken: response.id_token,
     claims: claims === undefined ? undefined : (claims as unknown as IdTokenClaims),
+    dpopKey: proof?.key,
+    dpopBound: proof !== undefined && isDPoPTokenType(response.token_type, proof.mode, issuer),
   };
 }
 
@@ -51,17 +67,80 @@ export function resourceParameters(config: AuthConfig): Record<string, string> {
   return config.sendResourceIndicator ? { resource: config.apiAudience } : {};
 }
 
+/** The one-time values of one authorization request. */
+interface RequestChecks {
+  readonly codeVerifier: string;
+  readonly codeChallenge: string;
+  readonly state: string;
+  readonly nonce: string;
+}
+
+async function newRequestChecks(): Promise<RequestChecks> {
+  const codeVerifier = client.randomPKCECodeVerifier();
+  return {
+    codeVerifier,
+    codeChallenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    state: client.randomState(),
+    nonce: client.randomNonce(),
+  };
+}
+
+/** The new session's DPoP key (RFC 9449), when the mode and the provider call for one. */
+async function newSessionProof(config: AuthConfig, provider: client.Configuration): Promise<GrantProof | undefined> {
+  const alg = dpopAlgorithm(config.dpop, provider.serverMetadata());
+  return alg === undefined ? undefined : { key: await DPoPKey.generate(alg), mode: config.dpop };
+}
+
 /**
- * Runs one interactive sign-in (RFC 8252 native app flow): a loopback
- * listener, the system browser, the authorization code with PKCE S256
- * (RFC 7636), `state` (RFC 6749 §10.12) and `nonce` (OIDC Core §3.1.2.1), the
- * RFC 9207 `iss` check, the code exchange, and the ID token verified, its
- * signature included, before anything is returned.
- *
- * The listener closes on success, error, cancel and timeout.
+ * The URL the browser is opened on. Where the provider takes pushed
+ * authorization requests (RFC 9126 §5 metadata), the request is pushed and
+ * the URL carries only `client_id` and `request_uri` (RFC 9126 §4): no
+ * `state`, PKCE challenge, `nonce` or redirect URI on a launcher's command
+ * line, and a URL short enough for every launcher. A failed push is an error,
+ * never a fall back to the long URL. The DPoP proof on the push binds the
+ * code to the key (RFC 9449 §10.1); without PAR, `dpop_jkt` does (§10).
  */
-export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
-  const { config, provider, logger } = ctx;
+async function authorizationUrl(
+  provider: client.Configuration,
+  parameters: Record<string, string>,
+  proof: GrantProof | undefined,
+): Promise<URL> {
+  const metadata = provider.serverMetadata();
+  if (
+    metadata.pushed_authorization_request_endpoint !== undefined ||
+    metadata.require_pushed_authorization_requests === true
+  ) {
+    return client.buildAuthorizationUrlWithPAR(
+      provider,
+      parameters,
+      proof === undefined ? undefined : { DPoP: proof.key.handle(provider) },
+    );
+  }
+  return client.buildAuthorizationUrl(
+    provider,
+    proof === undefined ? parameters : { ...parameters, dpop_jkt: proof.key.thumbprint },
+  );
+}
+
+/** The authorization request's parameters: every check, always (RFC 9700 §2.1). */
+function requestParameters(config: AuthConfig, redirectUri: string, checks: RequestChecks): Record<string, string> {
+  // OIDC Core §11 asks for prompt=consent with offline_access unless the provider has other
+  // grounds; providers that insist get it through authorizationParams.prompt.
+  return {
+    ...config.authorizationParams,
+    redirect_uri: redirectUri,
+    scope: config.scopes.join(' '),
+    response_type: 'code',
+    code_challenge: checks.codeChallenge,
+    code_challenge_method: 'S256',
+    state: checks.state,
+    nonce: checks.nonce,
+    ...resourceParameters(config),
+  };
+}
+
+/** An abort signal for the sign-in: the caller's, or the sign-in timeout. */
+function signInSignal(config: AuthConfig, caller: AbortSignal | undefined): { signal: AbortSignal; stop: () => void } {
   const timeout = new AbortController();
   const timer = setTimeout(() => {
     timeout.abort(
@@ -71,60 +150,77 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
       ),
     );
   }, config.signInTimeoutMs);
-  const signal = ctx.signal === undefined ? timeout.signal : AbortSignal.any([ctx.signal, timeout.signal]);
+  const signal = caller === undefined ? timeout.signal : AbortSignal.any([caller, timeout.signal]);
+  return { signal, stop: () => clearTimeout(timer) };
+}
 
+/** Exchanges the code the browser brought back (RFC 6749 §4.1.3) and answers the browser's tab. */
+async function exchangeCode(
+  ctx: SignInContext,
+  request: LoopbackRequest,
+  checks: RequestChecks,
+  proof: GrantProof | undefined,
+  signal: AbortSignal,
+): Promise<TokenGrant> {
+  const { config, provider, logger } = ctx;
+  let grant: TokenGrant;
+  try {
+    const response = await client.authorizationCodeGrant(
+      provider,
+      withRegisteredErrorOnly(request.url, logger),
+      {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      },
+      resourceParameters(config),
+      proof === undefined ? undefined : { DPoP: proof.key.handle(provider) },
+    );
+    grant = toTokenGrant(response, provider.serverMetadata().issuer, proof);
+    signal.throwIfAborted();
+  } catch (err) {
+    const authError = signal.aborted ? reasonToError(signal.reason) : toAuthError(err, 'sign-in');
+    request.respond(failurePage(authError));
+    throw authError;
+  }
+  request.respond(SUCCESS_PAGE);
+  return grant;
+}
+
+/**
+ * Runs one interactive sign-in (RFC 8252 native app flow): a loopback
+ * listener, the system browser, the authorization code with PKCE S256
+ * (RFC 7636), `state` (RFC 6749 §10.12) and `nonce` (OIDC Core §3.1.2.1), the
+ * request pushed where the provider takes it (RFC 9126), the RFC 9207 `iss`
+ * check, the code exchange with a new DPoP key's proof where DPoP is used
+ * (RFC 9449 §5), and the ID token verified, its signature included, before
+ * anything is returned.
+ *
+ * The listener closes on success, error, cancel and timeout.
+ */
+export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
+  const { config, provider, logger } = ctx;
+  const { signal, stop } = signInSignal(config, ctx.signal);
   let listener: LoopbackListener | undefined;
   try {
     signal.throwIfAborted();
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-
+    const proof = await newSessionProof(config, provider);
+    const checks = await newRequestChecks();
     listener = await startLoopbackListener({
       port: config.redirectPort,
       path: config.callbackPath,
-      expectedState: state,
+      expectedState: checks.state,
       signal,
       logger,
     });
-    // A cancel that came while the listener was starting must not open the browser.
+    // A cancel that came while the listener was starting must not push the request or open the browser.
     signal.throwIfAborted();
-
-    const parameters: Record<string, string> = {
-      ...config.authorizationParams,
-      redirect_uri: listener.redirectUri,
-      scope: config.scopes.join(' '),
-      response_type: 'code',
-      code_challenge: codeChallenge,
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...resourceParameters(config),
-    };
-    // OIDC Core §11 asks for prompt=consent with offline_access unless the provider has other
-    // grounds; providers that insist get it through authorizationParams.prompt.
-    const authorizationUrl = client.buildAuthorizationUrl(provider, parameters);
-
+    const url = await authorizationUrl(provider, requestParameters(config, listener.redirectUri, checks), proof);
+    signal.throwIfAborted();
     logger.info(`Opening the browser to sign in at ${provider.serverMetadata().issuer}.`);
-    const request = await waitWhileOpening(listener, ctx.openBrowser, authorizationUrl.href);
-    let grant: TokenGrant;
-    try {
-      const response = await client.authorizationCodeGrant(
-        provider,
-        withRegisteredErrorOnly(request.url, logger),
-        { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true },
-        resourceParameters(config),
-      );
-      grant = toTokenGrant(response);
-      signal.throwIfAborted();
-    } catch (err) {
-      const authError = signal.aborted ? reasonToError(signal.reason) : toAuthError(err, 'sign-in');
-      request.respond(failurePage(authError));
-      throw authError;
-    }
-    request.respond(SUCCESS_PAGE);
-    return grant;
+    const request = await waitWhileOpening(listener, ctx.openBrowser, url.href);
+    return await exchangeCode(ctx, request, checks, proof, signal);
   } catch (err) {
     throw err instanceof AuthError
       ? err
@@ -132,7 +228,7 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
         ? reasonToError(signal.reason)
         : toAuthError(err, 'sign-in');
   } finally {
-    clearTimeout(timer);
+    stop();
     await listener?.close();
   }
 }

@@ -30,21 +30,38 @@ export async function providerSigningKey(stack: LocalStack): Promise<JWK> {
 export interface CountingFetch {
   fetch: FetchLike;
   grants: string[];
+  /** The bodies of pushed authorization requests (RFC 9126 §2.1), in order. */
+  pushed: URLSearchParams[];
   tamper: ((url: string, init: RequestInit, response: Response) => Promise<Response>) | undefined;
 }
 
 export function countingFetch(): CountingFetch {
   const counter: CountingFetch = {
     grants: [],
+    pushed: [],
     tamper: undefined,
     fetch: async (url, init) => {
       const grant = init.body instanceof URLSearchParams ? init.body.get('grant_type') : null;
       if (grant !== null) counter.grants.push(grant);
+      if (init.body instanceof URLSearchParams && init.body.has('response_type'))
+        counter.pushed.push(new URLSearchParams(init.body));
       const response = await fetch(url, init);
       return counter.tamper === undefined ? response : counter.tamper(url, init, response);
     },
   };
   return counter;
+}
+
+/**
+ * The authorization request's parameters as the provider received them: from
+ * the pushed request when the browser got a `request_uri` (RFC 9126 §4), else
+ * from the URL itself.
+ */
+export function requestParameters(opened: URL, counter: CountingFetch): URLSearchParams {
+  if (!opened.searchParams.has('request_uri')) return opened.searchParams;
+  const pushed = counter.pushed.at(-1);
+  if (pushed === undefined) throw new Error('the browser got a request_uri, but no request was pushed');
+  return pushed;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   countingFetch,
   discoverDirectly,
   providerSigningKey,
+  requestParameters,
 } from './harness.ts';
 import type { CountingFetch } from './harness.ts';
 import { startLocalStack } from '../../support/local-stack.ts';
@@ -39,11 +40,16 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** An opener that only records the URL: the test decides what the "browser" does. */
-function capturingOpener() {
+/**
+ * An opener that only records the URL: the test decides what the "browser"
+ * does. `request` is what the provider received (pushed, RFC 9126, when the
+ * URL carries a `request_uri`): pass `fetch` (or the counter's) to the library.
+ */
+function capturingOpener(counter: CountingFetch = countingFetch()) {
   let resolve!: (url: URL) => void;
   const url = new Promise<URL>((r) => (resolve = r));
-  return { open: async (u: string) => resolve(new URL(u)), url };
+  const request = url.then((u) => requestParameters(u, counter));
+  return { open: async (u: string) => resolve(new URL(u)), url, request, fetch: counter.fetch };
 }
 
 /** Sends a request to the loopback listener the way an attacker's page or process could. */
@@ -84,12 +90,12 @@ async function closeTab(page: Page): Promise<void> {
 describe('the loopback redirect, from the attacker’s side', () => {
   it('a forged callback (wrong or missing state) is answered 400 and does not end or hijack the pending sign-in', async () => {
     const page = await context.newPage();
-    const opener = capturingOpener();
     const counter = countingFetch();
+    const opener = capturingOpener(counter);
     const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
     const pending = auth.signIn();
     const url = await opener.url;
-    const redirectUri = url.searchParams.get('redirect_uri')!;
+    const redirectUri = (await opener.request).get('redirect_uri')!;
 
     expect(
       await hitCallback(redirectUri, { code: 'attacker-code', state: 'forged', iss: stack.idp.issuer }),
@@ -116,10 +122,10 @@ describe('the loopback redirect, from the attacker’s side', () => {
     const oldCallback = new URL(page.url());
 
     const second = capturingOpener();
-    const auth2 = instances.add(authFor(stack, { openBrowser: second.open }));
+    const auth2 = instances.add(authFor(stack, { openBrowser: second.open, fetch: second.fetch }));
     const pending = auth2.signIn();
     pending.catch(() => {});
-    const redirectUri = (await second.url).searchParams.get('redirect_uri')!;
+    const redirectUri = (await second.request).get('redirect_uri')!;
     expect(await hitCallback(redirectUri, Object.fromEntries(oldCallback.searchParams))).toBe(400);
     expect(auth2.state).toBe('signing-in');
 
@@ -131,16 +137,16 @@ describe('the loopback redirect, from the attacker’s side', () => {
   });
 
   it('a callback with another issuer in `iss` (RFC 9207 mix-up) is rejected before any code exchange', async () => {
-    const opener = capturingOpener();
     const counter = countingFetch();
+    const opener = capturingOpener(counter);
     const vault = new TestVault();
     const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch, vault }));
     const pending = auth.signIn();
     pending.catch(() => {});
-    const url = await opener.url;
-    const state = url.searchParams.get('state')!;
+    const request = await opener.request;
+    const state = request.get('state')!;
     expect(
-      await hitCallback(url.searchParams.get('redirect_uri')!, {
+      await hitCallback(request.get('redirect_uri')!, {
         code: 'attacker-code',
         state,
         iss: 'https://attacker.example',
@@ -153,15 +159,15 @@ describe('the loopback redirect, from the attacker’s side', () => {
   });
 
   it('a callback without `iss` from a provider that promises it (RFC 9207 §2.4) is rejected', async () => {
-    const opener = capturingOpener();
     const counter = countingFetch();
+    const opener = capturingOpener(counter);
     const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: counter.fetch }));
     const pending = auth.signIn();
     pending.catch(() => {});
-    const url = await opener.url;
-    await hitCallback(url.searchParams.get('redirect_uri')!, {
+    const request = await opener.request;
+    await hitCallback(request.get('redirect_uri')!, {
       code: 'c',
-      state: url.searchParams.get('state')!,
+      state: request.get('state')!,
     });
     await expect(pending).rejects.toMatchObject({ code: 'ERR_RESPONSE_INVALID' });
     expect(counter.grants).toEqual([]);
@@ -175,12 +181,12 @@ describe('the loopback redirect, from the attacker’s side', () => {
   async function failWithCallback(params: Record<string, string>) {
     const page = await context.newPage();
     const opener = capturingOpener();
-    const auth = instances.add(authFor(stack, { openBrowser: opener.open }));
+    const auth = instances.add(authFor(stack, { openBrowser: opener.open, fetch: opener.fetch }));
     const pending = auth.signIn();
     pending.catch(() => {});
-    const url = await opener.url;
-    const callback = new URL(url.searchParams.get('redirect_uri')!);
-    const all = { ...params, state: url.searchParams.get('state')!, iss: stack.idp.issuer };
+    const request = await opener.request;
+    const callback = new URL(request.get('redirect_uri')!);
+    const all = { ...params, state: request.get('state')!, iss: stack.idp.issuer };
     for (const [k, v] of Object.entries(all)) callback.searchParams.set(k, v);
     await page.goto(callback.href);
     const err = (await pending.catch((e: unknown) => e)) as AuthError;
@@ -320,10 +326,10 @@ describe('the unlucky user', () => {
   it('the browser never comes back: the sign-in times out and the listener is closed', async () => {
     const opener = capturingOpener();
     const auth = instances.add(
-      authFor(stack, { config: { signInTimeoutMs: 200 }, openBrowser: opener.open }),
+      authFor(stack, { config: { signInTimeoutMs: 200 }, openBrowser: opener.open, fetch: opener.fetch }),
     );
     const pending = auth.signIn();
-    const redirectUri = (await opener.url).searchParams.get('redirect_uri')!;
+    const redirectUri = (await opener.request).get('redirect_uri')!;
     await expect(pending).rejects.toMatchObject({ code: 'ERR_SIGN_IN_TIMEOUT' });
     await expectRefused(redirectUri);
     expect(auth.state).toBe('signed-out');
@@ -338,12 +344,13 @@ describe('the unlucky user', () => {
           opens++;
           await opener.open(url);
         },
+        fetch: opener.fetch,
       }),
     );
     const first = auth.signIn();
     const second = auth.signIn();
     expect(second).toBe(first);
-    const redirectUri = (await opener.url).searchParams.get('redirect_uri')!;
+    const redirectUri = (await opener.request).get('redirect_uri')!;
     auth.cancelSignIn();
     await expect(first).rejects.toMatchObject({ code: 'ERR_SIGN_IN_CANCELLED' });
     expect(opens).toBe(1);

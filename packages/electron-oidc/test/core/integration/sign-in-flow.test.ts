@@ -4,7 +4,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { SessionState } from '../../../src/core/session/token-session.ts';
-import { authFor, browserOpener, countingFetch, discoverDirectly } from './harness.ts';
+import { authFor, browserOpener, countingFetch, discoverDirectly, requestParameters } from './harness.ts';
 import { startLocalStack } from '../../support/local-stack.ts';
 import type { LocalStack } from '../../support/local-stack.ts';
 
@@ -34,7 +34,8 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
   it('signs alice in through the system browser and returns her sanitized profile', async () => {
     const page = await context.newPage();
     const opener = browserOpener(page);
-    const auth = authFor(stack, { vault, logger, openBrowser: opener.open });
+    const counter = countingFetch();
+    const auth = authFor(stack, { vault, logger, openBrowser: opener.open, fetch: counter.fetch });
     instances.add(auth);
     const states: SessionState[] = [];
     auth.onStateChange((s) => states.push(s));
@@ -51,26 +52,33 @@ describe('sign-in, API call, silent restore, single-flight refresh, sign-out (lo
     expect(states).toEqual(['signing-in', 'signed-in']);
     expect(auth.state).toBe('signed-in');
 
-    // The authorization request carried every check (RFC 7636, RFC 6749 §10.12, OIDC Core §3.1.2.1, RFC 8707).
-    const request = new URL(opener.opened[0]!);
-    expect(request.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(request.searchParams.get('state')).toMatch(/^[\w-]{43,}$/);
-    expect(request.searchParams.get('nonce')).toMatch(/^[\w-]{43,}$/);
-    expect(request.searchParams.get('resource')).toBe(stack.idp.apiResource);
-    expect(request.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    // The authorization request (pushed: the provider takes PAR, RFC 9126) carried every check
+    // (RFC 7636, RFC 6749 §10.12, OIDC Core §3.1.2.1, RFC 8707).
+    const request = requestParameters(new URL(opener.opened[0]!), counter);
+    expect(request.get('code_challenge_method')).toBe('S256');
+    expect(request.get('state')).toMatch(/^[\w-]{43,}$/);
+    expect(request.get('nonce')).toMatch(/^[\w-]{43,}$/);
+    expect(request.get('resource')).toBe(stack.idp.apiResource);
+    expect(request.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
 
     // The browser tab tells the user they are done, and the listener has closed.
     expect(await page.textContent('h1')).toBe('You are signed in');
-    const listenerUrl = request.searchParams.get('redirect_uri')!;
+    const listenerUrl = request.get('redirect_uri')!;
     await expect(fetch(listenerUrl)).rejects.toThrow();
 
     firstRefreshToken = vault.refreshToken;
     expect(firstRefreshToken).toBeDefined();
-    expect(JSON.parse(vault.value!)).toMatchObject({ v: 1, sub: profile.sub, client_id: 'desktop-app' });
+    // DPoP-bound (the provider lists dpop_signing_alg_values_supported): a version 2 entry with its key.
+    expect(JSON.parse(vault.value!)).toMatchObject({
+      v: 2,
+      sub: profile.sub,
+      client_id: 'desktop-app',
+      dpop: { alg: 'ES256' },
+    });
     await page.close();
   });
 
-  it('calls the API with the bearer token', async () => {
+  it('calls the API with the access token', async () => {
     const auth = instances.list[0]!;
     const response = await auth.fetchApi('/private');
     expect(response.status).toBe(200);

@@ -188,7 +188,7 @@ describe('token session: several processes on one vault entry', () => {
     await a.restore();
     vault.value = stored('rt-bob', 'bob');
     await a.getAccessToken({ rejected: 'at-1' });
-    expect(refresh).toHaveBeenLastCalledWith('rt-1');
+    expect(refresh).toHaveBeenLastCalledWith('rt-1', undefined);
   });
 
   it('invalid_grant with another refresh token in the entry by then: retried once with it, still signed in', async () => {
@@ -203,7 +203,10 @@ describe('token session: several processes on one vault entry', () => {
     });
     const a = processOn(vault, refresh);
     expect(await a.restore()).toBe('signed-in');
-    expect(refresh.mock.calls).toEqual([['rt-0'], ['rt-other']]);
+    expect(refresh.mock.calls).toEqual([
+      ['rt-0', undefined],
+      ['rt-other', undefined],
+    ]);
     expect(vault.value).toBe(stored('rt-1'));
   });
 
@@ -225,7 +228,10 @@ describe('token session: several processes on one vault entry', () => {
       throw invalidGrant();
     });
     expect(await processOn(vault, refresh).restore()).toBe('signed-out');
-    expect(refresh.mock.calls).toEqual([['rt-0'], ['rt-other']]);
+    expect(refresh.mock.calls).toEqual([
+      ['rt-0', undefined],
+      ['rt-other', undefined],
+    ]);
     expect(vault.value).toBeUndefined();
   });
 

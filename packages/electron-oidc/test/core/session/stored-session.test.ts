@@ -40,7 +40,7 @@ describe('stored session codec', () => {
   });
 
   it('an entry of another version is reported as unsupported', () => {
-    const decoded = decodeStoredSession(JSON.stringify({ v: 2 }), ID);
+    const decoded = decodeStoredSession(JSON.stringify({ v: 3 }), ID);
     expect(decoded).toMatchObject({ ok: false, problem: 'unsupported-version' });
   });
 

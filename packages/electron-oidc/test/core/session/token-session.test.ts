@@ -130,7 +130,7 @@ describe('token session', () => {
     });
     expect(new Set(await Promise.all(callers))).toEqual(new Set(['at-1']));
     expect(refresh).toHaveBeenCalledTimes(1);
-    expect(refresh).toHaveBeenCalledWith('rt-0');
+    expect(refresh).toHaveBeenCalledWith('rt-0', undefined);
   });
 
   it('refreshes ahead of expiry, inside the margin', async () => {
@@ -175,7 +175,10 @@ describe('token session', () => {
     await session.getAccessToken();
     now += 1_000;
     await session.getAccessToken();
-    expect(refresh.mock.calls).toEqual([['rt-0'], ['rt-0']]);
+    expect(refresh.mock.calls).toEqual([
+      ['rt-0', undefined],
+      ['rt-0', undefined],
+    ]);
     expect(JSON.parse(vault.value!).refresh_token).toBe('rt-0');
   });
 
@@ -251,7 +254,7 @@ describe('token session', () => {
     }));
     const session = makeSession({ vault, refresh });
     expect(await session.restore()).toBe('signed-in');
-    expect(refresh).toHaveBeenCalledExactlyOnceWith('rt-stored');
+    expect(refresh).toHaveBeenCalledExactlyOnceWith('rt-stored', undefined);
     expect(await session.getAccessToken()).toBe('at-1');
     expect(JSON.parse(vault.value!).refresh_token).toBe('rt-2');
   });
@@ -377,7 +380,7 @@ describe('token session: single-flight across session replacement', () => {
     stale.catch(() => {});
     await session.establish(secondGrant);
     const fresh = session.getAccessToken({ rejected: 'at-A' });
-    expect(refresh).toHaveBeenLastCalledWith('rt-A');
+    expect(refresh).toHaveBeenLastCalledWith('rt-A', undefined);
     gates.get('rt-0')!.resolve({ accessToken: 'at-1', refreshToken: 'rt-1', claims: { sub: 'alice' } });
     gates.get('rt-A')?.resolve({ accessToken: 'at-B', expiresInSeconds: 600, refreshToken: 'rt-B' });
     await expect(stale).rejects.toMatchObject({ code: 'ERR_NOT_SIGNED_IN' });
