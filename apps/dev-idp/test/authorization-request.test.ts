@@ -119,6 +119,45 @@ describe('what else a request may ask for', () => {
   });
 });
 
+describe('pushed authorization requests (RFC 9126)', () => {
+  async function push(params: Record<string, string>): Promise<Response> {
+    return fetch(config.serverMetadata().pushed_authorization_request_endpoint!, {
+      method: 'POST',
+      body: new URLSearchParams({
+        client_id: idp.clientId,
+        response_type: 'code',
+        scope: 'openid',
+        state: 'xyz',
+        redirect_uri: 'http://127.0.0.1:5000/callback',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        ...params,
+      }),
+    });
+  }
+
+  it('takes a pushed request and starts the sign-in from a URL with only client_id and request_uri', async () => {
+    const pushed = await push({});
+    expect(pushed.status).toBe(201);
+    const { request_uri: requestUri } = (await pushed.json()) as { request_uri: string };
+    expect(requestUri).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    const url = new URL(config.serverMetadata().authorization_endpoint!);
+    url.search = new URLSearchParams({ client_id: idp.clientId, request_uri: requestUri }).toString();
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(location(response).pathname).toMatch(/^\/interaction\//);
+  });
+
+  it('checks a pushed request as it checks one in the URL (an unregistered redirect URI)', async () => {
+    const pushed = await push({ redirect_uri: 'http://attacker.example/callback' });
+    expect(pushed.status).toBe(400);
+    expect(await pushed.json()).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('redirect_uri did not match'),
+    });
+  });
+});
+
 describe('avatars', () => {
   it('serves each demo user picture as an SVG image from the issuer', async () => {
     for (const username of ['alice', 'bob']) {
