@@ -1,3 +1,4 @@
+import { ACR_OTP, ACR_PASSWORD } from './acr.ts';
 import { IdpConfigError } from './config.ts';
 import { startIdp } from './server.ts';
 import { demoUsers } from './users.ts';
@@ -19,6 +20,10 @@ console.log(`Local OpenID Provider listening
   discovery:     ${idp.issuer}/.well-known/openid-configuration
   client id:     ${idp.clientId} (public, native, PKCE S256)
   API resource:  ${idp.apiResource} (JWT access tokens, ${idp.config.accessTokenTtl} s)
+  DPoP:          on, nonces ${idp.config.dpopNonce ? 'required' : 'not required'} (IDP_DPOP_NONCE)
+  PAR:           on, ${idp.issuer}/request (not required)
+  acr values:    ${ACR_PASSWORD} (password)
+                 ${ACR_OTP} (password + one-time code, printed here)
   data folder:   ${idp.dataDir} (reset with: npm run idp:reset)
   demo users:
 ${demoUsers.map((user) => `    ${user.username} / ${user.password}  (${user.name}, ${user.email})`).join('\n')}

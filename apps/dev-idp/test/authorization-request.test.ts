@@ -139,8 +139,12 @@ describe('pushed authorization requests (RFC 9126)', () => {
   it('takes a pushed request and starts the sign-in from a URL with only client_id and request_uri', async () => {
     const pushed = await push({});
     expect(pushed.status).toBe(201);
-    const { request_uri: requestUri } = (await pushed.json()) as { request_uri: string };
+    const { request_uri: requestUri, expires_in: expiresIn } = (await pushed.json()) as {
+      request_uri: string;
+      expires_in: number;
+    };
     expect(requestUri).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    expect(expiresIn).toBe(60);
     const url = new URL(config.serverMetadata().authorization_endpoint!);
     url.search = new URLSearchParams({ client_id: idp.clientId, request_uri: requestUri }).toString();
     const response = await fetch(url, { redirect: 'manual' });

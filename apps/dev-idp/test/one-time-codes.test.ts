@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ONE_TIME_CODE_ATTEMPTS,
   ONE_TIME_CODE_TTL_SECONDS,
   OneTimeCodes,
+  printOneTimeCode,
 } from '../src/interactions/one-time-codes.ts';
 
 /** A store whose clock the test moves. */
@@ -92,5 +93,17 @@ describe('one-time codes', () => {
     advance(1);
     expect(codes.pendingAccount('uid-1')).toBeUndefined();
     expect(codes.check('uid-1', code)).toEqual({ outcome: 'expired' });
+  });
+});
+
+describe('the default delivery', () => {
+  it('prints one line on the console, naming the account', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      printOneTimeCode('alice', '123456');
+      expect(log.mock.calls).toEqual([['One-time code for alice: 123456']]);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
