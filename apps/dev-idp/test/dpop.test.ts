@@ -10,6 +10,7 @@ import {
   buildAuthorizationRequest,
   discover,
   makeDataDir,
+  refusal,
   removeDir,
   startLoopbackTarget,
   startTestIdp,
@@ -66,6 +67,12 @@ interface TokenAnswer {
   nonce: string | null;
 }
 
+/** What the token endpoint said; reads a copy of the body, so the caller can still read it. */
+async function tokenAnswerOf(response: Response): Promise<TokenAnswer> {
+  const body = (await response.clone().json()) as { error?: string };
+  return { status: response.status, error: body.error, nonce: response.headers.get('dpop-nonce') };
+}
+
 /** A token request for a code that does not exist: the proof is checked first (the nonce too). */
 async function redeemMadeUpCode(idp: RunningIdp, dpop: string): Promise<TokenAnswer> {
   const response = await fetch(`${idp.issuer}/token`, {
@@ -79,8 +86,7 @@ async function redeemMadeUpCode(idp: RunningIdp, dpop: string): Promise<TokenAns
       code_verifier: client.randomPKCECodeVerifier(),
     }),
   });
-  const body = (await response.json()) as { error?: string };
-  return { status: response.status, error: body.error, nonce: response.headers.get('dpop-nonce') };
+  return tokenAnswerOf(response);
 }
 
 interface DPoPSignIn {
@@ -98,14 +104,7 @@ async function signInWithDPoP(idp: RunningIdp): Promise<DPoPSignIn> {
   const tokenAnswers: TokenAnswer[] = [];
   config[client.customFetch] = async (url, options) => {
     const response = await fetch(url, options as RequestInit);
-    if (new URL(url).pathname === '/token') {
-      const body = (await response.clone().json()) as { error?: string };
-      tokenAnswers.push({
-        status: response.status,
-        error: body.error,
-        nonce: response.headers.get('dpop-nonce'),
-      });
-    }
+    if (new URL(url).pathname === '/token') tokenAnswers.push(await tokenAnswerOf(response));
     return response;
   };
   const keyPair = await client.randomDPoPKeyPair('ES256');
@@ -124,15 +123,6 @@ async function signInWithDPoP(idp: RunningIdp): Promise<DPoPSignIn> {
   } finally {
     await context.close();
   }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(error).toBeInstanceOf(client.ResponseBodyError);
-  return (error as client.ResponseBodyError).error;
 }
 
 describe('DPoP with nonces off (the default)', () => {

@@ -9,6 +9,7 @@ import {
   buildAuthorizationRequest,
   discover,
   makeDataDir,
+  refusal,
   removeDir,
   signIn,
   startLoopbackTarget,
@@ -36,16 +37,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await context.close();
 });
-
-/** The provider's answer to a refused token request, e.g. `invalid_grant`. */
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(error).toBeInstanceOf(client.ResponseBodyError);
-  return (error as client.ResponseBodyError).error;
-}
 
 describe('with refresh token rotation (the default)', () => {
   let dataDir: string;

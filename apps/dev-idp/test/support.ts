@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as client from 'openid-client';
+import { expect } from 'vitest';
 import { startIdp } from '../src/index.ts';
 import type { IdpOptions, RunningIdp } from '../src/index.ts';
 
@@ -27,4 +29,14 @@ export function removeDir(dir: string): Promise<void> {
 /** The provider on an ephemeral port, ignoring the developer's IDP_* variables. */
 export function startTestIdp(dataDir: string, options: IdpOptions = {}): Promise<RunningIdp> {
   return startIdp({ port: 0, dataDir, env: {}, ...options });
+}
+
+/** The provider's answer to a refused token request, e.g. `invalid_grant`. */
+export async function refusal(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(error).toBeInstanceOf(client.ResponseBodyError);
+  return (error as client.ResponseBodyError).error;
 }
