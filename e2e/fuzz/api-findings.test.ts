@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { startApi } from '@electron-oidc/api';
 import type { RunningApi } from '@electron-oidc/api';
 import { FakeIssuer, closeServer, listenOnLoopback } from '@electron-oidc/test-support';
-import { header, sendRaw, toRawBytes } from './support/http.ts';
+import { header, sendRaw, toRawBytes } from '@electron-oidc/test-support/raw-http';
 
 /** The audience the API under test is configured with. */
 const FUZZ_AUDIENCE = 'https://api.fuzz.example';

@@ -21,8 +21,8 @@ import { startApi } from '@electron-oidc/api';
 import type { RunningApi } from '@electron-oidc/api';
 import { FakeIssuer, generateIssuerKey } from '@electron-oidc/test-support';
 import type { IssuerKey } from '@electron-oidc/test-support';
-import { header, isClientSafe, sendRaw, sendWithClient, toRawBytes } from './support/http.ts';
-import type { FuzzRequest, FuzzResponse } from './support/http.ts';
+import { header, isClientSafe, sendRaw, sendWithClient, toRawBytes } from '@electron-oidc/test-support/raw-http';
+import type { FuzzRequest, FuzzResponse } from '@electron-oidc/test-support/raw-http';
 
 const NUM_RUNS = 10_000;
 /** The audience the API under test is configured with. */

@@ -14,11 +14,11 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { startLoopbackListener } from '../../packages/electron-oidc/src/core/sign-in/loopback-listener.ts';
-import type { LoopbackRequest } from '../../packages/electron-oidc/src/core/sign-in/loopback-listener.ts';
-import { RESULT_PAGE_HEADERS } from '../../packages/electron-oidc/src/core/sign-in/result-page.ts';
-import { header, sendRaw, toRawBytes } from './support/http.ts';
-import type { FuzzResponse } from './support/http.ts';
+import { startLoopbackListener } from '../../../src/core/sign-in/loopback-listener.ts';
+import type { LoopbackRequest } from '../../../src/core/sign-in/loopback-listener.ts';
+import { RESULT_PAGE_HEADERS } from '../../../src/core/sign-in/result-page.ts';
+import { header, sendRaw, toRawBytes } from '@electron-oidc/test-support/raw-http';
+import type { FuzzResponse } from '@electron-oidc/test-support/raw-http';
 
 const NUM_RUNS = 10_000;
 const AFTER_RUNS = 1_000;
