@@ -34,5 +34,5 @@ export { fileProviderCache } from './core/provider-cache.ts';
 export type { ProviderCacheStore } from './core/provider-cache.ts';
 export type { Logger } from './core/logger.ts';
 export type { Profile } from './core/profile.ts';
-export type { FetchLike } from './core/provider.ts';
+export type { FetchLike } from './core/fetch-like.ts';
 export type { SessionState } from './core/session/token-session.ts';

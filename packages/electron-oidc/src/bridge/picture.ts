@@ -5,7 +5,7 @@
  * Security Policy"). Written against web-platform APIs only (fetch, streams,
  * btoa) so it runs unchanged in Node and Electron's main process.
  */
-import type { FetchLike } from '../core/provider.ts';
+import type { FetchLike } from '../core/fetch-like.ts';
 
 /**
  * The image types the picture may have.

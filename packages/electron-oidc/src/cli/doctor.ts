@@ -1,7 +1,7 @@
 import type { AuthConfig } from '../core/config.ts';
 import { diagnoseProvider } from '../core/doctor/index.ts';
 import type { DoctorReport, Verdict } from '../core/doctor/index.ts';
-import type { FetchLike } from '../core/provider.ts';
+import type { FetchLike } from '../core/fetch-like.ts';
 import { EXIT } from './exit.ts';
 import { oneLine } from './terminal.ts';
 import type { Terminal } from './terminal.ts';

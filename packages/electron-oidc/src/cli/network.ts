@@ -11,7 +11,7 @@
  * corporate CA added that way is trusted through the proxy as well.
  */
 import { EnvHttpProxyAgent } from 'undici';
-import type { FetchLike } from '../core/provider.ts';
+import type { FetchLike } from '../core/fetch-like.ts';
 import { nonEmptyEnv } from './cli-config.ts';
 import type { CliEnv } from './cli-config.ts';
 

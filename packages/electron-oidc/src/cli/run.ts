@@ -1,7 +1,7 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import type { AuthConfig } from '../core/config.ts';
 import { isAuthError } from '../core/errors.ts';
-import type { FetchLike } from '../core/provider.ts';
+import type { FetchLike } from '../core/fetch-like.ts';
 import type { BrowserOpener } from '../core/system-browser.ts';
 import { parseCommandLine, USAGE, USAGE_HINT, UsageError } from './args.ts';
 import type { CommandInvocation, Invocation } from './args.ts';

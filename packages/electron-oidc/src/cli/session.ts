@@ -2,7 +2,7 @@ import type { AuthConfig } from '../core/config.ts';
 import { createDesktopAuth } from '../core/desktop-auth.ts';
 import type { DesktopAuth } from '../core/desktop-auth.ts';
 import type { Logger } from '../core/logger.ts';
-import type { FetchLike } from '../core/provider.ts';
+import type { FetchLike } from '../core/fetch-like.ts';
 import { createSystemBrowserOpener } from '../core/system-browser.ts';
 import type { BrowserOpener } from '../core/system-browser.ts';
 import { DEFAULT_KEYCHAIN_SERVICE, keychainAccount, MemoryVault, openVault } from '../core/vault/index.ts';

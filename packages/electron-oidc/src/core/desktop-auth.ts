@@ -7,7 +7,7 @@ import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import { createProfileReader } from './profile-completion.ts';
 import { ProviderConnection } from './provider.ts';
-import type { FetchLike } from './provider.ts';
+import type { FetchLike } from './fetch-like.ts';
 import type { ProviderCacheStore } from './provider-cache.ts';
 import { toAuthError } from './provider-errors.ts';
 import { oneAtATime } from './sign-in/one-at-a-time.ts';

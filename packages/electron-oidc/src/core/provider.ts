@@ -13,13 +13,9 @@ import {
 } from './provider-cache.ts';
 import type { ProviderCacheStore } from './provider-cache.ts';
 import { isNonOAuthAnswer, toAuthError } from './provider-errors.ts';
+import type { FetchLike } from './fetch-like.ts';
 
-/**
- * A `fetch` the library uses for every request to the provider (discovery,
- * token, revocation, userinfo, JWKS). For proxies, and for tests that tamper
- * with responses.
- */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+export type { FetchLike } from './fetch-like.ts';
 
 /** Plain http only for a loopback issuer (the config refuses others). */
 function allowsHttp(config: AuthConfig): boolean {

@@ -6,7 +6,7 @@
  * network stack, which knows all three.
  */
 import type { Net } from 'electron';
-import type { FetchLike } from '../core/provider.ts';
+import type { FetchLike } from '../core/fetch-like.ts';
 
 /** The part of Electron's `net` module the adapter uses (`net.fetch` exists from Electron 28). */
 export type NetFetcher = Pick<Net, 'fetch'>;

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { AuthConfig } from '../config.ts';
-import type { FetchLike } from '../provider.ts';
+import type { FetchLike } from '../fetch-like.ts';
 import { checkAuthorizationRequest } from './authorization-request.ts';
 import { checkClientAuthentication } from './client-authentication.ts';
 import { fetchJsonObject } from './http.ts';

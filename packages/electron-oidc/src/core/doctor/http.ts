@@ -1,4 +1,4 @@
-import type { FetchLike } from '../provider.ts';
+import type { FetchLike } from '../fetch-like.ts';
 
 /** How `doctor` talks to the provider: the app's fetch, with a time limit per request. */
 export interface ProbeHttp {
