@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiFetch, isInvalidTokenChallenge } from '../../src/core/api-client.ts';
 import { defineConfig } from '../../src/core/config.ts';
+import { DPoPKey } from '../../src/core/dpop/key.ts';
 
 let server: Server;
 let baseUrl: string;
@@ -100,5 +101,59 @@ describe('fetchApi', () => {
     expect(isInvalidTokenChallenge(make(401, 'Bearer error="insufficient_scope"'))).toBe(false);
     expect(isInvalidTokenChallenge(make(403, 'Bearer error="invalid_token"'))).toBe(false);
     expect(isInvalidTokenChallenge(make(401))).toBe(false);
+  });
+});
+
+describe('fetchApi with a DPoP-bound token (RFC 9449 §7.1)', () => {
+  async function setupBound() {
+    const dpopKey = await DPoPKey.generate('ES256');
+    let n = 0;
+    const getAccessCredential = vi.fn(async (options?: { rejected?: string }) => ({
+      accessToken: options?.rejected === undefined ? `token-${n}` : `token-${++n}`,
+      dpopKey,
+    }));
+    const config = defineConfig({ apiAudience: baseUrl });
+    return { getAccessCredential, fetchApi: createApiFetch({ config, getAccessCredential }) };
+  }
+
+  const proofOf = (i: number) => {
+    const proof = seen[i]?.headers.dpop;
+    return typeof proof === 'string'
+      ? JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString())
+      : undefined;
+  };
+
+  it('sends Authorization: DPoP and a proof for this method and URL (query left out), a new one each time', async () => {
+    const { fetchApi } = await setupBound();
+    await fetchApi('/private?x=1', { method: 'POST', body: 'hello' });
+    await fetchApi('/private?x=1', { method: 'POST', body: 'hello' });
+    expect(seen[0]?.headers.authorization).toBe('DPoP token-0');
+    expect(proofOf(0)).toMatchObject({ htm: 'POST', htu: `${baseUrl}/private`, ath: expect.any(String) });
+    expect(proofOf(1).jti).not.toBe(proofOf(0).jti);
+  });
+
+  it('a caller’s own Authorization or DPoP header is replaced', async () => {
+    const { fetchApi } = await setupBound();
+    await fetchApi('/private', { headers: { Authorization: 'Bearer mine', DPoP: 'forged' } });
+    expect(seen[0]?.headers.authorization).toBe('DPoP token-0');
+    expect(seen[0]?.headers.dpop).not.toBe('forged');
+  });
+
+  it('on a DPoP invalid_token challenge, refreshes and retries once, with a new proof', async () => {
+    answer = (auth) =>
+      auth === 'DPoP token-1'
+        ? { status: 200 }
+        : { status: 401, headers: { 'WWW-Authenticate': 'DPoP algs="ES256", error="invalid_token"' } };
+    const { fetchApi, getAccessCredential } = await setupBound();
+    expect((await fetchApi('/private')).status).toBe(200);
+    expect(seen.map((s) => s.headers.authorization)).toEqual(['DPoP token-0', 'DPoP token-1']);
+    expect(getAccessCredential).toHaveBeenLastCalledWith({ rejected: 'token-0' });
+  });
+
+  it('does not follow a redirect', async () => {
+    answer = () => ({ status: 302, headers: { Location: 'https://evil.example/steal' } });
+    const { fetchApi } = await setupBound();
+    expect((await fetchApi('/private')).status).toBe(302);
+    expect(seen).toHaveLength(1);
   });
 });

@@ -246,3 +246,25 @@ describe('loadConfig (file, then environment, then overrides)', () => {
     expect(mergeConfig({ clientId: 'a' }, { clientId: undefined }, undefined)).toEqual({ clientId: 'a' });
   });
 });
+
+describe('the dpop option (RFC 9449)', () => {
+  it('defaults to auto, takes auto, required and off, and refuses anything else by name', () => {
+    expect(defineConfig().dpop).toBe('auto');
+    for (const mode of ['auto', 'required', 'off'] as const)
+      expect(defineConfig({ dpop: mode }).dpop).toBe(mode);
+    expect(() => defineConfig({ dpop: 'on' as 'auto' })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG', option: 'dpop' }),
+    );
+  });
+
+  it('OIDC_DPOP sets it', () => {
+    expect(defineConfig(loadConfigFromEnv({ OIDC_DPOP: 'off' })).dpop).toBe('off');
+    expect(() => defineConfig(loadConfigFromEnv({ OIDC_DPOP: 'yes' }))).toThrow(/"dpop"/);
+  });
+
+  it('dpop_jkt is the library’s own authorization parameter (RFC 9449 §10)', () => {
+    expect(() => defineConfig({ authorizationParams: { dpop_jkt: 'x' } })).toThrow(
+      expect.objectContaining({ option: 'authorizationParams.dpop_jkt' }),
+    );
+  });
+});

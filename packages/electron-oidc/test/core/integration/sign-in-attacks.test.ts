@@ -49,6 +49,8 @@ function capturingOpener(counter: CountingFetch = countingFetch()) {
   let resolve!: (url: URL) => void;
   const url = new Promise<URL>((r) => (resolve = r));
   const request = url.then((u) => requestParameters(u, counter));
+  // Only awaited by the tests that read it.
+  request.catch(() => {});
   return { open: async (u: string) => resolve(new URL(u)), url, request, fetch: counter.fetch };
 }
 

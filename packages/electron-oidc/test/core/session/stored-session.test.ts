@@ -99,4 +99,44 @@ describe('stored session codec', () => {
       session: { ...ID, sub: 'alice', refreshToken: 'rt-1' },
     });
   });
+
+  describe('a DPoP-bound session (RFC 9449): the key rests with the refresh token', () => {
+    const dpop = {
+      alg: 'ES256',
+      jkt: 'thumbprint',
+      jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' },
+    };
+    const bound = { ...ID, sub: 'alice', refreshToken: 'rt-1', dpop };
+
+    it('is written as version 2 with its key, and read back with it', () => {
+      const raw = encodeStoredSession(bound);
+      expect(JSON.parse(raw)).toMatchObject({ v: 2, refresh_token: 'rt-1', dpop });
+      expect(decodeStoredSession(raw, ID)).toEqual({ ok: true, session: bound });
+    });
+
+    it('a version 2 entry without its key (or with half of it) is refused, never read as Bearer', () => {
+      const entry = JSON.parse(encodeStoredSession(bound)) as Record<string, unknown>;
+      for (const broken of [
+        undefined,
+        {},
+        { ...dpop, jwk: { kty: 'EC' } },
+        { ...dpop, jkt: '' },
+        { ...dpop, alg: 5 },
+      ]) {
+        const raw = JSON.stringify({ ...entry, dpop: broken });
+        expect(decodeStoredSession(raw, ID)).toMatchObject({ ok: false, problem: 'dpop-key-missing' });
+      }
+    });
+
+    it('a version 1 (Bearer) entry that carries a key is corrupt', () => {
+      const raw = JSON.stringify({ ...JSON.parse(encodeStoredSession(bound)), v: 1 });
+      expect(decodeStoredSession(raw, ID)).toMatchObject({ ok: false, problem: 'corrupt' });
+    });
+
+    it('a Bearer session is still written as version 1, without a key', () => {
+      const raw = encodeStoredSession({ ...ID, sub: 'alice', refreshToken: 'rt-1' });
+      expect(JSON.parse(raw)).not.toHaveProperty('dpop');
+      expect(JSON.parse(raw)).toMatchObject({ v: 1 });
+    });
+  });
 });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../src/core/errors.ts';
 import type { Logger } from '../../../src/core/logger.ts';
+import type { DPoPMode } from '../../../src/core/config.ts';
+import { DPoPKey } from '../../../src/core/dpop/key.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
 import { TokenSession } from '../../../src/core/session/token-session.ts';
 import type { SessionState, TokenGrant, VaultEntryBinding } from '../../../src/core/session/token-session.ts';
@@ -64,11 +66,12 @@ afterEach(() => {
 
 function makeSession(options: {
   vault?: RecordingVault;
-  refresh: (rt: string) => Promise<TokenGrant>;
+  refresh: (rt: string, dpopKey?: DPoPKey) => Promise<TokenGrant>;
   now?: () => number;
   retrySchedule?: number[];
   logger?: Logger;
   binding?: VaultEntryBinding;
+  dpop?: DPoPMode;
 }) {
   const session = new TokenSession({
     vault: options.vault ?? new RecordingVault(),
@@ -79,6 +82,7 @@ function makeSession(options: {
     now: options.now,
     retrySchedule: options.retrySchedule ?? [0],
     binding: options.binding,
+    dpop: options.dpop,
   });
   sessions.push(session);
   return session;
@@ -635,5 +639,85 @@ describe('token session: whether the vault holds the session (sessionPersisted)'
     await session.establish(signInGrant);
     expect(session.state).toBe('signed-in');
     expect(session.sessionPersisted).toBe(false);
+  });
+});
+
+describe('token session: the DPoP key in the vault entry (RFC 9449)', () => {
+  const stored = async (dpop: boolean) => {
+    const key = dpop ? await DPoPKey.generate('ES256') : undefined;
+    const raw = encodeStoredSession({
+      ...IDENTITY,
+      sub: 'alice',
+      refreshToken: 'rt-stored',
+      dpop: key?.stored,
+    });
+    return { key, vault: new RecordingVault([], raw) };
+  };
+  const grant = async () => ({ accessToken: 'at-1', expiresInSeconds: 600, dpopBound: true });
+
+  it('restore refreshes with the stored key, and hands it out with the bound access token', async () => {
+    const { key, vault } = await stored(true);
+    const keys: Array<DPoPKey | undefined> = [];
+    const session = makeSession({
+      vault,
+      refresh: async (_rt, dpopKey) => {
+        keys.push(dpopKey);
+        return grant();
+      },
+    });
+    expect(await session.restore()).toBe('signed-in');
+    expect(keys.map((k) => k?.thumbprint)).toEqual([key!.thumbprint]);
+    const credential = await session.getAccessCredential();
+    expect(credential.accessToken).toBe('at-1');
+    expect(credential.dpopKey?.thumbprint).toBe(key!.thumbprint);
+  });
+
+  it('an unbound access token (a Bearer answer, RFC 9449 §5) is handed out without the key', async () => {
+    const { vault } = await stored(true);
+    const session = makeSession({
+      vault,
+      refresh: async () => ({ accessToken: 'at-1', expiresInSeconds: 600 }),
+    });
+    await session.restore();
+    expect((await session.getAccessCredential()).dpopKey).toBeUndefined();
+  });
+
+  it('the rotated refresh token is stored with the same key', async () => {
+    const { key, vault } = await stored(true);
+    const session = makeSession({
+      vault,
+      refresh: async () => ({ ...(await grant()), refreshToken: 'rt-2' }),
+    });
+    await session.restore();
+    expect(JSON.parse(vault.value!)).toMatchObject({
+      v: 2,
+      refresh_token: 'rt-2',
+      dpop: { jkt: key!.thumbprint },
+    });
+  });
+
+  it.each([
+    ['off', true, /DPoP-bound .* "off"/],
+    ['required', false, /not DPoP-bound .* "required"/],
+  ] as const)(
+    'dpop "%s": an entry of the other kind is not used, the reason logged',
+    async (mode, bound, reason) => {
+      const { vault } = await stored(bound);
+      const logger = memoryLogger();
+      const refresh = vi.fn(grant);
+      const session = makeSession({ vault, refresh, logger, dpop: mode });
+      expect(await session.restore()).toBe('signed-out');
+      expect(refresh).not.toHaveBeenCalled();
+      expect(logger.lines.join('\n')).toMatch(reason);
+    },
+  );
+
+  it('a Bearer entry keeps working as Bearer with auto', async () => {
+    const { vault } = await stored(false);
+    const refresh = vi.fn(async () => ({ accessToken: 'at-1', expiresInSeconds: 600 }));
+    const session = makeSession({ vault, refresh });
+    expect(await session.restore()).toBe('signed-in');
+    expect(refresh).toHaveBeenCalledExactlyOnceWith('rt-stored', undefined);
+    expect(JSON.parse(vault.value!).v).toBe(1);
   });
 });
