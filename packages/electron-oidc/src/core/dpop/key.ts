@@ -134,21 +134,33 @@ export class DPoPKey {
   static async restore(stored: StoredDPoPKey): Promise<DPoPKey> {
     const params = KEY_IMPORT[stored.alg];
     if (params === undefined || !Object.hasOwn(KEY_IMPORT, stored.alg)) {
-      throw new DPoPKeyError(`the DPoP key's algorithm ${JSON.stringify(stored.alg)} is not one this library uses`);
+      throw new DPoPKeyError(
+        `the DPoP key's algorithm ${JSON.stringify(stored.alg)} is not one this library uses`,
+      );
     }
     const thumbprint = await jwkThumbprint(stored.jwk);
     if (thumbprint === undefined || thumbprint !== stored.jkt) {
       throw new DPoPKeyError('the DPoP key does not match the thumbprint stored with it');
     }
     const publicJwk = Object.fromEntries(
-      Object.entries(stored.jwk).filter(([member]) => !PRIVATE_MEMBERS.includes(member) && member !== 'key_ops'),
+      Object.entries(stored.jwk).filter(
+        ([member]) => !PRIVATE_MEMBERS.includes(member) && member !== 'key_ops',
+      ),
     ) as Jwk;
     let pair: client.CryptoKeyPair;
     try {
       pair = {
-        privateKey: await crypto.subtle.importKey('jwk', { ...stored.jwk, key_ops: ['sign'] }, params, false, ['sign']),
+        privateKey: await crypto.subtle.importKey(
+          'jwk',
+          { ...stored.jwk, key_ops: ['sign'] },
+          params,
+          false,
+          ['sign'],
+        ),
         // openid-client puts the public key into every proof's header, so it must be exportable.
-        publicKey: await crypto.subtle.importKey('jwk', { ...publicJwk, key_ops: ['verify'] }, params, true, ['verify']),
+        publicKey: await crypto.subtle.importKey('jwk', { ...publicJwk, key_ops: ['verify'] }, params, true, [
+          'verify',
+        ]),
       };
     } catch (cause) {
       throw new DPoPKeyError('the stored DPoP key cannot be imported', { cause });

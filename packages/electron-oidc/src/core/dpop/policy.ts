@@ -25,12 +25,19 @@ export function dpopAlgorithm(mode: DPoPMode, metadata: client.ServerMetadata): 
   if (mode === 'off') return undefined;
   const listed = metadata.dpop_signing_alg_values_supported;
   if (!Array.isArray(listed) || listed.length === 0) {
-    if (mode === 'required') throw unsupported(metadata.issuer, 'does not offer DPoP (its discovery lists no dpop_signing_alg_values_supported)');
+    if (mode === 'required')
+      throw unsupported(
+        metadata.issuer,
+        'does not offer DPoP (its discovery lists no dpop_signing_alg_values_supported)',
+      );
     return undefined;
   }
   const alg = PREFERRED.find((a) => listed.includes(a)) ?? listed.find((a) => isDPoPAlgorithm(a));
   if (alg === undefined && mode === 'required') {
-    throw unsupported(metadata.issuer, `lists only DPoP algorithms this library does not use (${listed.join(', ')})`);
+    throw unsupported(
+      metadata.issuer,
+      `lists only DPoP algorithms this library does not use (${listed.join(', ')})`,
+    );
   }
   return alg;
 }
@@ -45,6 +52,7 @@ export function dpopAlgorithm(mode: DPoPMode, metadata: client.ServerMetadata): 
  */
 export function isDPoPTokenType(tokenType: string, mode: DPoPMode, issuer: string): boolean {
   if (tokenType.toLowerCase() === 'dpop') return true;
-  if (mode === 'required') throw unsupported(issuer, `answered a DPoP token request with a ${tokenType} token`);
+  if (mode === 'required')
+    throw unsupported(issuer, `answered a DPoP token request with a ${tokenType} token`);
   return false;
 }

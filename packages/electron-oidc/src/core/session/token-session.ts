@@ -306,7 +306,13 @@ export class TokenSession {
       if (!this.#isCurrent(generation)) return;
       const binding = this.#binding?.current;
       // The key rests with the refresh token bound to it (RFC 9449 §5), in the same write.
-      const entry = { ...this.#identity, sub: session.sub, refreshToken, binding, dpop: session.dpopKey?.stored };
+      const entry = {
+        ...this.#identity,
+        sub: session.sub,
+        refreshToken,
+        binding,
+        dpop: session.dpopKey?.stored,
+      };
       try {
         await this.#vault.write(encodeStoredSession(entry));
         this.#storedBinding = binding;
@@ -670,8 +676,7 @@ export class TokenSession {
       persisted = await this.#persist(generation, current, refreshToken);
     } else if (this.#binding?.current !== this.#storedBinding) {
       // Only the binding's value changed: stored with the same refresh token, for the next launch to read.
-      persisted =
-        (await this.#persist(generation, current, refreshToken, { sameToken: true })) || persisted;
+      persisted = (await this.#persist(generation, current, refreshToken, { sameToken: true })) || persisted;
     }
     return {
       sub: current.sub,

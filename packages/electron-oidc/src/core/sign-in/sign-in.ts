@@ -86,7 +86,10 @@ async function newRequestChecks(): Promise<RequestChecks> {
 }
 
 /** The new session's DPoP key (RFC 9449), when the mode and the provider call for one. */
-async function newSessionProof(config: AuthConfig, provider: client.Configuration): Promise<GrantProof | undefined> {
+async function newSessionProof(
+  config: AuthConfig,
+  provider: client.Configuration,
+): Promise<GrantProof | undefined> {
   const alg = dpopAlgorithm(config.dpop, provider.serverMetadata());
   return alg === undefined ? undefined : { key: await DPoPKey.generate(alg), mode: config.dpop };
 }
@@ -123,7 +126,11 @@ async function authorizationUrl(
 }
 
 /** The authorization request's parameters: every check, always (RFC 9700 §2.1). */
-function requestParameters(config: AuthConfig, redirectUri: string, checks: RequestChecks): Record<string, string> {
+function requestParameters(
+  config: AuthConfig,
+  redirectUri: string,
+  checks: RequestChecks,
+): Record<string, string> {
   // OIDC Core §11 asks for prompt=consent with offline_access unless the provider has other
   // grounds; providers that insist get it through authorizationParams.prompt.
   return {
@@ -140,7 +147,10 @@ function requestParameters(config: AuthConfig, redirectUri: string, checks: Requ
 }
 
 /** An abort signal for the sign-in: the caller's, or the sign-in timeout. */
-function signInSignal(config: AuthConfig, caller: AbortSignal | undefined): { signal: AbortSignal; stop: () => void } {
+function signInSignal(
+  config: AuthConfig,
+  caller: AbortSignal | undefined,
+): { signal: AbortSignal; stop: () => void } {
   const timeout = new AbortController();
   const timer = setTimeout(() => {
     timeout.abort(
@@ -216,7 +226,11 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
     });
     // A cancel that came while the listener was starting must not push the request or open the browser.
     signal.throwIfAborted();
-    const url = await authorizationUrl(provider, requestParameters(config, listener.redirectUri, checks), proof);
+    const url = await authorizationUrl(
+      provider,
+      requestParameters(config, listener.redirectUri, checks),
+      proof,
+    );
     signal.throwIfAborted();
     logger.info(`Opening the browser to sign in at ${provider.serverMetadata().issuer}.`);
     const request = await waitWhileOpening(listener, ctx.openBrowser, url.href);
