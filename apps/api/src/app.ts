@@ -1,7 +1,10 @@
 import express from 'express';
 import type { ErrorRequestHandler, Express, RequestHandler, Response } from 'express';
+import { createDpopCheck } from './auth/dpop/check.ts';
+import type { DpopCheck } from './auth/dpop/check.ts';
 import { createIssuerKeys } from './auth/issuer-keys.ts';
 import { requireAccessToken } from './auth/require-access-token.ts';
+import type { RequireAccessTokenOptions } from './auth/require-access-token.ts';
 import { createTokenCache } from './auth/token-cache.ts';
 import { createAccessTokenVerifier } from './auth/verify.ts';
 import type { AccessTokenVerifier } from './auth/verify.ts';
@@ -20,6 +23,8 @@ export interface CreateApiOptions {
   log?: Log;
   /** Replaces the verifier built from the config (e.g. a cache wrapping it). */
   verifier?: AccessTokenVerifier;
+  /** The clock of the DPoP and step-up checks, in ms since the epoch (tests). Default: `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -51,19 +56,57 @@ export function createVerifierFromConfig(config: ApiConfig): AccessTokenVerifier
   });
 }
 
+/** The API's URL as clients reach it: `publicUrl`, or the listen address. */
+export function publicUrlOf(config: Pick<ApiConfig, 'publicUrl' | 'host' | 'port'>): string {
+  if (config.publicUrl !== undefined) return config.publicUrl;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}
+
+/** The settings a route's token check reads. */
+export type RouteAuthConfig = Pick<
+  ApiConfig,
+  | 'requiredScope'
+  | 'publicUrl'
+  | 'host'
+  | 'port'
+  | 'dpop'
+  | 'dpopNonce'
+  | 'dpopProofWindowSeconds'
+  | 'dpopReplayCacheMaxEntries'
+  | 'dpopNonceLifetimeSeconds'
+>;
+
+/** The DPoP check the config describes; one per API, shared by its routes (one replay cache). */
+export function createDpopCheckFromConfig(config: RouteAuthConfig, now?: () => number): DpopCheck {
+  return createDpopCheck({
+    publicUrl: publicUrlOf(config),
+    proofWindowSeconds: config.dpopProofWindowSeconds,
+    replayCacheMaxEntries: config.dpopReplayCacheMaxEntries,
+    nonce: config.dpopNonce,
+    nonceLifetimeSeconds: config.dpopNonceLifetimeSeconds,
+    ...(now === undefined ? {} : { now }),
+  });
+}
+
 /**
- * What `GET /private` runs before its handler: the bearer token check with the configured
- * scope, reading a form body only to refuse a token sent there. Exported so the benchmark
- * measures exactly this.
+ * What `GET /private` runs before its handler: the access token check (Bearer, or DPoP with
+ * its proof) with the configured scope, reading a form body only to refuse a token sent
+ * there. Exported so the benchmark measures exactly this. `extra` adds to the check (a
+ * step-up policy, the clock).
  */
 export function privateRouteAuth(
-  config: Pick<ApiConfig, 'requiredScope'>,
+  config: RouteAuthConfig,
   verifier: AccessTokenVerifier,
+  dpop: DpopCheck = createDpopCheckFromConfig(config),
+  extra: Pick<RequireAccessTokenOptions, 'authentication' | 'now'> = {},
 ): RequestHandler {
   return requireAccessToken({
     verifier,
     requiredScopes: [config.requiredScope],
     readBody: express.urlencoded({ extended: false, limit: '16kb' }),
+    dpop: { check: dpop, required: config.dpop === 'required' },
+    ...extra,
   });
 }
 
@@ -112,6 +155,11 @@ const PRIVATE_MESSAGE = fixedAnswer(
   // For the token's holder only: no cache may keep it.
   { 'cache-control': 'no-store' },
 );
+const SENSITIVE_MESSAGE = fixedAnswer(
+  200,
+  { message: 'Only recently verified users can read this sensitive message.' },
+  { 'cache-control': 'no-store' },
+);
 const NOT_FOUND = fixedAnswer(404, { error: 'not_found', error_description: 'There is no such resource.' });
 const SERVER_ERROR = fixedAnswer(500, {
   error: 'server_error',
@@ -120,7 +168,9 @@ const SERVER_ERROR = fixedAnswer(500, {
 
 /**
  * The API as an Express application (not listening; see `startApi`):
- * `GET /public`, `GET /private` (bearer access token with the required scope), `GET /healthz`.
+ * `GET /public`, `GET /private` (an access token with the required scope, Bearer or DPoP),
+ * `GET /private/sensitive` (the same, from a sign-in of `stepUpAcr` at most `stepUpMaxAgeSeconds`
+ * old, RFC 9470), `GET /healthz`.
  *
  * @example
  * ```ts
@@ -145,7 +195,19 @@ export function createApi(config: ApiConfig, options: CreateApiOptions = {}): Ex
 
   app.get('/healthz', (_req, res) => send(res, HEALTHY));
   app.get('/public', (_req, res) => send(res, PUBLIC_MESSAGE));
-  app.get('/private', privateRouteAuth(config, verifier), (_req, res) => send(res, PRIVATE_MESSAGE));
+  const dpop = createDpopCheckFromConfig(config, options.now);
+  const stepUp = {
+    authentication: {
+      acr: config.stepUpAcr,
+      maxAgeSeconds: config.stepUpMaxAgeSeconds,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+    },
+    ...(options.now === undefined ? {} : { now: options.now }),
+  };
+  app.get('/private', privateRouteAuth(config, verifier, dpop), (_req, res) => send(res, PRIVATE_MESSAGE));
+  app.get('/private/sensitive', privateRouteAuth(config, verifier, dpop, stepUp), (_req, res) =>
+    send(res, SENSITIVE_MESSAGE),
+  );
 
   app.use((_req, res) => send(res, NOT_FOUND));
   const handleError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {

@@ -44,9 +44,34 @@ export interface ApiConfig {
    * every request; `warn` only refused and failed ones; `silent` nothing.
    */
   logLevel: LogLevel;
+  /**
+   * `PUBLIC_URL`: this API's URL as clients reach it (behind a proxy, the proxy's), which a
+   * DPoP proof's `htu` must name; a path prefix the proxy removes goes at its end. Default:
+   * the listen address, `http://HOST:PORT` (the port actually bound when `PORT=0`).
+   */
+  publicUrl?: string;
+  /**
+   * `DPOP`: `allowed` (the default) takes DPoP-bound tokens with their proofs and unbound
+   * Bearer tokens; `required` refuses Bearer tokens with a DPoP challenge (RFC 9449 §7.1).
+   */
+  dpop: DpopSetting;
+  /** `DPOP_NONCE`: `on` demands an API-issued nonce in every proof (RFC 9449 §9); `off` by default. */
+  dpopNonce: DpopNonceSetting;
+  /** A proof's `iat` may be this many seconds before or after the API's clock; `jti`s are kept as long. */
+  dpopProofWindowSeconds: number;
+  /** How many proofs (`jti`s) are remembered at most against replays (see `createReplayCache`). */
+  dpopReplayCacheMaxEntries: number;
+  /** Each nonce is valid for one to two slots of this many seconds. */
+  dpopNonceLifetimeSeconds: number;
+  /** `STEP_UP_ACR`: the `acr` that `GET /private/sensitive` needs (RFC 9470). */
+  stepUpAcr: string;
+  /** `STEP_UP_MAX_AGE`: how old, in seconds, the sign-in behind a token for `/private/sensitive` may be. */
+  stepUpMaxAgeSeconds: number;
 }
 
 export type TokenCacheSetting = 'on' | 'off';
+export type DpopSetting = 'allowed' | 'required';
+export type DpopNonceSetting = 'on' | 'off';
 
 /** The defaults: the local provider, this API on 127.0.0.1:3000, jose's JWKS timings. */
 export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
@@ -65,6 +90,13 @@ export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = Object.freeze({
   tokenCacheMaxEntries: 10_000,
   tokenCacheMaxAgeMs: 60_000,
   logLevel: 'info',
+  dpop: 'allowed',
+  dpopNonce: 'off',
+  dpopProofWindowSeconds: 60,
+  dpopReplayCacheMaxEntries: 100_000,
+  dpopNonceLifetimeSeconds: 300,
+  stepUpAcr: 'urn:electron-oidc:acr:otp',
+  stepUpMaxAgeSeconds: 300,
 });
 
 /** The environment variable behind each setting that has one. */
@@ -77,6 +109,11 @@ const VARIABLES = {
   accessTokenType: 'ACCESS_TOKEN_TYPE',
   tokenCache: 'TOKEN_CACHE',
   logLevel: 'LOG_LEVEL',
+  publicUrl: 'PUBLIC_URL',
+  dpop: 'DPOP',
+  dpopNonce: 'DPOP_NONCE',
+  stepUpAcr: 'STEP_UP_ACR',
+  stepUpMaxAgeSeconds: 'STEP_UP_MAX_AGE',
 } as const satisfies Partial<Record<keyof ApiConfig, string>>;
 
 type VariableKey = keyof typeof VARIABLES;
@@ -102,6 +139,14 @@ export class ApiConfigError extends Error {
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const ACCESS_TOKEN_TYPES: readonly string[] = ['at+jwt', 'any'] satisfies AccessTokenType[];
 const TOKEN_CACHE_SETTINGS: readonly string[] = ['on', 'off'] satisfies TokenCacheSetting[];
+const DPOP_SETTINGS: readonly string[] = ['allowed', 'required'] satisfies DpopSetting[];
+const DPOP_NONCE_SETTINGS: readonly string[] = ['on', 'off'] satisfies DpopNonceSetting[];
+/** Settings that must be whole numbers from 1 up to a bound. */
+const COUNTS = [
+  ['dpopProofWindowSeconds', 3_600],
+  ['dpopReplayCacheMaxEntries', 10_000_000],
+  ['dpopNonceLifetimeSeconds', 86_400],
+] as const;
 const DURATIONS = [
   'clockToleranceSeconds',
   'fetchTimeoutMs',
@@ -161,10 +206,64 @@ function problemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => string)
   if (!Number.isInteger(config.tokenCacheMaxEntries) || config.tokenCacheMaxEntries < 1) {
     add('tokenCacheMaxEntries', `"${config.tokenCacheMaxEntries}" must be a positive integer.`);
   }
+  problems.push(...dpopProblemsOf(config, nameOf));
   for (const key of DURATIONS) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {
       add(key, `"${config[key]}" must be a non-negative integer.`);
     }
+  }
+  return problems;
+}
+
+/** Why `PUBLIC_URL` cannot be the API's URL as clients reach it, if it cannot. */
+function describePublicUrlProblem(value: string): string | undefined {
+  const example = 'e.g. https://api.example.com or https://example.com/api';
+  if (!URL.canParse(value)) return `"${value}" is not an absolute URL; ${example}`;
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return `"${value}" must be an http or https URL; ${example}`;
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    return `"${value}" must have no query, fragment or user info; ${example}`;
+  }
+  return undefined;
+}
+
+/** The DPoP and step-up settings (RFC 9449, RFC 9470). */
+function dpopProblemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => string): ApiConfigProblem[] {
+  const problems: ApiConfigProblem[] = [];
+  const add = (key: keyof ApiConfig, message: string) => problems.push({ variable: nameOf(key), message });
+  const publicUrlProblem =
+    config.publicUrl === undefined ? undefined : describePublicUrlProblem(config.publicUrl);
+  if (publicUrlProblem !== undefined) add('publicUrl', publicUrlProblem);
+  if (!DPOP_SETTINGS.includes(config.dpop)) {
+    add(
+      'dpop',
+      `"${config.dpop}" is not supported; use allowed (DPoP and Bearer tokens, the default) or required.`,
+    );
+  }
+  if (!DPOP_NONCE_SETTINGS.includes(config.dpopNonce)) {
+    add(
+      'dpopNonce',
+      `"${config.dpopNonce}" is not supported; use off (the default) or on (proofs carry the API's nonce).`,
+    );
+  }
+  for (const [key, max] of COUNTS) {
+    if (!Number.isInteger(config[key]) || config[key] < 1 || config[key] > max) {
+      add(key, `"${config[key]}" must be an integer from 1 to ${max}.`);
+    }
+  }
+  if (!SCOPE_TOKEN.test(config.stepUpAcr)) {
+    add(
+      'stepUpAcr',
+      `"${config.stepUpAcr}" must be one acr value (no spaces, quotes or backslashes), e.g. urn:electron-oidc:acr:otp`,
+    );
+  }
+  const maxAge = config.stepUpMaxAgeSeconds;
+  if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 31_536_000) {
+    add(
+      'stepUpMaxAgeSeconds',
+      `"${maxAge}" must be a number of seconds from 0 to 31536000 (a year), e.g. 300.`,
+    );
   }
   return problems;
 }
@@ -182,7 +281,8 @@ export function checkApiConfig(config: ApiConfig): ApiConfig {
 
 /**
  * Reads the configuration from the environment: `ISSUER_URL`, `AUDIENCE`, `HOST`, `PORT`,
- * `REQUIRED_SCOPE`, `ACCESS_TOKEN_TYPE`, `TOKEN_CACHE`, `LOG_LEVEL`. An unset or empty variable takes its default.
+ * `REQUIRED_SCOPE`, `ACCESS_TOKEN_TYPE`, `TOKEN_CACHE`, `LOG_LEVEL`, `PUBLIC_URL`, `DPOP`,
+ * `DPOP_NONCE`, `STEP_UP_ACR`, `STEP_UP_MAX_AGE`. An unset or empty variable takes its default.
  *
  * @throws {ApiConfigError} some variable is invalid; the message names each one and how to fix it.
  *
@@ -197,18 +297,20 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     return value === undefined || value === '' ? undefined : value;
   };
   const problems: ApiConfigProblem[] = [];
-
-  const portText = read('port');
-  let port = DEFAULT_API_CONFIG.port;
-  if (portText !== undefined) {
-    // Digits only: Number('0x10') or Number('1e3') would silently pick another port.
-    if (/^\d+$/.test(portText)) port = Number(portText);
-    else
-      problems.push({
-        variable: 'PORT',
-        message: `"${portText}" is not a port; use an integer from 0 to 65535.`,
-      });
-  }
+  // Digits only: Number('0x10') or Number('1e3') would silently pick another value.
+  const readInteger = (key: 'port' | 'stepUpMaxAgeSeconds', message: string): number => {
+    const text = read(key);
+    if (text === undefined) return DEFAULT_API_CONFIG[key];
+    if (/^\d+$/.test(text)) return Number(text);
+    problems.push({ variable: VARIABLES[key], message: `"${text}" ${message}` });
+    return DEFAULT_API_CONFIG[key];
+  };
+  const port = readInteger('port', 'is not a port; use an integer from 0 to 65535.');
+  const stepUpMaxAgeSeconds = readInteger(
+    'stepUpMaxAgeSeconds',
+    'is not a number of seconds; use an integer, e.g. 300.',
+  );
+  const publicUrl = read('publicUrl');
 
   const config: ApiConfig = {
     ...DEFAULT_API_CONFIG,
@@ -221,6 +323,11 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     accessTokenType: (read('accessTokenType') ?? DEFAULT_API_CONFIG.accessTokenType) as AccessTokenType,
     tokenCache: (read('tokenCache') ?? DEFAULT_API_CONFIG.tokenCache) as TokenCacheSetting,
     logLevel: (read('logLevel') ?? DEFAULT_API_CONFIG.logLevel) as LogLevel,
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+    dpop: (read('dpop') ?? DEFAULT_API_CONFIG.dpop) as DpopSetting,
+    dpopNonce: (read('dpopNonce') ?? DEFAULT_API_CONFIG.dpopNonce) as DpopNonceSetting,
+    stepUpAcr: read('stepUpAcr') ?? DEFAULT_API_CONFIG.stepUpAcr,
+    stepUpMaxAgeSeconds,
   };
   problems.push(...problemsOf(config, (key) => (key in VARIABLES ? VARIABLES[key as VariableKey] : key)));
   if (problems.length > 0) throw new ApiConfigError(problems);

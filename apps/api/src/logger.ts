@@ -75,6 +75,9 @@ export function createLogger(options: CreateLoggerOptions): Logger {
           'access_token',
           'headers.authorization',
           'req.headers.authorization',
+          // A DPoP proof carries the hash of the token and is itself single-use: no log keeps one.
+          'headers.dpop',
+          'req.headers.dpop',
         ],
         censor: '[redacted]',
       },

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApi } from './app.ts';
 import type { CreateApiOptions } from './app.ts';
@@ -30,17 +31,26 @@ export async function startApi(
   options: CreateApiOptions = {},
 ): Promise<RunningApi> {
   const resolved = checkApiConfig({ ...DEFAULT_API_CONFIG, ...config });
-  const app = createApi(resolved, options);
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
-    const listening = app.listen(resolved.port, resolved.host, (err?: Error) => {
-      if (err) reject(err);
-      else resolve(listening);
+  // Listening first: the port bound (with `port: 0`) is part of the URL DPoP proofs name.
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
     });
   });
   const { address, port, family } = server.address() as AddressInfo;
   const host = family === 'IPv6' ? `[${address}]` : address;
+  const url = `http://${host}:${port}`;
+  try {
+    server.on('request', createApi({ ...resolved, publicUrl: resolved.publicUrl ?? url }, options));
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   return {
-    url: `http://${host}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -29,6 +29,13 @@ describe('loadApiConfig', () => {
       tokenCacheMaxEntries: 10000,
       tokenCacheMaxAgeMs: 60000,
       logLevel: 'info',
+      dpop: 'allowed',
+      dpopNonce: 'off',
+      dpopProofWindowSeconds: 60,
+      dpopReplayCacheMaxEntries: 100000,
+      dpopNonceLifetimeSeconds: 300,
+      stepUpAcr: 'urn:electron-oidc:acr:otp',
+      stepUpMaxAgeSeconds: 300,
     });
   });
 

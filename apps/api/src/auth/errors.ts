@@ -1,8 +1,9 @@
 /**
- * One class per answer a bearer-protected resource can give instead of the resource
- * (RFC 6750 §3). Each error knows its HTTP status and builds its own headers, so the
- * Express adapter maps any of them to HTTP in one generic place and no layer below it
- * knows about HTTP responses.
+ * One class per answer a protected resource can give instead of the resource (RFC 6750 §3,
+ * RFC 9449 §7.1, RFC 9470 §3). Each error knows its HTTP status and builds its own headers,
+ * in the scheme of the request's credentials (`Bearer` or `DPoP`), so the Express adapter
+ * maps any of them to HTTP in one generic place and no layer below it knows about HTTP
+ * responses.
  */
 
 /** The `error` values of the JSON body, a closed set so that `switch (err.code)` narrows. */
@@ -16,7 +17,26 @@ export type BearerErrorCode =
   /** RFC 6750 §3.1: the token is valid but lacks the scope the resource needs. */
   | 'insufficient_scope'
   /** The issuer's keys cannot be fetched, so no token can be checked (RFC 6749 §4.1.2.1's name). */
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  /** RFC 9449 §7.1: the DPoP proof is missing, malformed, or does not match the request or the token. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §9: the DPoP proof must carry the nonce given in the `DPoP-Nonce` header. */
+  | 'use_dpop_nonce'
+  /** RFC 9470 §3: the token is valid, but its sign-in is not strong or recent enough for the resource. */
+  | 'insufficient_user_authentication';
+
+/**
+ * The authentication scheme a challenge is written in: the one the request used, or the one
+ * the API demands (RFC 9449 §7.1). A `DPoP` challenge names the proof algorithms (`algs`).
+ */
+export interface ChallengeScheme {
+  name: 'Bearer' | 'DPoP';
+  /** Auth-params every challenge of this scheme ends with, e.g. `algs` for DPoP. */
+  params?: readonly (readonly [string, string])[];
+}
+
+/** RFC 6750's scheme, with no extra parameter. */
+export const BEARER_SCHEME: ChallengeScheme = Object.freeze({ name: 'Bearer' });
 
 /**
  * RFC 6750 §3: `error_description` and `scope` values MUST NOT contain `"` or `\` and are
@@ -40,15 +60,18 @@ export abstract class BearerError extends Error {
     ];
   }
 
-  /** The `WWW-Authenticate` value for this error (RFC 6750 §3), or undefined when none applies. */
-  wwwAuthenticate(realm: string): string | undefined {
-    const params: [string, string][] = [['realm', realm], ...this.challengeParams()];
-    return `Bearer ${params.map(([name, value]) => `${name}="${toAuthParamValue(value)}"`).join(', ')}`;
+  /**
+   * The `WWW-Authenticate` value for this error (RFC 6750 §3) in `scheme` (default `Bearer`),
+   * or undefined when none applies.
+   */
+  wwwAuthenticate(realm: string, scheme: ChallengeScheme = BEARER_SCHEME): string | undefined {
+    const params = [['realm', realm], ...this.challengeParams(), ...(scheme.params ?? [])];
+    return `${scheme.name} ${params.map(([name, value]) => `${name}="${toAuthParamValue(value!)}"`).join(', ')}`;
   }
 
   /** Every header this answer needs besides the body's own. */
-  headers(realm: string): Record<string, string> {
-    const challenge = this.wwwAuthenticate(realm);
+  headers(realm: string, scheme: ChallengeScheme = BEARER_SCHEME): Record<string, string> {
+    const challenge = this.wwwAuthenticate(realm, scheme);
     return challenge === undefined ? {} : { 'WWW-Authenticate': challenge };
   }
 
@@ -149,5 +172,78 @@ export class IssuerUnavailableError extends BearerError {
       error: this.code,
       error_description: "The token issuer's signing keys cannot be fetched right now; try again later.",
     };
+  }
+}
+
+/**
+ * 401 `invalid_dpop_proof` (RFC 9449 §7.1): the request's DPoP proof is missing, repeated,
+ * malformed, badly signed, made for another request, too old or too new, replayed, or made
+ * with another key than the one the access token is bound to.
+ */
+export class InvalidDpopProofError extends BearerError {
+  readonly status = 401;
+  readonly code = 'invalid_dpop_proof';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidDpopProofError';
+  }
+}
+
+/**
+ * 401 `use_dpop_nonce` (RFC 9449 §9): the proof must carry the nonce this answer gives in its
+ * `DPoP-Nonce` header; the client retries once with a new proof that does.
+ */
+export class UseDpopNonceError extends BearerError {
+  readonly status = 401;
+  readonly code = 'use_dpop_nonce';
+  /** The nonce the next proof must carry. */
+  readonly nonce: string;
+
+  constructor(
+    nonce: string,
+    message = 'The DPoP proof must carry the nonce given in the DPoP-Nonce header.',
+  ) {
+    super(message);
+    this.name = 'UseDpopNonceError';
+    this.nonce = nonce;
+  }
+
+  override headers(realm: string, scheme?: ChallengeScheme): Record<string, string> {
+    return { ...super.headers(realm, scheme), 'DPoP-Nonce': this.nonce };
+  }
+}
+
+/** What a sign-in must have been for the resource (RFC 9470 §3), each part only when it fell short. */
+export interface AuthenticationRequirement {
+  /** The `acr` needed, when the token's was another (space-separated if several would do). */
+  acrValues?: string;
+  /** The greatest age of the sign-in in seconds, when the token's was older or unknown. */
+  maxAge?: number;
+}
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3): the token is valid, but the sign-in
+ * behind it is not of the class (`acr`) or not as recent (`auth_time`) as the resource needs.
+ * The challenge says what a new sign-in must request: `acr_values` and/or `max_age`.
+ */
+export class InsufficientUserAuthenticationError extends BearerError {
+  readonly status = 401;
+  readonly code = 'insufficient_user_authentication';
+  readonly requirement: Readonly<AuthenticationRequirement>;
+
+  constructor(message: string, requirement: AuthenticationRequirement) {
+    super(message);
+    this.name = 'InsufficientUserAuthenticationError';
+    this.requirement = Object.freeze({ ...requirement });
+  }
+
+  protected override challengeParams(): [string, string][] {
+    const { acrValues, maxAge } = this.requirement;
+    return [
+      ...super.challengeParams(),
+      ...(acrValues === undefined ? [] : [['acr_values', acrValues] as [string, string]]),
+      ...(maxAge === undefined ? [] : [['max_age', String(maxAge)] as [string, string]]),
+    ];
   }
 }
