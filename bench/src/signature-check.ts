@@ -1,9 +1,9 @@
 // The signature check alone, side by side in this one process, on the same distinct RS256
 // tokens: the floor (node:crypto `crypto.verify` of the signing input with the issuer's key as
 // a `KeyObject`, synchronous: the RSA operation and nothing else), jose's `jwtVerify` (WebCrypto,
-// keys from jose's remote JWKS), and the API's verifier (`createAccessTokenVerifier`: jose's
-// `jwtVerify` behind the API's issuer keys and header policy, then the ID-token claim check
-// and the scopes).
+// keys from jose's remote JWKS), and the API's verifier (`createAccessTokenVerifier`: the API's
+// issuer keys and header policy, the signature by its node:crypto fast path, jose's
+// `UnsecuredJWT.decode` for the claims, then the ID-token claim check and the scopes).
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, UnsecuredJWT } from 'jose';
@@ -31,8 +31,8 @@ export interface SignatureCheckResults {
   /**
    * One token at a time, as a first-seen request meets an idle server (and as auth-check.ts
    * measures the middleware): the same three, the API's verifier behind its token cache, and
-   * what a node:crypto fast path would cost at least (the floor, then jose's own claim checks
-   * through `UnsecuredJWT.decode`), an estimate only: no such path ships.
+   * the estimate the fast path was built on (the floor, then jose's own claim checks through
+   * `UnsecuredJWT.decode`; no header policy, key lookup or ID-token check).
    */
   oneAtATime: Record<'floor' | 'jose' | 'api' | 'cached' | 'fastPathEstimate', number[]>;
 }
