@@ -2,7 +2,7 @@ import { onTestFinished } from 'vitest';
 import { TEST_AUDIENCE } from '@electron-oidc/test-support';
 import type { FakeIssuer } from '@electron-oidc/test-support';
 import { startApi } from '../../src/index.ts';
-import type { ApiConfig } from '../../src/index.ts';
+import type { ApiConfig, CreateApiOptions } from '../../src/index.ts';
 import { bearer, request } from './http.ts';
 import type { TestRequest, TestResponse } from './http.ts';
 
@@ -17,11 +17,15 @@ export interface TestApi {
  * Starts the API on an ephemeral loopback port against `issuer`, capturing its logs;
  * it is closed when the current test finishes.
  */
-export async function startTestApi(issuer: FakeIssuer, config: Partial<ApiConfig> = {}): Promise<TestApi> {
+export async function startTestApi(
+  issuer: FakeIssuer,
+  config: Partial<ApiConfig> = {},
+  options: Pick<CreateApiOptions, 'now'> = {},
+): Promise<TestApi> {
   const logs: Record<string, unknown>[] = [];
   const api = await startApi(
     { issuer: issuer.url, audience: TEST_AUDIENCE, port: 0, ...config },
-    { log: (entry) => logs.push(entry as Record<string, unknown>) },
+    { log: (entry) => logs.push(entry as Record<string, unknown>), ...options },
   );
   onTestFinished(() => api.close());
   return {
