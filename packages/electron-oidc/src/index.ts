@@ -36,3 +36,6 @@ export type { Logger } from './core/logger.ts';
 export type { Profile } from './core/profile.ts';
 export type { FetchLike } from './core/fetch-like.ts';
 export type { SessionState } from './core/session/token-session.ts';
+export { stepUpRequirement } from './core/step-up.ts';
+export type { StepUpMode, StepUpRequirement } from './core/step-up.ts';
+export type { ApiFetch, ApiRequestInit } from './core/api-client.ts';

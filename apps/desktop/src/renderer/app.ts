@@ -4,7 +4,14 @@
  * bridge as plain, sanitized data, and is written with textContent, never as
  * HTML.
  */
-import type { AuthBridge, BridgeError, BridgeProfile, BridgeSessionState } from 'electron-oidc/bridge';
+import type {
+  AuthBridge,
+  BridgeError,
+  BridgeProfile,
+  BridgeResult,
+  BridgeSessionState,
+  PrivateMessage,
+} from 'electron-oidc/bridge';
 
 declare global {
   interface Window {
@@ -41,6 +48,10 @@ const ui = {
   cancel: byId<HTMLButtonElement>('cancel'),
   logout: byId<HTMLButtonElement>('logout'),
   getMessage: byId<HTMLButtonElement>('get-private-message'),
+  getSensitive: byId<HTMLButtonElement>('get-sensitive-message'),
+  stepUpNotice: byId('step-up-notice'),
+  stepUpText: byId('step-up-text'),
+  stepUp: byId<HTMLButtonElement>('step-up'),
   message: byId('private-message'),
   messageText: byId('private-message-text'),
   messageError: byId('message-error'),
@@ -112,10 +123,17 @@ function showAccount(profile: BridgeProfile | undefined): void {
   ui.account.hidden = false;
 }
 
+/** The "a stronger sign-in is needed" notice and its button, or none. */
+function showStepUpNotice(error: BridgeError | undefined): void {
+  ui.stepUpText.textContent = error === undefined ? '' : `A stronger sign-in is needed. ${error.message}`;
+  ui.stepUpNotice.hidden = error === undefined;
+}
+
 function clearMessage(): void {
   ui.message.hidden = true;
   ui.messageText.textContent = '';
   showNotice(ui.messageError, undefined);
+  showStepUpNotice(undefined);
 }
 
 async function loadProfile(forGeneration: number): Promise<void> {
@@ -141,6 +159,7 @@ function render(state: BridgeSessionState): void {
   setBusy(ui.cancel, false);
   setBusy(ui.logout, false);
   setBusy(ui.retry, false);
+  setBusy(ui.stepUp, false);
   if (previous !== state) {
     announce(STATUS_TEXT[state]);
     // Move focus to the new screen's heading, so keyboard and screen-reader
@@ -176,16 +195,43 @@ ui.logout.addEventListener('click', async () => {
   if (!result.ok) announce(result.error.message);
 });
 
-ui.getMessage.addEventListener('click', async () => {
-  setBusy(ui.getMessage, true);
+/** Calls the API through `read` while `button` shows busy; shows the message, or what went wrong. */
+async function showApiMessage(
+  button: HTMLButtonElement,
+  read: () => Promise<BridgeResult<PrivateMessage>>,
+): Promise<BridgeError | undefined> {
+  setBusy(button, true);
   clearMessage();
-  const result = await window.auth.getPrivateMessage();
-  setBusy(ui.getMessage, false);
+  const result = await read();
+  setBusy(button, false);
   if (result.ok) {
     ui.messageText.textContent = result.value.message;
     ui.message.hidden = false;
-  } else {
-    showNotice(ui.messageError, result.error);
+    return undefined;
+  }
+  // The API wants a stronger or more recent sign-in: offer it, never start it unasked.
+  if (result.error.code === 'ERR_STEP_UP_REQUIRED') showStepUpNotice(result.error);
+  else showNotice(ui.messageError, result.error);
+  return result.error;
+}
+
+ui.getMessage.addEventListener('click', () => {
+  void showApiMessage(ui.getMessage, () => window.auth.getPrivateMessage());
+});
+
+ui.getSensitive.addEventListener('click', () => {
+  void showApiMessage(ui.getSensitive, () => window.auth.getSensitiveMessage());
+});
+
+/** The notice's button: signs in again in the browser, then reads the sensitive message once more. */
+ui.stepUp.addEventListener('click', async () => {
+  const offer = ui.stepUpText.textContent;
+  const error = await showApiMessage(ui.stepUp, () => window.auth.getSensitiveMessage({ allowStepUp: true }));
+  // Cancelled in the browser or the app: the need is still there, so is the offer.
+  if (error?.code === 'ERR_SIGN_IN_CANCELLED') {
+    showNotice(ui.messageError, undefined);
+    ui.stepUpText.textContent = offer;
+    ui.stepUpNotice.hidden = false;
   }
 });
 

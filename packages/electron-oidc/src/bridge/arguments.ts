@@ -11,7 +11,25 @@ export type ArgumentValidator = (args: unknown) => boolean;
 /** Accepts a call with no argument at all; `[undefined]` is an argument too. */
 export const noArguments: ArgumentValidator = (args) => Array.isArray(args) && args.length === 0;
 
-/** What each verb accepts. None takes an argument. */
+/**
+ * Accepts no argument, or one `{ allowStepUp: boolean }` made of plain data:
+ * an object of its own (no prototype tricks, no getters), with that one key or none.
+ */
+export const sensitiveMessageArguments: ArgumentValidator = (args) => {
+  if (noArguments(args)) return true;
+  if (!Array.isArray(args) || args.length !== 1) return false;
+  const [options] = args as unknown[];
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return false;
+  const prototype = Object.getPrototypeOf(options) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const keys = Reflect.ownKeys(options);
+  if (keys.length === 0) return true;
+  if (keys.length !== 1 || keys[0] !== 'allowStepUp') return false;
+  const descriptor = Object.getOwnPropertyDescriptor(options, 'allowStepUp');
+  return descriptor !== undefined && 'value' in descriptor && typeof descriptor.value === 'boolean';
+};
+
+/** What each verb accepts. None takes an argument but `getSensitiveMessage`'s one flag. */
 export const BRIDGE_ARGUMENTS: Readonly<Record<BridgeVerb, ArgumentValidator>> = Object.freeze({
   signIn: noArguments,
   cancelSignIn: noArguments,
@@ -20,4 +38,5 @@ export const BRIDGE_ARGUMENTS: Readonly<Record<BridgeVerb, ArgumentValidator>> =
   getSessionState: noArguments,
   getProfile: noArguments,
   getPrivateMessage: noArguments,
+  getSensitiveMessage: sensitiveMessageArguments,
 });

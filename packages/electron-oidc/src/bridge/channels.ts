@@ -13,6 +13,7 @@ export const BRIDGE_CHANNELS = Object.freeze({
   getSessionState: 'electron-oidc:get-session-state',
   getProfile: 'electron-oidc:get-profile',
   getPrivateMessage: 'electron-oidc:get-private-message',
+  getSensitiveMessage: 'electron-oidc:get-sensitive-message',
 } as const satisfies Record<BridgeVerb, string>);
 
 /** The one channel the main process pushes on: the session state, to the app's own windows only. */

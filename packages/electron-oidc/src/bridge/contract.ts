@@ -48,6 +48,16 @@ export interface PrivateMessage {
   readonly message: string;
 }
 
+/** The one argument {@link AuthBridge.getSensitiveMessage} takes. */
+export interface SensitiveMessageOptions {
+  /**
+   * When the API asks for a stronger or more recent sign-in (RFC 9470): `true`
+   * signs the user in again in the system browser and retries once; otherwise
+   * (the default) the call fails with `ERR_STEP_UP_REQUIRED`, so the app can ask first.
+   */
+  readonly allowStepUp?: boolean;
+}
+
 /** An error as it crosses the bridge: a code to branch on and a message to show. */
 export interface BridgeError {
   readonly code: BridgeErrorCode;
@@ -62,7 +72,10 @@ export interface BridgeError {
 export type BridgeResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: BridgeError };
 
-/** What the renderer sees as `window.auth`. No verb takes an argument. */
+/**
+ * What the renderer sees as `window.auth`. No verb takes an argument but
+ * {@link AuthBridge.getSensitiveMessage}'s one flag.
+ */
 export interface AuthBridge {
   /** Opens the system browser to sign in; resolves when the sign-in ends (signed in, cancelled, failed). */
   signIn(): Promise<BridgeResult<null>>;
@@ -81,6 +94,12 @@ export interface AuthBridge {
   getProfile(): Promise<BridgeResult<BridgeProfile>>;
   /** Calls the API's protected endpoint on the user's behalf (the token stays in the main process). */
   getPrivateMessage(): Promise<BridgeResult<PrivateMessage>>;
+  /**
+   * Calls the API's sensitive endpoint, which wants a strong and recent
+   * sign-in. Fails with `ERR_STEP_UP_REQUIRED` ("a stronger sign-in is
+   * needed") unless `allowStepUp`; what the API asked for stays in the main process.
+   */
+  getSensitiveMessage(options?: SensitiveMessageOptions): Promise<BridgeResult<PrivateMessage>>;
   /** Calls `listener` on every state change; returns the function that stops it. */
   onSessionState(listener: (state: BridgeSessionState) => void): () => void;
 }

@@ -41,7 +41,12 @@ export interface BridgeAuth {
    */
   getAccessToken(): Promise<unknown>;
   getProfile(): unknown;
-  fetchApi(pathOrUrl: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Calls the API with the token. `stepUp: 'auto'` lets the library sign the
+   * user in again when the API asks for more (RFC 9470); otherwise such an
+   * answer rejects with `ERR_STEP_UP_REQUIRED`.
+   */
+  fetchApi(pathOrUrl: string, init?: RequestInit & { stepUp?: 'reject' | 'auto' }): Promise<Response>;
 }
 
 export interface BridgeHandlerOptions {
@@ -53,6 +58,8 @@ export interface BridgeHandlerOptions {
   appOrigin: string;
   /** The API path of the private message. Default `/private`. */
   privateMessagePath?: string;
+  /** The API path of the sensitive message, which may ask for a step-up sign-in. Default `/private/sensitive`. */
+  sensitiveMessagePath?: string;
   /**
    * Whether signing out also ends the provider's session, by opening its
    * end-session page in the system browser (OIDC RP-Initiated Logout).
@@ -159,7 +166,7 @@ function guardVerbs(appOrigin: string, log: BridgeLog) {
   return <V extends BridgeVerb>(
       verb: V,
       what: string,
-      body: () => Promise<BridgeAnswer<V>>,
+      body: (args: readonly unknown[]) => Promise<BridgeAnswer<V>>,
     ): BridgeHandler<V> =>
     async (senderUrl, args) => {
       if (typeof senderUrl !== 'string' || !isAppUrl(senderUrl, appOrigin)) {
@@ -169,10 +176,13 @@ function guardVerbs(appOrigin: string, log: BridgeLog) {
         ) as BridgeAnswer<V>;
       }
       if (!BRIDGE_ARGUMENTS[verb](args)) {
-        return fail('ERR_INVALID_ARGUMENTS', 'This request takes no arguments.') as BridgeAnswer<V>;
+        return fail(
+          'ERR_INVALID_ARGUMENTS',
+          'This request carried arguments it does not take.',
+        ) as BridgeAnswer<V>;
       }
       try {
-        return await body();
+        return await body(args);
       } catch (err) {
         return { ok: false, error: toBridgeError(err, log, what) } as BridgeAnswer<V>;
       }
@@ -220,18 +230,25 @@ async function readProfile(auth: BridgeAuth, pictures: PictureCache): Promise<Br
 }
 
 /**
- * `getPrivateMessage`: calls the API through the library (which attaches the
- * token) and hands over the message only. The library's errors pass through;
- * any other failure to reach the API is `ERR_API_UNAVAILABLE`.
+ * `getPrivateMessage`, `getSensitiveMessage`: calls the API through the
+ * library (which attaches the token) and hands over the message only. The
+ * library's errors pass through with their code and message alone (so
+ * `ERR_STEP_UP_REQUIRED` reaches the renderer without what the API asked
+ * for); any other failure to reach the API is `ERR_API_UNAVAILABLE`.
  */
-async function readPrivateMessage(
+async function readApiMessage(
   auth: BridgeAuth,
   apiPath: string,
   log: BridgeLog,
+  stepUp: 'reject' | 'auto' = 'reject',
 ): Promise<BridgeResult<PrivateMessage>> {
   let response: Response;
   try {
-    response = await auth.fetchApi(apiPath, { method: 'GET', headers: { accept: 'application/json' } });
+    response = await auth.fetchApi(apiPath, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      stepUp,
+    });
   } catch (err) {
     if (isLibraryError(err)) throw err;
     log('electron-oidc bridge: the API could not be reached', err);
@@ -252,6 +269,12 @@ async function readPrivateMessage(
   return ok({ message });
 }
 
+/** Whether `getSensitiveMessage`'s (validated) arguments allow a step-up sign-in. */
+function allowsStepUp(args: readonly unknown[]): boolean {
+  const [options] = args;
+  return isRecord(options) && options.allowStepUp === true;
+}
+
 /** What the renderer is told about an API answer that is not 2xx. */
 function apiStatusFailure(status: number): { ok: false; error: BridgeError } {
   if (status === 401) {
@@ -267,7 +290,8 @@ function apiStatusFailure(status: number): { ok: false; error: BridgeError } {
  *
  * 1. refuses a sender whose origin is not exactly `appOrigin` (`file:`, `data:`,
  *    `null` origins, other schemes, hosts and ports included);
- * 2. refuses any argument (no verb takes one);
+ * 2. refuses any argument a verb does not take (only `getSensitiveMessage`
+ *    takes one, `{ allowStepUp: boolean }`);
  * 3. answers with sanitized data only: never a token, never raw claims.
  *
  * @example
@@ -279,6 +303,7 @@ function apiStatusFailure(status: number): { ok: false; error: BridgeError } {
 export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOptions): BridgeHandlers {
   const appOrigin = assertAppOrigin(options.appOrigin);
   const privateMessagePath = options.privateMessagePath ?? '/private';
+  const sensitiveMessagePath = options.sensitiveMessagePath ?? '/private/sensitive';
   const log: BridgeLog = options.log ?? ((message, error) => console.warn(message, error));
   const guarded = guardVerbs(appOrigin, log);
   const feed = createSessionStateFeed(auth, log);
@@ -311,7 +336,18 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       readProfile(auth, pictures),
     ),
     [BRIDGE_CHANNELS.getPrivateMessage]: guarded('getPrivateMessage', 'get the private message', () =>
-      readPrivateMessage(auth, privateMessagePath, log),
+      readApiMessage(auth, privateMessagePath, log),
+    ),
+    [BRIDGE_CHANNELS.getSensitiveMessage]: guarded(
+      'getSensitiveMessage',
+      'get the sensitive message',
+      async (args) => {
+        if (!allowsStepUp(args)) return readApiMessage(auth, sensitiveMessagePath, log);
+        // A step-up is a sign-in the user asked for: `signing-in`, not `restoring`, while it waits.
+        const reading = readApiMessage(auth, sensitiveMessagePath, log, 'auto');
+        await feed.asInteractive(() => reading);
+        return reading;
+      },
     ),
   };
   return Object.freeze(handlers);

@@ -16,6 +16,7 @@ export type {
   BridgeSessionState,
   BridgeVerb,
   PrivateMessage,
+  SensitiveMessageOptions,
 } from './contract.ts';
 export { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
 export type { BridgeChannel } from './channels.ts';
@@ -29,7 +30,7 @@ export type {
   BridgeLog,
 } from './handlers.ts';
 export { assertAppOrigin, isAppUrl, originOf } from './origin.ts';
-export { BRIDGE_ARGUMENTS, noArguments } from './arguments.ts';
+export { BRIDGE_ARGUMENTS, noArguments, sensitiveMessageArguments } from './arguments.ts';
 export type { ArgumentValidator } from './arguments.ts';
 export {
   DEFAULT_PICTURE_MAX_BYTES,

@@ -1,4 +1,6 @@
+import { isAuthError } from '../core/errors.ts';
 import type { Profile } from '../core/profile.ts';
+import { tokenChallenges } from '../core/www-authenticate.ts';
 import type { CommandInvocation } from './args.ts';
 import { EXIT } from './exit.ts';
 import { SealedFileVault } from '../core/vault/sealed-file-vault.ts';
@@ -66,17 +68,34 @@ async function status(ctx: SessionContext): Promise<number> {
 
 /** `GET <url> failed: HTTP 401 Unauthorized (<error_description or error>).` */
 function describeHttpFailure(url: string, response: Response): string {
-  const challenge = response.headers.get('www-authenticate');
-  const described =
-    challenge?.match(/error_description="([^"]*)"/)?.[1] ?? challenge?.match(/error="([^"]*)"/)?.[1];
+  const [challenge] = tokenChallenges(response.headers.get('www-authenticate'));
+  const described = challenge?.params.error_description ?? challenge?.params.error;
   const statusText = response.statusText === '' ? '' : ` ${response.statusText}`;
   const reason = described === undefined ? '' : ` (${described})`;
   return `GET ${url} failed: HTTP ${response.status}${statusText}${reason}.`;
 }
 
+/**
+ * The API's answer; when it asks for a stronger or more recent sign-in (RFC
+ * 9470), says so, signs the same user in again in the browser (or prints the
+ * URL with `--no-browser`) and asks once more.
+ */
+async function fetchWithStepUp(ctx: SessionContext, apiPath: string): Promise<Response> {
+  try {
+    return await ctx.interruptible(ctx.auth.fetchApi(apiPath));
+  } catch (err) {
+    if (!isAuthError(err, 'ERR_STEP_UP_REQUIRED') || err.stepUp === undefined) throw err;
+    ctx.stderr.write(
+      `The API needs a stronger or more recent sign-in for ${apiPath}; sign in again${ctx.browser ? ' in your browser' : ''}.\n`,
+    );
+    await ctx.auth.stepUp(err.stepUp, ctx.signal === undefined ? {} : { signal: ctx.signal });
+    return ctx.interruptible(ctx.auth.fetchApi(apiPath));
+  }
+}
+
 async function get(ctx: SessionContext, apiPath: string): Promise<number> {
   if (!(await restore(ctx))) return EXIT.failure;
-  const response = await ctx.interruptible(ctx.auth.fetchApi(apiPath));
+  const response = await fetchWithStepUp(ctx, apiPath);
   const body = await ctx.interruptible(response.text());
   if (!response.ok) {
     ctx.fail(describeHttpFailure(new URL(apiPath, ctx.config.apiBaseUrl).href, response));
@@ -144,7 +163,14 @@ export const SESSION_COMMANDS: {
     run: login,
   },
   status: { urlPurpose: () => OPEN_URL, run: status },
-  get: { urlPurpose: () => OPEN_URL, run: (ctx, invocation) => get(ctx, invocation.path) },
+  get: {
+    // The URL `get` opens is a step-up sign-in's (RFC 9470).
+    urlPurpose: (browser: boolean) =>
+      browser
+        ? 'Opening your browser to sign in again. If it does not open, visit'
+        : 'To sign in again, open this URL in a browser on this machine',
+    run: (ctx, invocation) => get(ctx, invocation.path),
+  },
   logout: {
     urlPurpose: () => 'Opening your browser to end the session at the provider. If it does not open, visit',
     run: logout,

@@ -3,6 +3,9 @@ import type { AuthConfig } from './config.ts';
 import { AuthError } from './errors.ts';
 import type { FetchLike } from './provider.ts';
 import type { AccessCredential } from './session/token-session.ts';
+import { stepUpRequired, stepUpRequirement } from './step-up.ts';
+import type { StepUpMode, StepUpRequirement } from './step-up.ts';
+import { tokenChallenges } from './www-authenticate.ts';
 
 /** What {@link createApiFetch} needs. */
 export interface ApiFetchOptions {
@@ -13,10 +16,26 @@ export interface ApiFetchOptions {
    */
   getAccessCredential: (options?: { rejected?: string }) => Promise<AccessCredential>;
   fetch?: FetchLike | undefined;
+  /**
+   * Signs in again in the system browser with what the API asked for (RFC
+   * 9470), for the same user; used when a request allows it (`stepUp: 'auto'`).
+   */
+  stepUp?: ((requirement: StepUpRequirement, signal: AbortSignal | undefined) => Promise<unknown>) | undefined;
+}
+
+/** A request to the API: `fetch`'s options, and what to do when the API asks for a stronger sign-in. */
+export interface ApiRequestInit extends RequestInit {
+  /**
+   * On a 401 `insufficient_user_authentication` (RFC 9470 §3): `'reject'`
+   * (the default) rejects with an `AuthError` `ERR_STEP_UP_REQUIRED` whose
+   * `stepUp` says what to request, so the app can ask the user first; `'auto'`
+   * signs in again in the system browser with it and retries the request once.
+   */
+  stepUp?: StepUpMode;
 }
 
 /** Calls the configured API with the user's access token. */
-export type ApiFetch = (pathOrUrl: string | URL, init?: RequestInit) => Promise<Response>;
+export type ApiFetch = (pathOrUrl: string | URL, init?: ApiRequestInit) => Promise<Response>;
 
 /**
  * Whether a response is `invalid_token`: the token (not the request) was
@@ -24,8 +43,9 @@ export type ApiFetch = (pathOrUrl: string | URL, init?: RequestInit) => Promise<
  */
 export function isInvalidTokenChallenge(response: Response): boolean {
   if (response.status !== 401) return false;
-  const header = response.headers.get('www-authenticate') ?? '';
-  return /(^|,)\s*(Bearer|DPoP)\b/i.test(header) && /\berror\s*=\s*"?invalid_token"?/i.test(header);
+  return tokenChallenges(response.headers.get('www-authenticate')).some(
+    (challenge) => challenge.params.error === 'invalid_token',
+  );
 }
 
 /** The API URL a path or URL names, refused unless it is on the configured API origin. */
@@ -91,6 +111,26 @@ async function sendWithProof(
   }
 }
 
+/** Sends one request with the session's token, with a new token once if the API refused the token (RFC 6750 §3.1). */
+function createTokenSender(options: ApiFetchOptions) {
+  const { config } = options;
+  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const send = async (url: URL, init: RequestInit, credential: AccessCredential): Promise<Response> => {
+    const { dpopKey } = credential;
+    if (dpopKey !== undefined) return sendWithProof(doFetch, config, url, init, { ...credential, dpopKey });
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${credential.accessToken}`);
+    return doFetch(url.href, { ...init, headers, redirect: 'manual' });
+  };
+  return async (url: URL, init: RequestInit, replayable: boolean): Promise<Response> => {
+    const credential = await options.getAccessCredential();
+    const response = await send(url, init, credential);
+    if (!isInvalidTokenChallenge(response) || !replayable) return response;
+    await response.body?.cancel();
+    return send(url, init, await options.getAccessCredential({ rejected: credential.accessToken }));
+  };
+}
+
 /**
  * Creates `fetchApi`: resolves paths against the configured API base URL,
  * attaches the access token only when the target's origin is the configured
@@ -99,25 +139,30 @@ async function sendWithProof(
  * refreshes and retries once. A request for any other origin is refused
  * before a token is even fetched. Redirects are not followed, so the token
  * cannot be carried elsewhere by one.
+ *
+ * A 401 `insufficient_user_authentication` (RFC 9470 §3) never opens the
+ * browser unasked: it rejects with `ERR_STEP_UP_REQUIRED`, unless the request
+ * says `stepUp: 'auto'`; then the user signs in again with what the API named
+ * and the request is retried once.
  */
 export function createApiFetch(options: ApiFetchOptions): ApiFetch {
-  const { config } = options;
-  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const sendWithToken = createTokenSender(options);
   return async (pathOrUrl, init = {}) => {
-    const url = apiUrl(config, pathOrUrl);
-    const send = async (credential: AccessCredential): Promise<Response> => {
-      const { dpopKey } = credential;
-      if (dpopKey !== undefined) return sendWithProof(doFetch, config, url, init, { ...credential, dpopKey });
-      const headers = new Headers(init.headers);
-      headers.set('Authorization', `Bearer ${credential.accessToken}`);
-      return doFetch(url.href, { ...init, headers, redirect: 'manual' });
-    };
-    const credential = await options.getAccessCredential();
-    const response = await send(credential);
+    const url = apiUrl(options.config, pathOrUrl);
+    const { stepUp: mode = 'reject', ...request } = init;
     // A streamed body cannot be sent twice.
-    const replayable = !(init.body instanceof ReadableStream);
-    if (!isInvalidTokenChallenge(response) || !replayable) return response;
+    const replayable = !(request.body instanceof ReadableStream);
+    const response = await sendWithToken(url, request, replayable);
+    const requirement = stepUpRequirement(response);
+    if (requirement === undefined) return response;
     await response.body?.cancel();
-    return send(await options.getAccessCredential({ rejected: credential.accessToken }));
+    if (mode !== 'auto' || !replayable || options.stepUp === undefined) throw stepUpRequired(requirement);
+    await options.stepUp(requirement, request.signal ?? undefined);
+    const retried = await sendWithToken(url, request, replayable);
+    const still = stepUpRequirement(retried);
+    if (still === undefined) return retried;
+    // Once only: a provider that cannot give what the API wants must not loop the user through the browser.
+    await retried.body?.cancel();
+    throw stepUpRequired(still);
   };
 }

@@ -9,14 +9,17 @@ import { createProfileReader } from './profile-completion.ts';
 import { ProviderConnection } from './provider.ts';
 import type { FetchLike } from './fetch-like.ts';
 import type { ProviderCacheStore } from './provider-cache.ts';
+import { AuthError } from './errors.ts';
 import { toAuthError } from './provider-errors.ts';
 import { oneAtATime } from './sign-in/one-at-a-time.ts';
 import { resourceParameters, signInInteractively, toTokenGrant } from './sign-in/sign-in.ts';
+import type { StepUpSignIn } from './sign-in/sign-in.ts';
 import { signOut } from './sign-out.ts';
 import type { SignOutOptions, SignOutResult } from './sign-out.ts';
 import { TokenSession } from './session/token-session.ts';
 import type { RefreshGrant, SessionState } from './session/token-session.ts';
 import type { RetrySchedule } from './session/retry-schedule.ts';
+import type { StepUpRequirement } from './step-up.ts';
 import { openSystemBrowser } from './system-browser.ts';
 import type { BrowserOpener } from './system-browser.ts';
 import { keychainAccount } from './vault/keyring-vault.ts';
@@ -90,9 +93,33 @@ export interface DesktopAuth {
   signIn(options?: { signal?: AbortSignal }): Promise<Profile>;
   /** Cancels a pending sign-in (it rejects with `ERR_SIGN_IN_CANCELLED`). */
   cancelSignIn(): void;
+  /**
+   * Signs the same user in again in the system browser with what the API
+   * asked for (RFC 9470: `acr_values`, `max_age`; from an `ERR_STEP_UP_REQUIRED`
+   * error's `stepUp`), and replaces the session's tokens. An ID token for
+   * another user is refused (`ERR_SUBJECT_CHANGED`) and the session stays as
+   * it was. One sign-in at a time: a call while one is pending joins it.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   return await auth.fetchApi('/private/sensitive');
+   * } catch (err) {
+   *   if (!isAuthError(err, 'ERR_STEP_UP_REQUIRED') || !(await userAgrees())) throw err;
+   *   await auth.stepUp(err.stepUp!);
+   *   return auth.fetchApi('/private/sensitive');
+   * }
+   * ```
+   */
+  stepUp(requirement: StepUpRequirement, options?: { signal?: AbortSignal }): Promise<Profile>;
   /** A valid access token, refreshed ahead of expiry. For the main process only; never hand it to a renderer. */
   getAccessToken(): Promise<string>;
-  /** Calls the configured API with the access token (see `createApiFetch`). */
+  /**
+   * Calls the configured API with the access token (see `createApiFetch`).
+   * When the API asks for a stronger sign-in it rejects with
+   * `ERR_STEP_UP_REQUIRED`, or with `{ stepUp: 'auto' }` runs {@link DesktopAuth.stepUp}
+   * and retries once.
+   */
   fetchApi: ApiFetch;
   /** The signed-in user's sanitized profile, or `undefined` when signed out. */
   getProfile(): Promise<Profile | undefined>;
@@ -185,9 +212,29 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     logger,
     now: options.now ?? Date.now,
   });
-  const signIns = oneAtATime((signal) =>
-    signInInteractively({ config, provider: getProvider, openBrowser, logger, session, getProfile }, signal),
-  );
+  // What the next sign-in asks for: read once, when the slot starts a sign-in (a call that
+  // joins a pending one does not change it).
+  let nextStepUp: StepUpSignIn | undefined;
+  const signIns = oneAtATime((signal) => {
+    const stepUp = nextStepUp;
+    nextStepUp = undefined;
+    return signInInteractively(
+      { config, provider: getProvider, openBrowser, logger, session, getProfile, stepUp },
+      signal,
+    );
+  });
+  const stepUp = (requirement: StepUpRequirement, stepUpOptions: { signal?: AbortSignal } = {}) => {
+    const subject = session.subject;
+    if (subject === undefined) {
+      return Promise.reject(new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.'));
+    }
+    nextStepUp = { requirement, subject };
+    try {
+      return signIns.start(stepUpOptions);
+    } finally {
+      nextStepUp = undefined;
+    }
+  };
 
   return {
     config,
@@ -204,11 +251,13 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     restore: () => session.restore(),
     signIn: (signInOptions) => signIns.start(signInOptions),
     cancelSignIn: () => signIns.cancel(),
+    stepUp,
     getAccessToken: () => session.getAccessToken(),
     fetchApi: createApiFetch({
       config,
       getAccessCredential: (o) => session.getAccessCredential(o),
       fetch: options.fetch,
+      stepUp: (requirement, signal) => stepUp(requirement, signal === undefined ? {} : { signal }),
     }),
     getProfile,
     signOut: (signOutOptions) => {

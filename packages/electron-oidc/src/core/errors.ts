@@ -1,3 +1,5 @@
+import type { StepUpRequirement } from './step-up.ts';
+
 /**
  * Every code an {@link AuthError} may carry, as a list a program can read
  * (the bridge derives its own list from it, so a new code reaches the
@@ -38,6 +40,11 @@ export const AUTH_ERROR_CODES = Object.freeze([
   'ERR_API_ORIGIN_REFUSED',
   /** `dpop` is `required` but the provider does not offer DPoP (RFC 9449) or answered without it. */
   'ERR_DPOP_UNSUPPORTED',
+  /**
+   * The API wants a stronger or more recent sign-in (RFC 9470 `insufficient_user_authentication`);
+   * `stepUp` says what to request. Pass it to `auth.stepUp()`, then call the API again.
+   */
+  'ERR_STEP_UP_REQUIRED',
 ] as const);
 
 /**
@@ -56,6 +63,8 @@ export interface AuthErrorDetails {
   oauthErrorDescription?: string;
   /** The configuration option at fault (for `ERR_CONFIG`, `ERR_REDIRECT_PORT_IN_USE`, `ERR_DPOP_UNSUPPORTED`). */
   option?: string;
+  /** What a new sign-in must request (for `ERR_STEP_UP_REQUIRED`); for the main process only. */
+  stepUp?: StepUpRequirement;
 }
 
 /**
@@ -76,6 +85,7 @@ export class AuthError extends Error {
   readonly oauthError: string | undefined;
   readonly oauthErrorDescription: string | undefined;
   readonly option: string | undefined;
+  readonly stepUp: StepUpRequirement | undefined;
 
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown } & AuthErrorDetails) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -84,6 +94,7 @@ export class AuthError extends Error {
     this.oauthError = options?.oauthError;
     this.oauthErrorDescription = options?.oauthErrorDescription;
     this.option = options?.option;
+    this.stepUp = options?.stepUp;
   }
 }
 

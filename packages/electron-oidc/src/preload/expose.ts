@@ -1,6 +1,12 @@
 import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } from '../bridge/channels.ts';
 import { AUTH_BRIDGE_KEY, isBridgeSessionState } from '../bridge/contract.ts';
-import type { AuthBridge, BridgeAnswer, BridgeSessionState, BridgeVerb } from '../bridge/contract.ts';
+import type {
+  AuthBridge,
+  BridgeAnswer,
+  BridgeSessionState,
+  BridgeVerb,
+  SensitiveMessageOptions,
+} from '../bridge/contract.ts';
 
 /**
  * Just what the preload uses of Electron's `contextBridge` and `ipcRenderer`.
@@ -28,7 +34,8 @@ export interface PreloadElectron {
 /**
  * Builds the object the renderer gets as `window.auth`: the verbs, nothing
  * else. Each verb invokes its one channel with no arguments, whatever the page
- * passes; the subscription hands the listener the state only, never the IPC
+ * passes, but `getSensitiveMessage`, which forwards a fresh copy of its one
+ * flag and nothing else the page's object holds; the subscription hands the listener the state only, never the IPC
  * event (whose `sender` is the `ipcRenderer` itself).
  */
 export function createAuthBridge(ipcRenderer: PreloadIpcRenderer): AuthBridge {
@@ -47,6 +54,11 @@ export function createAuthBridge(ipcRenderer: PreloadIpcRenderer): AuthBridge {
     getSessionState: call('getSessionState'),
     getProfile: call('getProfile'),
     getPrivateMessage: call('getPrivateMessage'),
+    getSensitiveMessage: (options?: SensitiveMessageOptions) =>
+      // A new object of plain data: no getter, proxy or prototype of the page's crosses over.
+      ipcRenderer.invoke(BRIDGE_CHANNELS.getSensitiveMessage, {
+        allowStepUp: options?.allowStepUp === true,
+      }) as Promise<BridgeAnswer<'getSensitiveMessage'>>,
     onSessionState(listener: (state: BridgeSessionState) => void): () => void {
       if (typeof listener !== 'function') throw new TypeError('onSessionState expects a function.');
       const forward: PreloadIpcListener = (_event, state) => {

@@ -7,6 +7,8 @@ import type { Logger } from '../logger.ts';
 import { toAuthError } from '../provider-errors.ts';
 import type { Profile } from '../profile.ts';
 import type { IdTokenClaims, TokenGrant, TokenSession } from '../session/token-session.ts';
+import { stepUpParameters } from '../step-up.ts';
+import type { StepUpRequirement } from '../step-up.ts';
 import type { BrowserOpener } from '../system-browser.ts';
 import { withRegisteredErrorOnly } from './callback-error.ts';
 import { startLoopbackListener } from './loopback-listener.ts';
@@ -22,6 +24,15 @@ export interface SignInContext {
   logger: Logger;
   /** Aborting cancels the sign-in; an {@link AuthError} reason is rethrown as is. */
   signal?: AbortSignal | undefined;
+  /** A step-up sign-in (RFC 9470): what to request, and the user it must be for. */
+  stepUp?: StepUpSignIn | undefined;
+}
+
+/** A sign-in again, for the user signed in, with what the API asked for (RFC 9470 §3). */
+export interface StepUpSignIn {
+  readonly requirement: StepUpRequirement;
+  /** The signed-in user's `sub`: an ID token for anyone else is refused before the session changes. */
+  readonly subject: string;
 }
 
 const SUCCESS_PAGE: ResultPage = {
@@ -130,11 +141,12 @@ function requestParameters(
   config: AuthConfig,
   redirectUri: string,
   checks: RequestChecks,
+  stepUp: StepUpSignIn | undefined,
 ): Record<string, string> {
   // OIDC Core §11 asks for prompt=consent with offline_access unless the provider has other
   // grounds; providers that insist get it through authorizationParams.prompt.
   return {
-    ...config.authorizationParams,
+    ...withStepUp(config.authorizationParams, stepUp),
     redirect_uri: redirectUri,
     scope: config.scopes.join(' '),
     response_type: 'code',
@@ -144,6 +156,24 @@ function requestParameters(
     nonce: checks.nonce,
     ...resourceParameters(config),
   };
+}
+
+/**
+ * The configured extra parameters with a step-up's `acr_values`, `max_age`
+ * (OIDC Core §3.1.2.1) or `prompt=login` on top; a configured `prompt` is kept
+ * beside `login` (OIDC Core: space-separated values).
+ */
+function withStepUp(
+  configured: Readonly<Record<string, string>>,
+  stepUp: StepUpSignIn | undefined,
+): Record<string, string> {
+  if (stepUp === undefined) return { ...configured };
+  const added = stepUpParameters(stepUp.requirement);
+  const prompts = new Set([configured.prompt, added.prompt].flatMap((p) => p?.split(' ') ?? []));
+  prompts.delete('');
+  const merged = { ...configured, ...added };
+  if (prompts.size > 0) merged.prompt = [...prompts].join(' ');
+  return merged;
 }
 
 /** An abort signal for the sign-in: the caller's, or the sign-in timeout. */
@@ -183,11 +213,14 @@ async function exchangeCode(
         expectedState: checks.state,
         expectedNonce: checks.nonce,
         idTokenExpected: true,
+        // OIDC Core §3.1.2.1: with max_age requested, auth_time must be there and recent enough.
+        ...(ctx.stepUp?.requirement.maxAge === undefined ? {} : { maxAge: ctx.stepUp.requirement.maxAge }),
       },
       resourceParameters(config),
       proof === undefined ? undefined : { DPoP: proof.key.handle(provider) },
     );
     grant = toTokenGrant(response, provider.serverMetadata().issuer, proof);
+    if (ctx.stepUp !== undefined) assertSameUser(grant, ctx.stepUp.subject);
     signal.throwIfAborted();
   } catch (err) {
     const authError = signal.aborted ? reasonToError(signal.reason) : toAuthError(err, 'sign-in');
@@ -196,6 +229,15 @@ async function exchangeCode(
   }
   request.respond(SUCCESS_PAGE);
   return grant;
+}
+
+/** A step-up sign-in must be the signed-in user's: another user's tokens never replace theirs. */
+function assertSameUser(grant: TokenGrant, subject: string): void {
+  if (grant.claims?.sub === subject) return;
+  throw new AuthError(
+    'ERR_SUBJECT_CHANGED',
+    'You signed in as a different user than the one using the app, so that sign-in was not used. Sign in again as the same user, or sign out first.',
+  );
 }
 
 /**
@@ -228,7 +270,7 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
     signal.throwIfAborted();
     const url = await authorizationUrl(
       provider,
-      requestParameters(config, listener.redirectUri, checks),
+      requestParameters(config, listener.redirectUri, checks, ctx.stepUp),
       proof,
     );
     signal.throwIfAborted();
