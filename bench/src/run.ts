@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { measureAuthCheck } from './auth-check.ts';
+import { measureDpopCheck } from './dpop-check.ts';
 import type { AuthCheckPlan } from './auth-check.ts';
 import { renderReport } from './report.ts';
 import { measureSignatureCheck } from './signature-check.ts';
@@ -69,6 +70,7 @@ const signatureCheck = await measureSignatureCheck(plan.signatureCheck, log);
 const authCheck = await measureAuthCheck(plan.authCheck, log);
 const tokenCheck = await measureTokenCheck(plan.tokenCheck, log);
 const signIn = await measureSignIn(plan.signIn, log);
+const dpopSection = await measureDpopCheck(smoke, log);
 
 const problems: string[] = [];
 for (const target of tokenCheck.targets) {
@@ -94,7 +96,7 @@ for (const figures of signIn.refresh) {
   }
 }
 
-const report = renderReport({
+const report = `${renderReport({
   plan,
   signatureCheck,
   authCheck,
@@ -103,7 +105,7 @@ const report = renderReport({
   started,
   loadAverage,
   smoke,
-});
+})}${dpopSection}`;
 if (smoke) {
   console.log(report);
 } else {
