@@ -12,8 +12,8 @@ export type ArgumentValidator = (args: unknown) => boolean;
 export const noArguments: ArgumentValidator = (args) => Array.isArray(args) && args.length === 0;
 
 /**
- * Accepts no argument, or one `{ allowStepUp: boolean }` made of plain data:
- * an object of its own (no prototype tricks, no getters), with that one key or none.
+ * Accepts no argument, or exactly one `{ allowStepUp: boolean }` of plain
+ * data: an ordinary object with that one own key, a boolean value and no getter.
  */
 export const sensitiveMessageArguments: ArgumentValidator = (args) => {
   if (noArguments(args)) return true;
@@ -23,7 +23,6 @@ export const sensitiveMessageArguments: ArgumentValidator = (args) => {
   const prototype = Object.getPrototypeOf(options) as unknown;
   if (prototype !== Object.prototype && prototype !== null) return false;
   const keys = Reflect.ownKeys(options);
-  if (keys.length === 0) return true;
   if (keys.length !== 1 || keys[0] !== 'allowStepUp') return false;
   const descriptor = Object.getOwnPropertyDescriptor(options, 'allowStepUp');
   return descriptor !== undefined && 'value' in descriptor && typeof descriptor.value === 'boolean';

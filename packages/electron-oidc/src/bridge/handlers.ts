@@ -344,9 +344,7 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       async (args) => {
         if (!allowsStepUp(args)) return readApiMessage(auth, sensitiveMessagePath, log);
         // A step-up is a sign-in the user asked for: `signing-in`, not `restoring`, while it waits.
-        const reading = readApiMessage(auth, sensitiveMessagePath, log, 'auto');
-        await feed.asInteractive(() => reading);
-        return reading;
+        return feed.asInteractive(() => readApiMessage(auth, sensitiveMessagePath, log, 'auto'));
       },
     ),
   };

@@ -15,8 +15,11 @@ export interface SessionStateFeed {
    * library is followed only while someone listens. Returns the unsubscribe function.
    */
   subscribe(listener: (state: BridgeSessionState) => void): () => void;
-  /** Runs `signIn` as the user's own sign-in: while it is pending, `signing-in` is not `restoring`. */
-  asInteractive(signIn: () => Promise<unknown>): Promise<void>;
+  /**
+   * Runs `signIn` as the user's own sign-in: while it is pending, `signing-in`
+   * is not `restoring`. Resolves with what `signIn` resolved to.
+   */
+  asInteractive<T>(signIn: () => Promise<T>): Promise<T>;
 }
 
 /** The library's state as the renderer may see it; anything unknown reads as signed out. */
@@ -73,7 +76,7 @@ export function createSessionStateFeed(
         // The library joins a sign-in already pending; this one is now the user's.
         const pending = signIn();
         publish();
-        await pending;
+        return await pending;
       } finally {
         interactiveSignIns--;
         publish();

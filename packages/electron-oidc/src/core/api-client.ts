@@ -20,7 +20,8 @@ export interface ApiFetchOptions {
    * Signs in again in the system browser with what the API asked for (RFC
    * 9470), for the same user; used when a request allows it (`stepUp: 'auto'`).
    */
-  stepUp?: ((requirement: StepUpRequirement, signal: AbortSignal | undefined) => Promise<unknown>) | undefined;
+  stepUp?:
+    ((requirement: StepUpRequirement, signal: AbortSignal | undefined) => Promise<unknown>) | undefined;
 }
 
 /** A request to the API: `fetch`'s options, and what to do when the API asks for a stronger sign-in. */

@@ -54,7 +54,10 @@ class Reader {
   }
   /** Whether `name =` (an auth-param) starts here, rather than a new challenge's scheme. */
   atParam(): boolean {
-    return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*=/.test(this.#rest) && !/^[A-Za-z0-9\-._~+/]+=*[ \t]*(,|$)/.test(this.#rest);
+    return (
+      /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*=/.test(this.#rest) &&
+      !/^[A-Za-z0-9\-._~+/]+=*[ \t]*(,|$)/.test(this.#rest)
+    );
   }
 }
 

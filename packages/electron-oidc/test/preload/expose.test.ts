@@ -59,6 +59,7 @@ describe('exposeAuthBridge', () => {
         'cancelSignIn',
         'getPrivateMessage',
         'getProfile',
+        'getSensitiveMessage',
         'getSessionState',
         'onSessionState',
         'renewSession',
@@ -76,7 +77,27 @@ describe('exposeAuthBridge', () => {
     for (const verb of Object.keys(BRIDGE_CHANNELS) as Array<keyof typeof BRIDGE_CHANNELS>) {
       await untyped[verb]!('injected', { evil: true });
     }
-    expect(invoked).toEqual(Object.values(BRIDGE_CHANNELS).map((channel) => ({ channel, args: [] })));
+    expect(invoked).toEqual(
+      Object.values(BRIDGE_CHANNELS).map((channel) => ({
+        channel,
+        // getSensitiveMessage: its one flag, false unless the page said true.
+        args: channel === BRIDGE_CHANNELS.getSensitiveMessage ? [{ allowStepUp: false }] : [],
+      })),
+    );
+  });
+
+  it('getSensitiveMessage forwards a new object with the one flag, nothing else the page put in', async () => {
+    const { auth, invoked } = exposedBridge();
+    const untyped = auth.getSensitiveMessage as unknown as (...args: unknown[]) => Promise<unknown>;
+    await untyped({ allowStepUp: true, accessToken: 'x', __proto__: { polluted: true } }, 'more');
+    await untyped({ allowStepUp: 'yes' });
+    await untyped();
+    expect(invoked.map((call) => call.args)).toEqual([
+      [{ allowStepUp: true }],
+      [{ allowStepUp: false }],
+      [{ allowStepUp: false }],
+    ]);
+    expect(Object.getPrototypeOf(invoked[0]!.args[0])).toBe(Object.prototype);
   });
 
   it('hands a session-state listener the state only, never the IPC event', () => {
