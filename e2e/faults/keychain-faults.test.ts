@@ -126,7 +126,8 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     ['garbage', () => 'garbage\u0000\uFFFD', /\(corrupt\): the entry is not JSON/],
     ['truncated JSON', () => entry({}).slice(0, 40), /\(corrupt\): the entry is not JSON/],
     ['a JSON array', () => '[]', /\(corrupt\): the entry is not a JSON object/],
-    ['a future format version', () => entry({ v: 2 }), /\(unsupported-version\)/],
+    ['a future format version', () => entry({ v: 99 }), /\(unsupported-version\)/],
+    ['a DPoP-bound entry without its key', () => entry({ v: 2 }), /\(dpop-key-missing\)/],
     ['no version at all', () => entry({ v: undefined }), /\(unsupported-version\)/],
     ['no refresh token', () => entry({ refresh_token: '' }), /\(corrupt\): the entry lacks/],
     [
