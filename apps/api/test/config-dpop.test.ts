@@ -1,17 +1,8 @@
 // The DPoP and step-up settings (RFC 9449, RFC 9470): read from the environment, validated
 // at start-up with messages that name the variable.
 import { describe, expect, it } from 'vitest';
-import { ApiConfigError, loadApiConfig, startApi } from '../src/index.ts';
-
-function problemsFor(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
-  try {
-    loadApiConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiConfigError);
-    return [...(err as ApiConfigError).problems];
-  }
-  throw new Error('expected loadApiConfig to throw');
-}
+import { loadApiConfig, startApi } from '../src/index.ts';
+import { problemsFor } from './support/config.ts';
 
 describe('loadApiConfig: DPoP and step-up', () => {
   it('reads PUBLIC_URL, DPOP, DPOP_NONCE, STEP_UP_ACR and STEP_UP_MAX_AGE', () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiConfigError, DEFAULT_API_CONFIG, loadApiConfig, startApi } from '../src/index.ts';
-
-function problemsFor(env: NodeJS.ProcessEnv): { variable: string; message: string }[] {
-  try {
-    loadApiConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiConfigError);
-    return [...(err as ApiConfigError).problems];
-  }
-  throw new Error('expected loadApiConfig to throw');
-}
+import { DEFAULT_API_CONFIG, loadApiConfig, startApi } from '../src/index.ts';
+import { problemsFor } from './support/config.ts';
 
 describe('loadApiConfig', () => {
   it('defaults to the local provider and this API on 127.0.0.1:3000', () => {
