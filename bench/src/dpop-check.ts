@@ -69,6 +69,30 @@ async function cpu(work: () => Promise<void>): Promise<number> {
   return used.user + used.system;
 }
 
+type Case = (proof: string) => Promise<void>;
+
+/**
+ * CPU µs per request of each case over `requests` requests, in chunks, the cases taking turns:
+ * load on the (shared) machine spreads over all four.
+ */
+async function takeTurns(
+  requests: number,
+  proofs: (count: number) => Promise<string[]>,
+  cases: { baseline: Case; bearer: Case; dpop: Case; proof: Case },
+): Promise<[number, number, number, number]> {
+  const sums = [0, 0, 0, 0];
+  const order = [cases.baseline, cases.bearer, cases.dpop, cases.proof];
+  for (let done = 0; done < requests; done += CHUNK) {
+    const fresh = await proofs(Math.min(CHUNK, requests - done));
+    for (const [index, run] of order.entries()) {
+      sums[index]! += await cpu(async () => {
+        for (const proof of fresh) await run(proof);
+      });
+    }
+  }
+  return sums.map((total) => total / requests) as [number, number, number, number];
+}
+
 /** Measures the three figures, `rounds` times over `requests` requests each. */
 async function measure(
   rounds: number,
@@ -114,30 +138,13 @@ async function measure(
         await pass(auth, bearer);
         await pass(auth, dpop(proof));
       }
-      // In chunks, the cases taking turns: load on the (shared) machine spreads over all four.
-      const sums = { baseline: 0, bearer: 0, dpop: 0, proof: 0 };
-      for (let done = 0; done < requests; done += CHUNK) {
-        const fresh = await proofs(Math.min(CHUNK, requests - done));
-        sums.baseline += await cpu(async () => {
-          for (const proof of fresh) await pass(letThrough, dpop(proof));
-        });
-        sums.bearer += await cpu(async () => {
-          for (let i = 0; i < fresh.length; i += 1) await pass(auth, bearer);
-        });
-        sums.dpop += await cpu(async () => {
-          for (const proof of fresh) await pass(auth, dpop(proof));
-        });
-        sums.proof += await cpu(async () => {
-          for (const proof of fresh)
-            await jwtVerify(proof, publicKey, { typ: 'dpop+jwt', algorithms: ['ES256'] });
-        });
-      }
-      const [baseline, bearerCpu, dpopCpu, proofCpu] = [
-        sums.baseline,
-        sums.bearer,
-        sums.dpop,
-        sums.proof,
-      ].map((total) => total / requests) as [number, number, number, number];
+      const [baseline, bearerCpu, dpopCpu, proofCpu] = await takeTurns(requests, proofs, {
+        baseline: (proof) => pass(letThrough, dpop(proof)),
+        bearer: () => pass(auth, bearer),
+        dpop: (proof) => pass(auth, dpop(proof)),
+        proof: (proof) =>
+          jwtVerify(proof, publicKey, { typ: 'dpop+jwt', algorithms: ['ES256'] }).then(() => undefined),
+      });
       results.baseline.push(baseline);
       results.bearer.push(bearerCpu);
       results.dpop.push(dpopCpu);

@@ -208,7 +208,18 @@ export function requireAccessToken(options: RequireAccessTokenOptions): RequestH
     if (remembered !== undefined) return then(remembered);
     return verifier.verify(credentials.token).then(then, (err: unknown) => fail(req, res, next, err));
   };
-  if (readBody === undefined) return check;
+  return readBody === undefined ? check : readingBody(readBody, check, fail);
+}
+
+/**
+ * `check` after `readBody` (only when the request has a body): a body that cannot be decoded
+ * is the client's malformed request, answered by `fail` with `invalid_request`.
+ */
+function readingBody(
+  readBody: RequestHandler,
+  check: RequestHandler,
+  fail: (req: Request, res: Response, next: NextFunction, err: unknown) => void,
+): RequestHandler {
   return (req, res, next) => {
     // Nothing to read (every GET a client should send): no parser call, no callback.
     if (!hasBody(req)) return check(req, res, next);
