@@ -628,10 +628,20 @@ async function send(built: BuiltRequest, raw: boolean): Promise<{ res: FuzzRespo
   return { res: await sendRaw(port, toRawBytes(built.request, `127.0.0.1:${port}`)), via: 'raw' };
 }
 
-/** The challenge the API builds (RFC 6750 §3), with its description made header-safe. */
-function expectedChallenge(error: string, description: string, extra = ''): string {
+/** The proof algorithms every DPoP challenge names (RFC 9449 §7.1). */
+const DPOP_ALGS = 'ES256 ES384 ES512 EdDSA Ed25519 PS256 PS384 PS512 RS256 RS384 RS512';
+
+/** Whether the request's (first) Authorization field uses the DPoP scheme: the answer is then in it. */
+function usesDpop(request: FuzzRequest): boolean {
+  const field = request.headers.find(([name]) => name.toLowerCase() === 'authorization');
+  return field !== undefined && /^[ \t]*dpop /i.test(field[1]);
+}
+
+/** The challenge the API builds (RFC 6750 §3, RFC 9449 §7.1), with its description made header-safe. */
+function expectedChallenge(error: string, description: string, extra = '', dpop = false): string {
   const safe = description.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
-  return `Bearer realm="api", error="${error}", error_description="${safe}"${extra}`;
+  const params = `realm="api", error="${error}", error_description="${safe}"${extra}`;
+  return dpop ? `DPoP ${params}, algs="${DPOP_ALGS}"` : `Bearer ${params}`;
 }
 
 /** Node's HTTP parser refused the request itself: a bare 4xx with no body (not the API's answer). */
@@ -687,24 +697,27 @@ function checkAnswer(built: BuiltRequest, res: FuzzResponse): void {
     expect(res.status, `a well-formed request with a ${token.kind} token`).toBe(token.deserves);
   }
 
+  // No fuzzed request carries a valid DPoP proof: a DPoP request is refused, in the DPoP scheme.
+  const dpop = usesDpop(request);
+  if (dpop) expect(body.message, 'a DPoP request without a proof read the message').not.toBe(PRIVATE_MESSAGE);
   switch (res.status) {
     case 401:
       if (body.error === 'unauthorized') expect(challenge).toBe('Bearer realm="api"');
       else {
-        expect(body.error).toBe('invalid_token');
-        expect(challenge).toBe(expectedChallenge('invalid_token', body.error_description ?? ''));
+        expect(body.error).toBe(dpop && body.error === 'invalid_dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token');
+        expect(challenge).toBe(expectedChallenge(body.error ?? '', body.error_description ?? '', '', dpop));
       }
       break;
     case 403:
       expect(body.error).toBe('insufficient_scope');
       expect(challenge).toBe(
-        expectedChallenge('insufficient_scope', body.error_description ?? '', `, scope="${REQUIRED_SCOPE}"`),
+        expectedChallenge('insufficient_scope', body.error_description ?? '', `, scope="${REQUIRED_SCOPE}"`, dpop),
       );
       break;
     case 400:
       expect(body.error).toBe('invalid_request');
       expect(challenge, `a 400 (${body.error_description}) without its challenge`).toBe(
-        expectedChallenge('invalid_request', body.error_description ?? ''),
+        expectedChallenge('invalid_request', body.error_description ?? '', '', dpop),
       );
       break;
     default:
