@@ -19,7 +19,10 @@ export interface IdpConfig {
   redirectUris: string[];
   /** Registered post-logout redirect URIs; loopback ones match any port too. */
   postLogoutRedirectUris: string[];
-  /** Whether every DPoP proof must carry a nonce this provider issued (RFC 9449 §8). */
+  /**
+   * Whether every DPoP proof must carry a nonce this provider issued (RFC 9449 §8). Off, nonces
+   * are still handed out, and demanded of a proof whose `iat` is too far off (§11.1).
+   */
   dpopNonce: boolean;
 }
 

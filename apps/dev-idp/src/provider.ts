@@ -157,13 +157,17 @@ function features(config: IdpConfig, keys: ProviderKeys): NonNullable<Configurat
 /**
  * RFC 9449 DPoP: on (oidc-provider's default too, said here so nobody turns it off
  * by accident). A public client that sends proofs gets DPoP-bound access tokens, and
- * its refresh tokens are bound to the same key (RFC 9449 §5). With the nonce setting
- * on, every proof must carry a nonce from this provider (§8): the first proof without
- * one is answered with `use_dpop_nonce` and a `DPoP-Nonce` header.
+ * its refresh tokens are bound to the same key (RFC 9449 §5).
+ *
+ * Nonces (§8) are always available, and demanded of every proof only with the nonce
+ * setting on. Without a nonce secret, oidc-provider refuses a proof whose `iat` is more
+ * than 5 minutes off its clock with `invalid_dpop_proof`, so a desktop whose clock is
+ * off cannot sign in at all; with one, it answers `use_dpop_nonce` and a `DPoP-Nonce`
+ * instead, and the client's retry with the nonce is taken whatever its clock says: a
+ * nonce made from the server's time proves the proof is recent (§11.1).
  */
 function dPoP(config: IdpConfig, keys: ProviderKeys): NonNullable<Configuration['features']>['dPoP'] {
-  if (!config.dpopNonce) return { enabled: true };
-  return { enabled: true, nonceSecret: dpopNonceSecretOf(keys), requireNonce: () => true };
+  return { enabled: true, nonceSecret: dpopNonceSecretOf(keys), requireNonce: () => config.dpopNonce };
 }
 
 /**

@@ -16,8 +16,9 @@ import {
   startTestIdp,
 } from './support.ts';
 
-// RFC 9449 DPoP at the provider: tokens bound to the app's key, and nonces
-// (§8) when the IDP_DPOP_NONCE setting (the dpopNonce option) is on.
+// RFC 9449 DPoP at the provider: tokens bound to the app's key, and nonces (§8):
+// on demand by default (for a proof whose iat is too far off, §11.1), demanded of
+// every proof when the IDP_DPOP_NONCE setting (the dpopNonce option) is on.
 
 let browser: Browser;
 let target: LoopbackTarget;
@@ -53,11 +54,14 @@ function newProofKey(): Promise<ProofKey> {
   return generateKeyPair('ES256');
 }
 
-/** A DPoP proof (RFC 9449 §4.2) for a POST to `htu`, with `nonce` if given. */
-async function proof(key: ProofKey, htu: string, nonce?: string): Promise<string> {
+/**
+ * A DPoP proof (RFC 9449 §4.2) for a POST to `htu`, with `nonce` if given, made `skewSeconds`
+ * off the true clock (a client whose clock is ahead, or behind when negative).
+ */
+async function proof(key: ProofKey, htu: string, nonce?: string, skewSeconds = 0): Promise<string> {
   return new SignJWT({ htm: 'POST', htu, jti: randomUUID(), ...(nonce === undefined ? {} : { nonce }) })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
-    .setIssuedAt()
+    .setIssuedAt(Math.floor(Date.now() / 1000) + skewSeconds)
     .sign(key.privateKey);
 }
 
@@ -125,7 +129,7 @@ async function signInWithDPoP(idp: RunningIdp): Promise<DPoPSignIn> {
   }
 }
 
-describe('DPoP with nonces off (the default)', () => {
+describe('DPoP with nonces on demand (the default)', () => {
   const fixture = providerFixture({});
 
   it('advertises DPoP and pushed authorization requests in discovery', async () => {
@@ -135,10 +139,42 @@ describe('DPoP with nonces off (the default)', () => {
     expect(metadata.require_pushed_authorization_requests).not.toBe(true);
   });
 
-  it('takes a proof without a nonce and sends no DPoP-Nonce', async () => {
+  it('takes a recent proof without a nonce, offering a nonce for the next one', async () => {
     const idp = fixture.idp();
     const answer = await redeemMadeUpCode(idp, await proof(await newProofKey(), `${idp.issuer}/token`));
-    expect(answer).toEqual({ status: 400, error: 'invalid_grant', nonce: null });
+    expect(answer).toEqual({ status: 400, error: 'invalid_grant', nonce: expect.any(String) });
+  });
+
+  // oidc-provider takes an iat up to 5 minutes off; past that, a nonce stands in for the
+  // client's clock (RFC 9449 §11.1). Without a nonce secret this was invalid_dpop_proof.
+  it.each([
+    ['ahead', 6 * 60],
+    ['behind', -6 * 60],
+  ])(
+    'answers a proof from a clock 6 minutes %s with use_dpop_nonce, and takes the retry that carries the nonce',
+    async (_label, skewSeconds) => {
+      const idp = fixture.idp();
+      const key = await newProofKey();
+      const first = await redeemMadeUpCode(
+        idp,
+        await proof(key, `${idp.issuer}/token`, undefined, skewSeconds),
+      );
+      expect(first).toEqual({ status: 400, error: 'use_dpop_nonce', nonce: expect.any(String) });
+      const retry = await redeemMadeUpCode(
+        idp,
+        await proof(key, `${idp.issuer}/token`, first.nonce!, skewSeconds),
+      );
+      expect(retry.error).toBe('invalid_grant');
+    },
+  );
+
+  it('refuses a nonce it did not hand out, even from a recent proof', async () => {
+    const idp = fixture.idp();
+    const answer = await redeemMadeUpCode(
+      idp,
+      await proof(await newProofKey(), `${idp.issuer}/token`, 'made-up'),
+    );
+    expect(answer).toMatchObject({ status: 400, error: 'use_dpop_nonce' });
   });
 
   it('binds the access token and the refresh token to the app key on the first try', async () => {
