@@ -9,7 +9,7 @@
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -317,4 +317,32 @@ export async function startDesktopHarness({
     await cleanup();
     throw err;
   }
+}
+
+/** Where the harness's screenshots go: docs/screenshots/. */
+export const SCREENSHOTS_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+/**
+ * Saves docs/screenshots/<name>.png of `win` with no hover or focus ring
+ * showing, so the images are the same from run to run.
+ */
+export async function saveScreenshot(win: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS_DIR, { recursive: true });
+  await win.mouse.move(1, 679);
+  await win.evaluate(() => {
+    (
+      globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }
+    ).document.activeElement?.blur?.();
+  });
+  // Two frames, so the last change is painted before the capture.
+  await win.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const { requestAnimationFrame: raf } = globalThis as unknown as {
+          requestAnimationFrame: (callback: () => void) => void;
+        };
+        raf(() => raf(() => resolve()));
+      }),
+  );
+  await win.screenshot({ path: path.join(SCREENSHOTS_DIR, `${name}.png`), animations: 'disabled' });
 }

@@ -92,3 +92,34 @@ async function clickIfShownBefore(button: Locator, done: Promise<void>): Promise
   if (outcome === 'shown') await button.click();
   await done;
 }
+
+/**
+ * A step-up sign-in on the local provider (RFC 9470, `acr_values` with
+ * ACR_OTP), as a person does it: the password page, then "Enter your
+ * one-time code" with the code the provider issued (`codeOf`, e.g. the local
+ * stack's `lastOneTimeCode`), then consent if asked. Call it once the page
+ * has navigated to the authorization URL. Resolves once the browser has left
+ * the provider.
+ */
+export async function completeStepUp(
+  page: Page,
+  { username, password }: DemoCredentials,
+  codeOf: (account: string) => string | undefined,
+): Promise<void> {
+  const left = page.waitForURL(
+    (url) => !url.pathname.startsWith('/interaction/') && !url.pathname.startsWith('/auth'),
+    { waitUntil: 'commit' },
+  );
+  const codeField = page.getByLabel('One-time code');
+  if ((await page.getByLabel('Password').count()) > 0) {
+    if ((await page.getByLabel('Username').count()) > 0) await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await codeField.waitFor();
+  const code = codeOf(username);
+  if (code === undefined) throw new Error(`The provider issued no one-time code to ${username}.`);
+  await codeField.fill(code);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await clickIfShownBefore(page.getByRole('button', { name: 'Allow' }), left);
+}

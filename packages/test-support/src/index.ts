@@ -1,4 +1,10 @@
-export { launchBrowser, completeLogin, completeLogout, finishInteraction } from './browser.ts';
+export {
+  launchBrowser,
+  completeLogin,
+  completeLogout,
+  completeStepUp,
+  finishInteraction,
+} from './browser.ts';
 export type { DemoCredentials } from './browser.ts';
 export { OpenInstances, TestVault, recordingLogger, storedRefreshToken } from './library-doubles.ts';
 export type { RecordingLogger } from './library-doubles.ts';

@@ -50,6 +50,7 @@ const ui = {
   getMessage: byId<HTMLButtonElement>('get-private-message'),
   getSensitive: byId<HTMLButtonElement>('get-sensitive-message'),
   stepUpNotice: byId('step-up-notice'),
+  stepUpTitle: byId('step-up-title'),
   stepUpText: byId('step-up-text'),
   stepUp: byId<HTMLButtonElement>('step-up'),
   message: byId('private-message'),
@@ -125,7 +126,9 @@ function showAccount(profile: BridgeProfile | undefined): void {
 
 /** The "a stronger sign-in is needed" notice and its button, or none. */
 function showStepUpNotice(error: BridgeError | undefined): void {
-  ui.stepUpText.textContent = error === undefined ? '' : `A stronger sign-in is needed. ${error.message}`;
+  // The title is filled with the message, so the alert announces both when it appears.
+  ui.stepUpTitle.hidden = error === undefined;
+  ui.stepUpText.textContent = error?.message ?? '';
   ui.stepUpNotice.hidden = error === undefined;
 }
 
@@ -230,8 +233,7 @@ ui.stepUp.addEventListener('click', async () => {
   // Cancelled in the browser or the app: the need is still there, so is the offer.
   if (error?.code === 'ERR_SIGN_IN_CANCELLED') {
     showNotice(ui.messageError, undefined);
-    ui.stepUpText.textContent = offer;
-    ui.stepUpNotice.hidden = false;
+    showStepUpNotice({ code: 'ERR_STEP_UP_REQUIRED', message: offer ?? '' });
   }
 });
 

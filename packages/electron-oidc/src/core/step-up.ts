@@ -72,7 +72,7 @@ export function stepUpParameters(requirement: StepUpRequirement): Record<string,
 export function stepUpRequired(requirement: StepUpRequirement): AuthError {
   return new AuthError(
     'ERR_STEP_UP_REQUIRED',
-    'This needs a stronger or more recent sign-in than the one you made. Sign in again to continue.',
+    'Sign in again to continue: the API asks for a stronger or more recent sign-in than the one you made.',
     { stepUp: requirement },
   );
 }

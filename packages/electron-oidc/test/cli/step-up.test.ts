@@ -6,12 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
+import { completeLogin, completeStepUp, launchBrowser } from '@electron-oidc/test-support';
 import { JWT_SHAPED, NO_BUS_NOTE, startCliUser } from '@electron-oidc/test-support/cli';
 import type { CliUser } from '@electron-oidc/test-support/cli';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { completeStepUp } from '../core/integration/one-time-code.ts';
+
 import { startLocalStack } from '../support/local-stack.ts';
 import type { LocalStack } from '../support/local-stack.ts';
 

@@ -4,7 +4,13 @@
  * wants a sign-in with a one-time code (ACR_OTP) no more than 5 minutes old.
  * Chromium plays the user's browser: password, then the code.
  */
-import { finishInteraction, launchBrowser, OpenInstances, TestVault } from '@electron-oidc/test-support';
+import {
+  completeStepUp,
+  finishInteraction,
+  launchBrowser,
+  OpenInstances,
+  TestVault,
+} from '@electron-oidc/test-support';
 import type { DemoCredentials } from '@electron-oidc/test-support';
 import { ACR_OTP, ACR_PASSWORD } from '@electron-oidc/dev-idp/acr';
 import { decodeJwt } from 'jose';
@@ -16,7 +22,6 @@ import { startLocalStack } from '../../support/local-stack.ts';
 import type { LocalStack } from '../../support/local-stack.ts';
 import { alice, authFor, countingFetch, requestParameters } from './harness.ts';
 import type { CountingFetch } from './harness.ts';
-import { completeStepUp } from './one-time-code.ts';
 
 const bob: DemoCredentials = { username: 'bob', password: 'builder' };
 const SENSITIVE = 'Only recently verified users can read this sensitive message.';
