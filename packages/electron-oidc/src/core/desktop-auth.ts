@@ -13,7 +13,7 @@ import { AuthError } from './errors.ts';
 import { toAuthError } from './provider-errors.ts';
 import { oneAtATime } from './sign-in/one-at-a-time.ts';
 import { resourceParameters, signInInteractively, toTokenGrant } from './sign-in/sign-in.ts';
-import type { StepUpSignIn } from './sign-in/sign-in.ts';
+import type { InteractiveSignInParts, StepUpSignIn } from './sign-in/sign-in.ts';
 import { signOut } from './sign-out.ts';
 import type { SignOutOptions, SignOutResult } from './sign-out.ts';
 import { TokenSession } from './session/token-session.ts';
@@ -156,6 +156,80 @@ function refreshGrant(provider: ProviderConnection, config: AuthConfig): Refresh
 }
 
 /**
+ * The session: its refresh token in `options.vault`, else the default vault
+ * (see {@link DesktopAuthOptions.vault}), refreshed through `provider`.
+ */
+function createTokenSession(
+  config: AuthConfig,
+  provider: ProviderConnection,
+  options: DesktopAuthOptions,
+  logger: Logger,
+): TokenSession {
+  const vault =
+    options.vault ??
+    deferredVault(
+      openVault({
+        account: keychainAccount(config.issuer.href, config.clientId),
+        logger,
+        ...(options.vaultDirectory === undefined ? {} : { directory: options.vaultDirectory }),
+      }),
+    );
+  return new TokenSession({
+    vault,
+    identity: { issuer: config.issuer.href, clientId: config.clientId },
+    refresh: refreshGrant(provider, config),
+    logger,
+    refreshAheadMs: config.refreshAheadSeconds * 1000,
+    now: options.now,
+    retrySchedule: options.retrySchedule,
+    dpop: config.dpop,
+    // The vault entry vouches for the discovery document the connection keeps.
+    binding: {
+      restored: (digest) => provider.trust(digest),
+      get current() {
+        return provider.cacheDigest;
+      },
+    },
+  });
+}
+
+/** The interactive sign-ins of one session, one at a time: a plain one, and a step-up (RFC 9470). */
+interface InteractiveSignIns {
+  signIn(options?: { signal?: AbortSignal }): Promise<Profile>;
+  stepUp(requirement: StepUpRequirement, options?: { signal?: AbortSignal }): Promise<Profile>;
+  cancel(): void;
+}
+
+function interactiveSignIns(
+  parts: Omit<InteractiveSignInParts, 'stepUp'> & { session: TokenSession },
+): InteractiveSignIns {
+  // What the next sign-in asks for: read once, when the slot starts a sign-in (a call that
+  // joins a pending one does not change it).
+  let nextStepUp: StepUpSignIn | undefined;
+  const slot = oneAtATime((signal) => {
+    const stepUp = nextStepUp;
+    nextStepUp = undefined;
+    return signInInteractively({ ...parts, stepUp }, signal);
+  });
+  return {
+    signIn: (options) => slot.start(options),
+    stepUp(requirement, options = {}) {
+      const subject = parts.session.subject;
+      if (subject === undefined) {
+        return Promise.reject(new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.'));
+      }
+      nextStepUp = { requirement, subject };
+      try {
+        return slot.start(options);
+      } finally {
+        nextStepUp = undefined;
+      }
+    },
+    cancel: () => slot.cancel(),
+  };
+}
+
+/**
  * Creates the sign-in library for one app.
  *
  * @example
@@ -173,38 +247,13 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
       : defineConfig(options.config);
   const logger = options.logger ?? consoleLogger;
   const openBrowser = options.openBrowser ?? openSystemBrowser;
-  const vault =
-    options.vault ??
-    deferredVault(
-      openVault({
-        account: keychainAccount(config.issuer.href, config.clientId),
-        logger,
-        ...(options.vaultDirectory === undefined ? {} : { directory: options.vaultDirectory }),
-      }),
-    );
   const provider = new ProviderConnection(config, {
     fetch: options.fetch,
     cache: options.providerCache,
     now: options.now,
     logger,
   });
-  const session = new TokenSession({
-    vault,
-    identity: { issuer: config.issuer.href, clientId: config.clientId },
-    refresh: refreshGrant(provider, config),
-    logger,
-    refreshAheadMs: config.refreshAheadSeconds * 1000,
-    now: options.now,
-    retrySchedule: options.retrySchedule,
-    dpop: config.dpop,
-    // The vault entry vouches for the discovery document the connection keeps.
-    binding: {
-      restored: (digest) => provider.trust(digest),
-      get current() {
-        return provider.cacheDigest;
-      },
-    },
-  });
+  const session = createTokenSession(config, provider, options, logger);
   const getProvider = () => provider.get();
   const getProfile = createProfileReader({
     session,
@@ -212,29 +261,15 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     logger,
     now: options.now ?? Date.now,
   });
-  // What the next sign-in asks for: read once, when the slot starts a sign-in (a call that
-  // joins a pending one does not change it).
-  let nextStepUp: StepUpSignIn | undefined;
-  const signIns = oneAtATime((signal) => {
-    const stepUp = nextStepUp;
-    nextStepUp = undefined;
-    return signInInteractively(
-      { config, provider: getProvider, openBrowser, logger, session, getProfile, stepUp },
-      signal,
-    );
+  const signIns = interactiveSignIns({
+    config,
+    provider: getProvider,
+    openBrowser,
+    logger,
+    session,
+    getProfile,
   });
-  const stepUp = (requirement: StepUpRequirement, stepUpOptions: { signal?: AbortSignal } = {}) => {
-    const subject = session.subject;
-    if (subject === undefined) {
-      return Promise.reject(new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.'));
-    }
-    nextStepUp = { requirement, subject };
-    try {
-      return signIns.start(stepUpOptions);
-    } finally {
-      nextStepUp = undefined;
-    }
-  };
+  const { stepUp } = signIns;
 
   return {
     config,
@@ -249,7 +284,7 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     },
     onStateChange: (listener) => session.onStateChange(listener),
     restore: () => session.restore(),
-    signIn: (signInOptions) => signIns.start(signInOptions),
+    signIn: (signInOptions) => signIns.signIn(signInOptions),
     cancelSignIn: () => signIns.cancel(),
     stepUp,
     getAccessToken: () => session.getAccessToken(),
