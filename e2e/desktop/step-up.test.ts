@@ -105,6 +105,26 @@ describe('the desktop app: step-up to a one-time code for the sensitive message'
     expect(await win.locator('#step-up-notice').isHidden()).toBe(true);
   });
 
+  it('attacker: a page of another origin cannot start a step-up sign-in', async () => {
+    const page = await h.appContext.newPage();
+    try {
+      await page.goto(h.foreignUrl);
+      const answer = await page.evaluate(() => {
+        const { auth } = globalThis as unknown as {
+          auth: { getSensitiveMessage(o: { allowStepUp: boolean }): Promise<unknown> };
+        };
+        return auth.getSensitiveMessage({ allowStepUp: true });
+      });
+      expect(answer).toEqual({
+        ok: false,
+        error: { code: 'ERR_SENDER_REFUSED', message: expect.any(String) },
+      });
+      expect(h.system.opened).toHaveLength(2);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('never handed the renderer a token', () => {
     const tokens = [...h.tokens.access, ...h.tokens.refresh, ...h.tokens.id];
     const seen = JSON.stringify(h.calls.map((call) => call.answer));
