@@ -55,13 +55,19 @@ export interface ApiConfig {
    * Bearer tokens; `required` refuses Bearer tokens with a DPoP challenge (RFC 9449 §7.1).
    */
   dpop: DpopSetting;
-  /** `DPOP_NONCE`: `on` demands an API-issued nonce in every proof (RFC 9449 §9); `off` by default. */
+  /**
+   * `DPOP_NONCE`: `on` demands an API-issued nonce in every proof (RFC 9449 §9); `off` (the
+   * default) hands one out only to a proof whose `iat` is outside the window (§11.1).
+   */
   dpopNonce: DpopNonceSetting;
-  /** A proof's `iat` may be this many seconds before or after the API's clock; `jti`s are kept as long. */
+  /**
+   * A proof without a nonce is taken when its `iat` is at most this many seconds before or after
+   * the API's clock; with a valid nonce, as far off as the nonce lives (two nonce lifetimes).
+   */
   dpopProofWindowSeconds: number;
   /** How many proofs (`jti`s) are remembered at most against replays (see `createReplayCache`). */
   dpopReplayCacheMaxEntries: number;
-  /** Each nonce is valid for one to two slots of this many seconds. */
+  /** Each nonce is valid for one to two slots of this many seconds (stateless, see `createDpopNonces`). */
   dpopNonceLifetimeSeconds: number;
   /** `STEP_UP_ACR`: the `acr` that `GET /private/sensitive` needs (RFC 9470). */
   stepUpAcr: string;
@@ -244,7 +250,7 @@ function dpopProblemsOf(config: ApiConfig, nameOf: (key: keyof ApiConfig) => str
   if (!DPOP_NONCE_SETTINGS.includes(config.dpopNonce)) {
     add(
       'dpopNonce',
-      `"${config.dpopNonce}" is not supported; use off (the default) or on (proofs carry the API's nonce).`,
+      `"${config.dpopNonce}" is not supported; use off (the default: nonces on demand) or on (every proof carries the API's nonce).`,
     );
   }
   for (const [key, max] of COUNTS) {

@@ -1,8 +1,9 @@
 import type { ChallengeScheme } from '../errors.ts';
-import { InvalidDpopProofError, InvalidTokenError, UseDpopNonceError } from '../errors.ts';
+import { InvalidDpopProofError, InvalidTokenError } from '../errors.ts';
 import type { VerifiedAccessToken } from '../verify.ts';
+import { checkProofFreshness } from './freshness.ts';
+import type { ProofFreshnessOptions } from './freshness.ts';
 import { createDpopNonces } from './nonce.ts';
-import type { DpopNonces } from './nonce.ts';
 import { createProofVerifier } from './proof.ts';
 import { createProofKeys, DPOP_ALGORITHMS } from './proof-key.ts';
 import { createReplayCache } from './replay-cache.ts';
@@ -13,13 +14,22 @@ export interface DpopCheckOptions {
    * adds one): `htu` must name it followed by the request's path.
    */
   publicUrl: string;
-  /** `iat` may be this many seconds before or after the API's clock; `jti`s are kept as long. */
+  /**
+   * A proof without a nonce is taken when its `iat` is at most this many seconds before or after
+   * the API's clock; one further off is answered `use_dpop_nonce` (see `checkProofFreshness`).
+   */
   proofWindowSeconds: number;
   /** At most this many proofs are remembered (see `createReplayCache`). */
   replayCacheMaxEntries: number;
-  /** `on`: every proof must carry a nonce the API handed out (`DPoP-Nonce`). */
+  /**
+   * `on`: every proof must carry a nonce the API handed out (`DPoP-Nonce`). `off`: nonces on
+   * demand, for a proof whose `iat` is outside the window (RFC 9449 §11.1).
+   */
   nonce: 'on' | 'off';
-  /** How long each nonce slot lasts (a nonce is valid for one to two of them). */
+  /**
+   * How long each nonce slot lasts (a nonce is valid for one to two of them). A proof with a
+   * valid nonce may have an `iat` as far off as two slots.
+   */
   nonceLifetimeSeconds: number;
   /** The clock, in ms since the epoch. Default: `Date.now`. */
   now?: () => number;
@@ -86,21 +96,11 @@ function onlyProof(proofs: readonly string[]): string {
   return proof;
 }
 
-function checkNonce(nonces: DpopNonces | undefined, nonce: string | undefined): void {
-  if (nonces === undefined || nonces.isValid(nonce)) return;
-  throw new UseDpopNonceError(
-    nonces.current(),
-    nonce === undefined
-      ? 'The DPoP proof must carry the nonce given in the DPoP-Nonce header.'
-      : 'The DPoP proof carries a nonce that is not (or no longer) valid; use the one in the DPoP-Nonce header.',
-  );
-}
-
 /**
  * Creates the API's DPoP check: the proof itself (`createProofVerifier`), bound to the
- * token's key (`cnf.jkt` equal to the proof key's thumbprint), carrying a valid nonce when
- * nonces are on, and never seen before (`createReplayCache`). Nothing of a proof is
- * remembered but its `jti`, so every request's proof is checked in full.
+ * token's key (`cnf.jkt` equal to the proof key's thumbprint), recent by its `iat` or by a
+ * nonce of this API (`checkProofFreshness`), and never seen before (`createReplayCache`).
+ * Nothing of a proof is remembered but its `jti`, so every request's proof is checked in full.
  *
  * @example
  * ```ts
@@ -112,22 +112,19 @@ function checkNonce(nonces: DpopNonces | undefined, nonce: string | undefined): 
 export function createDpopCheck(options: DpopCheckOptions): DpopCheck {
   const now = options.now ?? Date.now;
   const base = options.publicUrl.replace(/\/+$/, '');
-  const verifyProof = createProofVerifier({
+  const verifyProof = createProofVerifier({ keys: createProofKeys({ maxEntries: 1_000 }), now });
+  const replays = createReplayCache({ maxEntries: options.replayCacheMaxEntries });
+  // Always made, so a client whose clock is off can be given one (RFC 9449 §11.1); only with
+  // nonces on does every proof need one.
+  const freshness: ProofFreshnessOptions = {
+    nonce: options.nonce,
     windowSeconds: options.proofWindowSeconds,
-    keys: createProofKeys({ maxEntries: 1_000 }),
-    now,
-  });
-  const replays = createReplayCache({
-    windowSeconds: options.proofWindowSeconds,
-    maxEntries: options.replayCacheMaxEntries,
-  });
-  const nonces =
-    options.nonce === 'on'
-      ? createDpopNonces({ lifetimeSeconds: options.nonceLifetimeSeconds, now })
-      : undefined;
+    nonces: createDpopNonces({ lifetimeSeconds: options.nonceLifetimeSeconds, now }),
+    nonceValiditySeconds: 2 * options.nonceLifetimeSeconds,
+  };
   return {
     scheme: Object.freeze({ name: 'DPoP', params: [['algs', DPOP_ALGORITHMS.join(' ')]] as const }),
-    currentNonce: () => nonces?.current(),
+    currentNonce: () => (options.nonce === 'on' ? freshness.nonces.current() : undefined),
     async check(request, token, accessToken) {
       const proof = onlyProof(request.proofs);
       const jkt = boundKeyOf(accessToken);
@@ -144,8 +141,10 @@ export function createDpopCheck(options: DpopCheckOptions): DpopCheck {
           'The DPoP proof is signed with another key than the one the access token is bound to.',
         );
       }
-      checkNonce(nonces, verified.nonce);
-      switch (replays.claim(`${verified.jkt} ${verified.jti}`, verified.iat, now() / 1000)) {
+      // One reading of the clock for both, so the cache keeps the proof as long as it is taken.
+      const at = now() / 1000;
+      const until = checkProofFreshness(freshness, verified, at);
+      switch (replays.claim(`${verified.jkt} ${verified.jti}`, until, at)) {
         case 'replayed':
           throw new InvalidDpopProofError(
             'The DPoP proof was used before (same jti); make a new proof for every request.',

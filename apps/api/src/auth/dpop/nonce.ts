@@ -15,6 +15,11 @@ export interface DpopNonces {
   current(): string;
   /** Whether a proof's `nonce` is one this API handed out in the current or the previous slot. */
   isValid(nonce: string | undefined): boolean;
+  /**
+   * When a valid `nonce` stops being accepted, in seconds since the epoch (the end of the slot
+   * after its own); undefined for a nonce that is not valid now.
+   */
+  validUntil(nonce: string | undefined): number | undefined;
 }
 
 /**
@@ -54,10 +59,15 @@ export function createDpopNonces(options: DpopNonceOptions): DpopNonces {
       return current;
     },
     isValid(nonce) {
-      if (nonce === undefined) return false;
+      return this.validUntil(nonce) !== undefined;
+    },
+    validUntil(nonce) {
+      if (nonce === undefined) return undefined;
       refresh();
       const given = Buffer.from(nonce);
-      return equals(given, valid[0]) || equals(given, valid[1]);
+      if (equals(given, valid[0])) return (slot + 2) * lifetimeSeconds;
+      if (equals(given, valid[1])) return (slot + 1) * lifetimeSeconds;
+      return undefined;
     },
   };
 }

@@ -14,19 +14,17 @@ export interface ProofTarget {
   accessToken: string;
 }
 
-/** A proof that passed every check of its own; binding, nonce and replay are the caller's. */
+/** A proof that passed every check of its own; binding, freshness (iat, nonce) and replay are the caller's. */
 export interface VerifiedProof {
   /** The RFC 7638 thumbprint of the key that signed it. */
   jkt: string;
   jti: string;
-  /** Seconds since the epoch. */
+  /** Seconds since the epoch, by the client's clock (see `checkProofFreshness`). */
   iat: number;
   nonce: string | undefined;
 }
 
 export interface ProofVerifierOptions {
-  /** `iat` may be at most this many seconds before or after the API's clock (§4.3 step 11). */
-  windowSeconds: number;
   /** Imports a proof's `jwk` (see `createProofKeys`). */
   keys: (alg: string, jwk: unknown) => Promise<ProofKey>;
   /** The clock, in ms since the epoch. */
@@ -106,19 +104,20 @@ async function proofKeyOf(
 /**
  * Creates the check of a DPoP proof on its own (RFC 9449 §4.3): one JWS with `typ`
  * `dpop+jwt`, an asymmetric `alg` from {@link DPOP_ALGORITHMS}, a public `jwk` that verifies
- * its signature (jose `jwtVerify`), `htm` and `htu` of this request, `iat` within the
- * window, a `jti`, and `ath` of the access token sent with it.
+ * its signature (jose `jwtVerify`), `htm` and `htu` of this request, an `iat` (how far off
+ * it may be is `checkProofFreshness`'s to say), a `jti`, and `ath` of the access token sent
+ * with it.
  *
  * @example
  * ```ts
- * const verifyProof = createProofVerifier({ windowSeconds: 60, keys: createProofKeys({ maxEntries: 1000 }), now: Date.now });
+ * const verifyProof = createProofVerifier({ keys: createProofKeys({ maxEntries: 1000 }), now: Date.now });
  * const { jkt, jti } = await verifyProof(proof, { method: 'GET', uri: 'https://api.example/private', accessToken });
  * ```
  */
 export function createProofVerifier(
   options: ProofVerifierOptions,
 ): (proof: string, target: ProofTarget) => Promise<VerifiedProof> {
-  const { windowSeconds, keys, now } = options;
+  const { keys, now } = options;
   return async (proof, target) => {
     const { alg, key, jkt } = await proofKeyOf(proof, keys);
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
@@ -142,11 +141,6 @@ export function createProofVerifier(
       throw new InvalidDpopProofError('The DPoP proof was made for another HTTP method (htm).');
     if (!sameTarget(htu, target.uri))
       throw new InvalidDpopProofError('The DPoP proof was made for another URL (htu).');
-    const age = now() / 1000 - (iat as number);
-    if (age > windowSeconds)
-      throw new InvalidDpopProofError('The DPoP proof is too old (iat); make a new proof for every request.');
-    if (age < -windowSeconds)
-      throw new InvalidDpopProofError('The DPoP proof was issued in the future (iat); check the clock.');
     if (ath === undefined)
       throw new InvalidDpopProofError('The DPoP proof has no ath claim (the hash of the access token).');
     if (ath !== accessTokenHash(target.accessToken)) {
