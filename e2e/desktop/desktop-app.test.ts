@@ -4,9 +4,6 @@
  * renderer in Chromium, the local provider and the API. One story in order
  * (sign in, call the API, restart, sign out), then the attacker's side.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeLogin, launchBrowser } from '@electron-oidc/test-support';
@@ -14,10 +11,9 @@ import { BRIDGE_CHANNELS } from 'electron-oidc/bridge';
 import { APP_CONTENT_SECURITY_POLICY } from 'electron-oidc/app-files';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
-import { startDesktopHarness } from './harness.ts';
+import { saveScreenshot, startDesktopHarness } from './harness.ts';
 import type { DesktopHarness } from './harness.ts';
 
-const screenshots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const alice = { username: 'alice', password: 'wonderland' };
 const MESSAGE = 'Only authenticated users can read this message.';
 
@@ -29,7 +25,6 @@ let win: Page;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
   h = await startDesktopHarness({ config: stack.config, browser });
-  await mkdir(screenshots, { recursive: true });
 });
 
 afterAll(async () => {
@@ -38,26 +33,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Saves docs/screenshots/<name>.png with no hover or focus ring showing, so the images are the same from run to run. */
-async function screenshot(name: string): Promise<void> {
-  await win.mouse.move(1, 679);
-  await win.evaluate(() => {
-    (
-      globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }
-    ).document.activeElement?.blur?.();
-  });
-  // Two frames, so the last change is painted before the capture.
-  await win.evaluate(
-    () =>
-      new Promise<void>((resolve) => {
-        const { requestAnimationFrame: raf } = globalThis as unknown as {
-          requestAnimationFrame: (callback: () => void) => void;
-        };
-        raf(() => raf(() => resolve()));
-      }),
-  );
-  await win.screenshot({ path: path.join(screenshots, `${name}.png`), animations: 'disabled' });
-}
+/** Saves docs/screenshots/<name>.png (see the harness's {@link saveScreenshot}). */
+const screenshot = (name: string): Promise<void> => saveScreenshot(win, name);
 
 function allTokens(): string[] {
   return [...h.tokens.access, ...h.tokens.refresh, ...h.tokens.id];
@@ -293,6 +270,7 @@ describe('the desktop app, end to end', () => {
           'cancelSignIn',
           'getPrivateMessage',
           'getProfile',
+          'getSensitiveMessage',
           'getSessionState',
           'onSessionState',
           'renewSession',
@@ -326,6 +304,7 @@ describe('the desktop app, end to end', () => {
           const verbs = [
             'getProfile',
             'getPrivateMessage',
+            'getSensitiveMessage',
             'getSessionState',
             'renewSession',
             'signIn',
