@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(chromium gnome-keyring dbus dbus-x11 xvfb xauth)
+apt_packages=(chromium gnome-keyring dbus dbus-x11 xvfb xauth openssl passwd util-linux)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
