@@ -8,13 +8,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import type { CpuSnapshot } from '../ipc.ts';
 import { stopChild } from './spawn.ts';
 import type { Child } from './spawn.ts';
 
 /** `src/main.ts` of this checkout's API. */
-export const SHIPPED_API_MAIN = fileURLToPath(new URL('../../../apps/api/src/main.ts', import.meta.url));
+export const SHIPPED_API_MAIN = createRequire(import.meta.url).resolve('@electron-oidc/api/main');
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
