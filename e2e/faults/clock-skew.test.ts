@@ -2,10 +2,16 @@
  * Drill 7: the desktop's clock is 2 minutes ahead of, or behind, the
  * provider's and the API's. The provider and the API run in a child process
  * on the true clock; in this process (the desktop) `Date.now`, which
- * openid-client reads for the ID token's `exp`/`iat` checks, and the
- * library's `now` are shifted.
+ * openid-client reads for the ID token's `exp`/`iat` checks and for every
+ * DPoP proof's `iat`, and the library's `now` are shifted.
  *
- * Why it holds without compensation:
+ * | Desktop clock           | What must hold                                                                  |
+ * | ----------------------- | ------------------------------------------------------------------------------- |
+ * | 2 minutes ahead         | sign-in, API call, one refresh ahead of expiry (no loop), silent restore        |
+ * | 2 minutes behind        | the same                                                                        |
+ * | 2 hours ahead (control) | sign-in fails with ERR_ID_TOKEN_INVALID, whose message says to check the clock |
+ *
+ * Why it holds:
  * - the library times refresh-ahead from `expires_in` (RFC 6749 §5.1), a
  *   duration, measured on its own clock: skew cannot make it refresh early in
  *   a loop or never;
@@ -15,7 +21,20 @@
  *   provider's ID tokens live an hour, so a clock up to about an hour ahead is
  *   fine (a larger error fails with ERR_ID_TOKEN_INVALID, whose message says to
  *   check the device clock; `clockSkew` exists for that case, unused here);
- * - the API checks `exp`/`nbf` on its own (the provider's side) clock.
+ * - the API checks `exp`/`nbf` on its own (the provider's side) clock;
+ * - DPoP proofs carry the desktop's `iat`, and the nonce path absorbs the skew
+ *   (RFC 9449 §9, §11.1). The API takes a proof without a nonce only within
+ *   60 s of its clock: the first proof, 2 minutes off, is answered 401
+ *   `use_dpop_nonce` with a `DPoP-Nonce`, openid-client's DPoP handle retries
+ *   once with that nonce, and the API takes a proof carrying its own nonce
+ *   with an `iat` up to 10 minutes off (the nonce, made from the API's clock,
+ *   proves the proof is recent; the replay cache still takes it only once).
+ *   The handle keeps the nonce for the origin, so later calls need no retry
+ *   until it expires. The provider (oidc-provider) takes an `iat` within
+ *   5 minutes and beyond that answers `use_dpop_nonce` the same way (a nonce
+ *   secret is always configured); it hands out nonces on every answer too;
+ * - in the negative control the DPoP proofs, 2 hours off, get through the
+ *   same way, so what fails is the ID token check it is meant to show.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -29,6 +48,7 @@ import type { DesktopAuth, DesktopAuthOptions } from 'electron-oidc';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { faultFetch, signInAlice } from './harness.ts';
+import type { FaultFetch } from './harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -94,6 +114,19 @@ function authWith(options: Partial<DesktopAuthOptions>): DesktopAuth {
   return auth;
 }
 
+/** What the API answers the desktop, in order: the status and the challenge's error, if any. */
+function apiAnswers(net: FaultFetch): string[] {
+  const answers: string[] = [];
+  net.after = async (url, _init, response) => {
+    if (url.startsWith(remote.apiUrl)) {
+      const error = /error="([^"]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+      answers.push(error === undefined ? String(response.status) : `${response.status} ${error}`);
+    }
+    return response;
+  };
+  return answers;
+}
+
 describe.each([
   ['ahead of', +120_000],
   ['behind', -120_000],
@@ -109,7 +142,10 @@ describe.each([
       authWith({ vault, openBrowser, now, fetch: net.fetch }),
     );
     expect(profile.name).toBe('Alice Liddell');
+    const answers = apiAnswers(net);
     expect((await auth.fetchApi('/private')).status).toBe(200);
+    // The proof 2 minutes off gets a nonce instead of a refusal; the retry carrying it is taken.
+    expect(answers).toEqual(['401 use_dpop_nonce', '200']);
     // The expiry is reckoned on the desktop's own clock: about now + expires_in there.
     const lifetime = auth.accessTokenExpiresAt!.getTime() - Date.now();
     expect(lifetime).toBeGreaterThan(60_000);
@@ -122,7 +158,10 @@ describe.each([
     for (let i = 0; i < 5; i++) expect(await auth.getAccessToken()).toBe(first);
     expect(net.sent).toEqual(['refresh_token']);
     expect(auth.state).toBe('signed-in');
+    answers.length = 0;
     expect((await auth.fetchApi('/private')).status).toBe(200);
+    // The nonce is remembered for the API's origin: no second round trip.
+    expect(answers).toEqual(['200']);
 
     const next = authWith({ vault, now });
     expect(await next.restore()).toBe('signed-in');

@@ -49,9 +49,10 @@ import {
   reachState,
   settle,
   signInAlice,
+  storedSessionKey,
   until,
 } from './harness.ts';
-import type { FaultFetch } from './harness.ts';
+import type { FaultFetch, SessionKey } from './harness.ts';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
@@ -81,6 +82,8 @@ interface Session {
   vault: FaultyVault;
   net: FaultFetch;
   logger: ReturnType<typeof recordingLogger>;
+  /** The session's DPoP key, as stored at sign-in: its access tokens work only with proofs of it. */
+  key: SessionKey;
   /** Moves this instance's clock past the access token's expiry. */
   expire(): void;
 }
@@ -102,6 +105,7 @@ async function signedIn(): Promise<Session> {
     vault,
     net,
     logger,
+    key: storedSessionKey(store.value),
     expire: () => {
       offset = auth.accessTokenExpiresAt!.getTime() - Date.now() + 1_000;
     },
@@ -212,7 +216,7 @@ describe('drill 3: the process dies during a refresh', () => {
     s.expire();
     const token = await s.auth.getAccessToken();
     expect(s.auth.state).toBe('signed-in');
-    expect((await callPrivate(stack.api.url, token)).status).toBe(200);
+    expect((await callPrivate(stack.api.url, token, s.key)).status).toBe(200);
     expect(s.logger.lines.join('\n')).toMatch(
       /error: Could not store the session in the test-memory vault; it lasts until the app quits/,
     );

@@ -12,6 +12,7 @@
  * | app launched while the provider is down | restore ends `offline`, vault kept; signs in by itself on return      |
  * | a gateway answers 502/503/504/429       | offline like a refused connection (429 was a sign-out path: fixed)    |
  * | API starts while the provider is down   | 503 with Retry-After, never 500 or 200; 200 once the provider is back |
+ * |                                         | and Retry-After has passed (the API asks a failed issuer no sooner)   |
  * | provider down after the API has keys    | cached keys keep verifying new requests (token cache off)             |
  */
 import {
@@ -24,8 +25,18 @@ import {
 import type { DesktopAuth } from 'electron-oidc';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authFor, callPrivate, faultFetch, grantOf, reachState, signInAlice } from './harness.ts';
-import type { FaultFetch } from './harness.ts';
+import { startApi } from '@electron-oidc/api';
+import type { RunningApi } from '@electron-oidc/api';
+import {
+  authFor,
+  callPrivate,
+  faultFetch,
+  grantOf,
+  reachState,
+  signInAlice,
+  storedSessionKey,
+} from './harness.ts';
+import type { FaultFetch, SessionKey } from './harness.ts';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
@@ -38,6 +49,8 @@ const logger = recordingLogger();
 let net: FaultFetch;
 let auth: DesktopAuth;
 let clockOffset = 0;
+/** The session's DPoP key: its access tokens reach an API only with proofs of it (RFC 9449). */
+let key: SessionKey;
 const instances = new OpenInstances<DesktopAuth>();
 
 beforeAll(async () => {
@@ -51,6 +64,7 @@ beforeAll(async () => {
   instances.add(auth);
   // The API meets the provider's keys once, as it would in normal use.
   expect((await auth.fetchApi('/private')).status).toBe(200);
+  key = storedSessionKey(vault.value);
 });
 
 afterAll(async () => {
@@ -124,7 +138,7 @@ describe('drill 2: the provider restarts on the same data folder and port', () =
     expect(net.sent).toEqual(['refresh_token']);
     expect(auth.state).toBe('signed-in');
     expect(storedRefreshToken(vault.value)).not.toBe(before);
-    expect((await callPrivate(stack.api.url, token)).status).toBe(200);
+    expect((await callPrivate(stack.api.url, token, key)).status).toBe(200);
   });
 
   it('a fresh launch restores silently from the vault after another restart', async () => {
@@ -204,34 +218,52 @@ describe('drill 6: the JWKS is down when the API starts, and later', () => {
   it('an API started while the provider is down answers 503 with Retry-After, then 200 once it is back', async () => {
     const token = await auth.getAccessToken();
     await stack.stopIdp();
-    const api = await stack.startApi({ tokenCache: 'off' });
-    const down = await callPrivate(api.url, token);
+    // Retry-After also bounds how soon the API asks a failed issuer again (issuer-outage.ts):
+    // 1 s here rather than the default 5, so the drill waits what a well-behaved client would.
+    const api = await startDrillApi({ issuerRetryAfterSeconds: 1 });
+    const down = await callPrivate(api.url, token, key);
     expect(down.status).toBe(503);
-    expect(down.headers.get('retry-after')).toBe('5');
+    expect(down.headers.get('retry-after')).toBe('1');
     expect(down.headers.get('www-authenticate')).toBeNull();
     // The API running since before the outage still verifies with its cached keys.
-    expect((await callPrivate(stack.api.url, token)).status).toBe(200);
+    expect((await callPrivate(stack.api.url, token, key)).status).toBe(200);
 
     await stack.restartIdp();
-    const up = await callPrivate(api.url, token);
+    await new Promise((resolve) => setTimeout(resolve, Number(down.headers.get('retry-after')) * 1000));
+    const up = await callPrivate(api.url, token, key);
     expect(up.status).toBe(200);
   });
 
   it('keys fetched while the provider was up keep verifying every request when it goes down again', async () => {
-    const api = await stack.startApi({ tokenCache: 'off' });
+    const api = await startDrillApi();
     const first = await auth.getAccessToken();
-    expect((await callPrivate(api.url, first)).status).toBe(200);
+    expect((await callPrivate(api.url, first, key)).status).toBe(200);
     // A token this API has never seen, so the verified-token cache cannot be what answers.
     clockTo(-1_000);
     const second = await auth.getAccessToken();
     expect(second).not.toBe(first);
     clockOffset = 0;
     await stack.stopIdp();
-    expect((await callPrivate(api.url, second)).status).toBe(200);
-    expect((await callPrivate(api.url, first)).status).toBe(200);
+    expect((await callPrivate(api.url, second, key)).status).toBe(200);
+    expect((await callPrivate(api.url, first, key)).status).toBe(200);
     // A forged token is still refused, not passed, while the provider is away.
     const [h, p] = second.split('.');
-    expect((await callPrivate(api.url, `${h}.${p}.AAAA`)).status).toBe(401);
+    const forged = await callPrivate(api.url, `${h}.${p}.AAAA`, key);
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_token"/);
     await stack.restartIdp();
   });
 });
+
+const drillApis: RunningApi[] = [];
+afterAll(() => Promise.all(drillApis.map((api) => api.close())));
+
+/** Another API against the stack's provider, token cache off, closed when the file ends. */
+async function startDrillApi(options: { issuerRetryAfterSeconds?: number } = {}): Promise<RunningApi> {
+  const api = await startApi(
+    { issuer: stack.issuer, audience: stack.idp.apiResource, port: 0, tokenCache: 'off', ...options },
+    { log: () => {} },
+  );
+  drillApis.push(api);
+  return api;
+}
