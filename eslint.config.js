@@ -15,5 +15,12 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // One owner per concern: no function of the shipped code grows past 80 lines of logic.
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }],
+    },
+  },
   prettier,
 );
