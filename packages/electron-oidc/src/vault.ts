@@ -5,17 +5,12 @@
 export {
   DEFAULT_KEYCHAIN_SERVICE,
   DEFAULT_KEYCHAIN_TIMEOUT_MS,
-  deferredVault,
   KeyringVault,
-  MemoryVault,
-  SealedFileVault,
-  sealedVaultFiles,
-} from './core/vault/index.ts';
-export type {
-  KeyringVaultOptions,
-  KeyStore,
-  OpenVaultOptions,
-  SealedFileVaultOptions,
-  SealedVaultFiles,
-  VaultLogger,
-} from './core/vault/index.ts';
+} from './core/vault/keyring-vault.ts';
+export type { KeyringVaultOptions } from './core/vault/keyring-vault.ts';
+export { MemoryVault } from './core/vault/memory-vault.ts';
+export { deferredVault } from './core/vault/open-vault.ts';
+export type { OpenVaultOptions } from './core/vault/open-vault.ts';
+export { SealedFileVault, sealedVaultFiles } from './core/vault/sealed-file-vault.ts';
+export type { SealedFileVaultOptions, SealedVaultFiles } from './core/vault/sealed-file-vault.ts';
+export type { KeyStore, VaultLogger } from './core/vault/vault.ts';

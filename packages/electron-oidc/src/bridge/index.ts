@@ -4,20 +4,9 @@
  * platform APIs only): it never imports `electron`, so it runs and is tested
  * in plain Node.
  */
-export { AUTH_BRIDGE_KEY, BRIDGE_SESSION_STATES, isBridgeSessionState } from './contract.ts';
+// The contract is public as a whole: every name in it is what main and renderer share.
+export * from './contract.ts';
 export { BRIDGE_ERROR_CODES, BRIDGE_OWN_ERROR_CODES } from './error-codes.ts';
-export type {
-  AuthBridge,
-  BridgeAnswer,
-  BridgeError,
-  BridgeErrorCode,
-  BridgeProfile,
-  BridgeResult,
-  BridgeSessionState,
-  BridgeVerb,
-  PrivateMessage,
-  SensitiveMessageOptions,
-} from './contract.ts';
 export { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
 export type { BridgeChannel } from './channels.ts';
 export { createBridgeHandlers, cleanText } from './handlers.ts';

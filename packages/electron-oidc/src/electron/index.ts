@@ -4,32 +4,11 @@
  * mocked. The logic they wrap (origin checks, the bridge handlers, file
  * resolution, the CSP) lives in plain-Node modules.
  */
-export { secureWebPreferences } from './web-preferences.ts';
-export type { SecureWebPreferencesOptions } from './web-preferences.ts';
-export { hardenSession, hardenWebContents, hardenWindow } from './harden.ts';
-export type { HardenOptions } from './harden.ts';
-export {
-  DEFAULT_APP_HOST,
-  DEFAULT_APP_SCHEME,
-  registerAppProtocol,
-  registerAppScheme,
-  serveAppRequest,
-} from './protocol.ts';
-export type { AppProtocolOptions } from './protocol.ts';
-export { registerBridge } from './ipc.ts';
-export type { RegisterBridgeOptions } from './ipc.ts';
-export {
-  APP_CONTENT_SECURITY_POLICY,
-  APP_MIME_TYPES,
-  appResponseHeaders,
-  resolveAppFile,
-} from './app-files.ts';
-export type { AppFile } from './app-files.ts';
-export { assertSafeStorageProtects, openSafeStorageVault, SafeStorageKeyStore } from './safe-storage-key.ts';
-export type {
-  OpenSafeStorageVaultOptions,
-  SafeStorageApi,
-  SafeStorageKeyStoreOptions,
-} from './safe-storage-key.ts';
-export { electronNetFetch } from './net-fetch.ts';
-export type { NetFetcher } from './net-fetch.ts';
+// Each adapter module exports only what apps use, so each is public as a whole.
+export * from './web-preferences.ts';
+export * from './harden.ts';
+export * from './protocol.ts';
+export * from './ipc.ts';
+export * from './app-files.ts';
+export * from './safe-storage-key.ts';
+export * from './net-fetch.ts';

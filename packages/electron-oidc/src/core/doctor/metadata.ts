@@ -226,26 +226,20 @@ export function checkRevocation(meta: ProviderMetadata): DoctorCheck {
   return check('revocation', 'ok', `Sign-out revokes the refresh token (${endpoint}).`);
 }
 
-/** JWS algorithms the library verifies ID tokens with (asymmetric ones openid-client supports). */
-export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+/**
+ * Whether a JWS algorithm is one the library verifies ID tokens with: the
+ * asymmetric families openid-client supports (RFC 7518 §3.1 RSA, RSA-PSS and
+ * ECDSA; RFC 8037 EdDSA and Ed25519). HMAC and `none` never qualify.
+ */
+export function isAsymmetricAlgorithm(alg: string): boolean {
+  return /^(?:(?:RS|PS|ES)(?:256|384|512)|EdDSA|Ed25519)$/.test(alg);
+}
 
 /** The asymmetric ID token algorithms the provider offers; RS256 when it lists none (openid-client's fallback). */
 export function idTokenAlgorithms(meta: ProviderMetadata): readonly string[] {
   const algs = listMember(meta, 'id_token_signing_alg_values_supported');
   if (algs === undefined || algs === 'invalid') return ['RS256'];
-  return algs.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
+  return algs.filter((alg) => isAsymmetricAlgorithm(alg));
 }
 
 /**
@@ -270,8 +264,8 @@ export function checkSigningAlgorithms(meta: ProviderMetadata): DoctorCheck {
       'id_token_signing_alg_values_supported is missing (required by OIDC Discovery §3): the app expects RS256 ID tokens and rejects any other.',
     );
   }
-  const usable = algs.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
-  const other = algs.filter((alg) => !ASYMMETRIC_ALGORITHMS.has(alg));
+  const usable = algs.filter((alg) => isAsymmetricAlgorithm(alg));
+  const other = algs.filter((alg) => !isAsymmetricAlgorithm(alg));
   if (usable.length === 0) {
     return check(
       'signing-algorithms',

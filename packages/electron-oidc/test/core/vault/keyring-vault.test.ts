@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyringVault, keychainAccount } from '../../../src/core/vault/index.ts';
+import { KeyringVault, keychainAccount } from '../../../src/core/vault/keyring-vault.ts';
 import { keychainSkipReason, testService } from './keychain-session.ts';
 
 describe.skipIf(keychainSkipReason)('KeyringVault against the real OS keychain', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryVault } from '../../../src/core/vault/index.ts';
+import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
 
 describe('MemoryVault', () => {
   it('says it does not survive a restart', () => {

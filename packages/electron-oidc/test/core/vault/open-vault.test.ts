@@ -4,7 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyringVault, MemoryVault, openVault } from '../../../src/core/vault/index.ts';
+import { KeyringVault } from '../../../src/core/vault/keyring-vault.ts';
+import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
+import { openVault } from '../../../src/core/vault/open-vault.ts';
 import { recordingLogger, temporaryFolders } from './doubles.ts';
 import { keychainSkipReason, testService } from './keychain-session.ts';
 

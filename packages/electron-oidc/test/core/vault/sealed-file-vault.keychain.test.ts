@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyringVault, SealedFileVault, keychainAccount, openVault } from '../../../src/core/vault/index.ts';
+import { KeyringVault, keychainAccount } from '../../../src/core/vault/keyring-vault.ts';
+import { SealedFileVault } from '../../../src/core/vault/sealed-file-vault.ts';
+import { openVault } from '../../../src/core/vault/open-vault.ts';
 import { sealedVaultFiles } from '../../../src/core/vault/sealed-file-vault.ts';
 import { recordingLogger, refreshTokenOf, sessionWith, temporaryFolders } from './doubles.ts';
 import { keychainSkipReason, testService } from './keychain-session.ts';
