@@ -54,7 +54,7 @@ export interface DpopCheck {
    * Checks the request's one proof against the request and the verified access token.
    *
    * @throws {InvalidDpopProofError} no proof, several, or one that fails a check.
-   * @throws {UseDpopNonceError} nonces are on and the proof has no valid one.
+   * @throws {UseDpopNonceError} the proof needs a nonce (nonces on, or its iat too far off) or has an invalid one.
    * @throws {InvalidTokenError} the access token is not bound to a DPoP key.
    */
   check(request: DpopRequest, token: string, accessToken: VerifiedAccessToken): Promise<void>;
