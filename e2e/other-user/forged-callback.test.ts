@@ -8,6 +8,11 @@
  * refused and alice's completes. The same user also tries to fetch the one-shot sign-out page,
  * which holds alice's ID token.
  *
+ * The local provider takes pushed authorization requests (RFC 9126), which keep `state` and the
+ * PKCE challenge off the command line altogether. The drill therefore runs the app as against a
+ * provider without PAR (Google, Entra ID…): its discovery document, as the app receives it, lacks
+ * `pushed_authorization_request_endpoint`, so the launched URL carries the request as it would there.
+ *
  * Needs root (useradd, and spawning a process as another uid) on Linux; skipped otherwise.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -81,6 +86,14 @@ function getAs(user: OsUser, url: string): Promise<{ status: number; body: strin
   });
 }
 
+/** The discovery answer as a provider without PAR would give it. */
+async function withoutPar(response: Response): Promise<Response> {
+  const metadata = (await response.json()) as Record<string, unknown>;
+  delete metadata['pushed_authorization_request_endpoint'];
+  delete metadata['require_pushed_authorization_requests'];
+  return Response.json(metadata, { status: response.status });
+}
+
 /** An opener that only records the URL: what the launcher, and /proc/<pid>/cmdline, would show. */
 function capturingOpener() {
   const urls: string[] = [];
@@ -118,7 +131,8 @@ describe.skipIf(SKIP_NOTE !== '')(`another OS user on the same machine${SKIP_NOT
       openBrowser: opener.open,
       fetch: async (url, init) => {
         if (init.body instanceof URLSearchParams) grants.push(init.body.get('grant_type') ?? '');
-        return fetch(url, init);
+        const response = await fetch(url, init);
+        return url.endsWith('/.well-known/openid-configuration') ? withoutPar(response) : response;
       },
     });
   });
