@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from 'electron-oidc/atomic-file';
 
 /** The provider's secrets: the private signing keys, the keys that sign its cookies and the DPoP nonce secret. */
 export interface ProviderKeys {

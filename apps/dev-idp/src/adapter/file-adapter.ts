@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from 'electron-oidc/atomic-file';
 
 interface StoredRecord {
   payload: AdapterPayload;

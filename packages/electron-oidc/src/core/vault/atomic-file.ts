@@ -17,8 +17,9 @@ export const OWNER_ONLY_FOLDER_MODE = 0o700;
  * The temporary file is created exclusively (`wx`) with a random name, so it
  * can never be a symlink planted in advance, and owner-only from its first
  * byte. Missing folders are created owner-only; an existing folder keeps its mode.
+ * A string is written as UTF-8. The dev provider keeps its store and keys with it too.
  */
-export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const folder = path.dirname(file);
   await mkdir(folder, { recursive: true, mode: OWNER_ONLY_FOLDER_MODE });
   const temporary = path.join(folder, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);

@@ -1,11 +1,11 @@
-// writeFileAtomic: the old content or the new survives a crash or a power loss, never an
+// writeFileAtomic (the vault's session file, the dev provider's store and keys): the old content or the new survives a crash or a power loss, never an
 // empty file. A test cannot cut the power; it checks that the data is flushed (fsync)
 // before the rename, and that the visible behaviour stays the same.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import type * as FsPromises from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { makeDataDir, removeDir } from './support.ts';
+import { tmpdir } from 'node:os';
 
 const steps: string[] = [];
 
@@ -29,22 +29,22 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-const { writeFileAtomic } = await import('../src/atomic-write.ts');
+const { writeFileAtomic } = await import('../../../src/core/vault/atomic-file.ts');
 
 let dir: string;
 beforeEach(async () => {
-  dir = await makeDataDir();
+  dir = await mkdtemp(path.join(tmpdir(), 'atomic-file-'));
   steps.length = 0;
 });
 afterEach(async () => {
-  await removeDir(dir);
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('writeFileAtomic', () => {
   it('flushes the data to disk before the rename makes it the file', async () => {
     await writeFileAtomic(path.join(dir, 'keys.json'), '{"keys":[]}');
     const temp = steps[0]?.replace(/^sync /, '') ?? '';
-    expect(temp).toMatch(/^keys\.json\..*\.tmp$/);
+    expect(temp).toMatch(/^\.keys\.json\..*\.tmp$/);
     expect(steps.slice(0, 2)).toEqual([`sync ${temp}`, `rename ${temp}`]);
   });
 
