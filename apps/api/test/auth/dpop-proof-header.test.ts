@@ -65,6 +65,19 @@ describe.each(TOKEN_CACHE_MODES)('the proof header, TOKEN_CACHE=%s', (tokenCache
     await expectDpopRefusal(await t.send([proof]), PROOF, 'The DPoP proof signature is invalid.');
   });
 
+  it('checks the signature and the shape of every proof whose header it has accepted before', async () => {
+    // The API remembers accepted headers (createHeaderMemo): the same header again must not
+    // stand in for the signature, nor make a token of another shape a JWT.
+    const good = await t.proof();
+    expect((await t.send([good])).status).toBe(200);
+    const [header, payload, signature] = (await t.proof()).split('.');
+    const forged = `${header}.${payload}.${signature!.slice(0, -4)}AAAA`;
+    await expectDpopRefusal(await t.send([forged]), PROOF, 'The DPoP proof signature is invalid.');
+    const unsigned = `${header}.${payload}.`;
+    await expectDpopRefusal(await t.send([unsigned]), PROOF, 'The DPoP proof signature is invalid.');
+    await expectDpopRefusal(await t.send([`${header}.${payload}`]), PROOF, 'The DPoP proof is not a JWT.');
+  });
+
   it('refuses a proof that is not a JWT, and one without jti', async () => {
     await expectDpopRefusal(await t.send(['not-a-jwt']), PROOF, 'The DPoP proof is not a JWT.');
     const proof = await t.proof({ jti: '', claims: { jti: undefined } });

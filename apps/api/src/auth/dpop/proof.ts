@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { InvalidDpopProofError } from '../errors.ts';
 import { DPOP_ALGORITHMS, ProofKeyError } from './proof-key.ts';
@@ -54,9 +54,13 @@ function sameTarget(htu: unknown, uri: string): boolean {
   return comparable !== undefined && comparable === comparableUri(uri);
 }
 
-/** `ath`: the base64url SHA-256 of the access token's ASCII (§4.2). */
+/**
+ * `ath`: the base64url SHA-256 of the access token's ASCII (§4.2). The token is one the
+ * verifier accepted (a compact JWS: base64url and dots), so its UTF-8 is its ASCII; the
+ * one-shot `hash` makes no Hash object (half the CPU of `createHash`).
+ */
 function accessTokenHash(token: string): string {
-  return createHash('sha256').update(token, 'ascii').digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /** Words for the client about a failure inside jose: never the proof itself. */
@@ -101,6 +105,46 @@ async function proofKeyOf(
   }
 }
 
+/** How many protected headers (one per client key, as a rule) `createHeaderMemo` remembers. */
+const MAX_REMEMBERED_HEADERS = 1_000;
+
+/** The protected header segment of a three-part compact JWS, or undefined for any other shape. */
+function headerSegmentOf(proof: string): string | undefined {
+  const first = proof.indexOf('.');
+  const second = first === -1 ? -1 : proof.indexOf('.', first + 1);
+  if (second === -1 || proof.includes('.', second + 1)) return undefined;
+  return proof.slice(0, first);
+}
+
+/**
+ * `proofKeyOf`, remembered by the proof's protected header segment: a client sends the same
+ * header (`typ`, `alg`, `jwk`) with every proof, and what `proofKeyOf` finds is a function of
+ * those very bytes, so a header seen and accepted before is not decoded and checked again.
+ * The signature, made over the header too, is still verified on every proof with that key.
+ * Only accepted headers are remembered, the last `MAX_REMEMBERED_HEADERS`.
+ */
+function createHeaderMemo(keys: ProofVerifierOptions['keys']): {
+  recall(proof: string): (ProofKey & { alg: string }) | undefined;
+  check(proof: string): Promise<ProofKey & { alg: string }>;
+} {
+  const accepted = new Map<string, ProofKey & { alg: string }>();
+  return {
+    recall(proof) {
+      const segment = headerSegmentOf(proof);
+      return segment === undefined ? undefined : accepted.get(segment);
+    },
+    async check(proof) {
+      const found = await proofKeyOf(proof, keys);
+      const segment = headerSegmentOf(proof);
+      if (segment !== undefined) {
+        if (accepted.size >= MAX_REMEMBERED_HEADERS) accepted.delete(accepted.keys().next().value!);
+        accepted.set(segment, found);
+      }
+      return found;
+    },
+  };
+}
+
 /**
  * Creates the check of a DPoP proof on its own (RFC 9449 §4.3): one JWS with `typ`
  * `dpop+jwt`, an asymmetric `alg` from {@link DPOP_ALGORITHMS}, a public `jwk` that verifies
@@ -118,8 +162,9 @@ export function createProofVerifier(
   options: ProofVerifierOptions,
 ): (proof: string, target: ProofTarget) => Promise<VerifiedProof> {
   const { keys, now } = options;
+  const headers = createHeaderMemo(keys);
   return async (proof, target) => {
-    const { alg, key, jkt } = await proofKeyOf(proof, keys);
+    const { alg, key, jkt } = headers.recall(proof) ?? (await headers.check(proof));
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(proof, key, {
