@@ -13,6 +13,7 @@ import { encodeStoredSession } from '../../../src/core/session/stored-session.ts
 import { TokenSession } from '../../../src/core/session/token-session.ts';
 import type { TokenGrant } from '../../../src/core/session/token-session.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
+import { RecordingVault } from './recording-vault.ts';
 
 const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
 const stored = (refreshToken: string, sub = 'alice') =>
@@ -20,17 +21,13 @@ const stored = (refreshToken: string, sub = 'alice') =>
 const invalidGrant = () => new AuthError('ERR_SESSION_EXPIRED', 'ended', { oauthError: 'invalid_grant' });
 
 /** One vault entry several sessions share; `exclusive` (when offered) lets one holder in at a time. */
-class SharedVault implements Vault {
-  readonly kind = 'shared';
-  readonly persistent = true;
-  readonly log: string[] = [];
-  value: string | undefined;
-  failReads = false;
+class SharedVault extends RecordingVault {
+  override readonly kind = 'shared';
   #tail: Promise<unknown> = Promise.resolve();
   exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
 
   constructor(value: string | undefined, options: { exclusive: boolean }) {
-    this.value = value;
+    super([], value);
     if (options.exclusive) {
       this.exclusive = <T>(work: () => Promise<T>): Promise<T> => {
         const run = this.#tail.then(async () => {
@@ -46,18 +43,9 @@ class SharedVault implements Vault {
       };
     }
   }
-  async read() {
+  override async read() {
     this.log.push('vault.read');
-    if (this.failReads) throw new AuthError('ERR_VAULT_UNAVAILABLE', 'no keychain');
-    return this.value;
-  }
-  async write(value: string) {
-    this.log.push(`vault.write ${JSON.parse(value).refresh_token}`);
-    this.value = value;
-  }
-  async clear() {
-    this.log.push('vault.clear');
-    this.value = undefined;
+    return super.read();
   }
 }
 

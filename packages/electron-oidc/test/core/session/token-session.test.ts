@@ -6,34 +6,9 @@ import { DPoPKey } from '../../../src/core/dpop/key.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
 import { TokenSession } from '../../../src/core/session/token-session.ts';
 import type { SessionState, TokenGrant, VaultEntryBinding } from '../../../src/core/session/token-session.ts';
-import type { Vault } from '../../../src/core/vault/vault.ts';
+import { RecordingVault } from './recording-vault.ts';
 
 const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
-
-/** A vault that records every operation in order, so tests can check what was stored when. */
-class RecordingVault implements Vault {
-  readonly kind = 'test';
-  readonly persistent = true;
-  value: string | undefined;
-  readonly log: string[];
-  failReads = false;
-  constructor(log: string[] = [], value?: string) {
-    this.log = log;
-    this.value = value;
-  }
-  async read() {
-    if (this.failReads) throw new AuthError('ERR_VAULT_UNAVAILABLE', 'no keychain');
-    return this.value;
-  }
-  async write(value: string) {
-    this.log.push(`vault.write ${JSON.parse(value).refresh_token}`);
-    this.value = value;
-  }
-  async clear() {
-    this.log.push('vault.clear');
-    this.value = undefined;
-  }
-}
 
 function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
