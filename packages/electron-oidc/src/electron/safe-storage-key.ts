@@ -4,6 +4,7 @@ import { AuthError } from '../core/errors.ts';
 import { readFileCapped, removeFile, writeFileAtomic } from '../core/vault/atomic-file.ts';
 import { fallBackToMemory, openDirectory } from '../core/vault/open-vault.ts';
 import { SealedFileVault, sealedVaultFiles } from '../core/vault/sealed-file-vault.ts';
+import { assertEntryName } from '../core/vault/vault.ts';
 import type { KeyStore, Vault, VaultLogger } from '../core/vault/vault.ts';
 
 /** The part of Electron's `safeStorage` this module uses: its asynchronous API (Electron ≥ 39). */
@@ -33,6 +34,12 @@ export interface SafeStorageKeyStoreOptions {
   safeStorage: SafeStorageApi;
   /** Where the protected key rests; {@link sealedVaultFiles}`(directory, account).key`. */
   file: string;
+  /**
+   * The account whose key this is (`openSafeStorageVault` passes it): names
+   * the key files of {@link SafeStorageKeyStore.entry}, so they sit beside the
+   * sealed vault's entry files. Defaults to the name of `file`.
+   */
+  account?: string;
   /** Where an unreadable key file is reported. Defaults to `console`. */
   logger?: VaultLogger;
   /** Defaults to `process.platform`; the `basic_text` check applies on Linux. */
@@ -82,19 +89,48 @@ export class SafeStorageKeyStore implements KeyStore {
   readonly kind = 'safeStorage';
   readonly persistent = true;
   readonly file: string;
+  /** See {@link SafeStorageKeyStoreOptions.account}. */
+  readonly account: string;
   readonly #safeStorage: SafeStorageApi;
   readonly #logger: VaultLogger;
   readonly #platform: NodeJS.Platform;
 
   constructor(options: SafeStorageKeyStoreOptions) {
-    const { safeStorage, file, logger = console, platform = process.platform } = options;
+    const { safeStorage, file, account, logger = console, platform = process.platform } = options;
     if (typeof file !== 'string' || !path.isAbsolute(file)) {
       throw new AuthError('ERR_CONFIG', 'key store `file` must be an absolute path.', { option: 'file' });
     }
+    if (account !== undefined && (typeof account !== 'string' || account === '')) {
+      throw new AuthError('ERR_CONFIG', 'key store `account` must be a non-empty string.', {
+        option: 'account',
+      });
+    }
     this.#safeStorage = safeStorage;
     this.file = file;
+    this.account = account ?? path.basename(file);
     this.#logger = logger;
     this.#platform = platform;
+  }
+
+  /**
+   * The key store of entry `name` (see `Vault.entry`): account `<account>
+   * #<name>`, file {@link sealedVaultFiles}`(<this folder>, <that account>).key`.
+   * A sealed vault's `entry(name)` puts its session at the `.session` of those
+   * same files, so with one account for both (as `openSafeStorageVault` does)
+   * an entry's key and session sit side by side, as the first account's do.
+   * The digest in the file name keeps `a` and `A` apart where file names
+   * ignore case (macOS, Windows).
+   */
+  entry(name: string): SafeStorageKeyStore {
+    assertEntryName(name);
+    const account = `${this.account} #${name}`;
+    return new SafeStorageKeyStore({
+      safeStorage: this.#safeStorage,
+      file: sealedVaultFiles(path.dirname(this.file), account).key,
+      account,
+      logger: this.#logger,
+      platform: this.#platform,
+    });
   }
 
   async read(): Promise<string | undefined> {
@@ -189,6 +225,6 @@ export async function openSafeStorageVault(options: OpenSafeStorageVaultOptions)
       fallbackToMemory,
     });
   }
-  const keyStore = new SafeStorageKeyStore({ safeStorage, file: files.key, logger, platform });
+  const keyStore = new SafeStorageKeyStore({ safeStorage, file: files.key, account, logger, platform });
   return new SealedFileVault({ file: files.session, keyStore, account, logger });
 }

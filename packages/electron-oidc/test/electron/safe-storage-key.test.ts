@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { keychainAccount } from '../../src/core/vault/keyring-vault.ts';
@@ -138,6 +138,34 @@ describe('SafeStorageKeyStore', () => {
     await expect(store.clear()).resolves.toBeUndefined();
   });
 
+  it('entry(name) keeps its key at sealedVaultFiles(<folder>, `<account> #<name>`).key, encrypted the same way', async () => {
+    const { safeStorage, calls } = fakeSafeStorage();
+    const folder = await newFolder();
+    const file = sealedVaultFiles(folder, ACCOUNT).key;
+    const store = new SafeStorageKeyStore({ safeStorage, file, account: ACCOUNT, platform: 'linux' });
+    const a = store.entry('a');
+    expect(a.account).toBe(`${ACCOUNT} #a`);
+    expect(a.file).toBe(sealedVaultFiles(folder, `${ACCOUNT} #a`).key);
+    expect(store.entry('A').file.toLowerCase()).not.toBe(a.file.toLowerCase());
+    expect(a.entry('b').file).toBe(sealedVaultFiles(folder, `${ACCOUNT} #a #b`).key);
+    await store.write('k1:root');
+    await a.write('k1:a');
+    await expect(store.entry('a').read()).resolves.toBe('k1:a');
+    await a.clear();
+    await expect(store.read()).resolves.toBe('k1:root');
+    expect(calls.encrypt).toBe(2);
+  });
+
+  it('without an account, names entries after its file', async () => {
+    const { store, folder } = await keyStoreIn();
+    expect(store.entry('a').file).toBe(sealedVaultFiles(folder, `${path.basename(store.file)} #a`).key);
+  });
+
+  it.each(['', 'a b', '../up', 'x'.repeat(65)])('entry refuses the name %j with ERR_CONFIG', async (name) => {
+    const { store } = await keyStoreIn();
+    expect(() => store.entry(name)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+  });
+
   it('rejects a relative file with ERR_CONFIG', () => {
     expect(
       () => new SafeStorageKeyStore({ safeStorage: fakeSafeStorage().safeStorage, file: 'x.key' }),
@@ -201,5 +229,27 @@ describe('openSafeStorageVault', () => {
       platform: 'linux',
     });
     await expect(opening).rejects.toMatchObject({ code: 'ERR_VAULT_UNAVAILABLE' });
+  });
+
+  it("entry(name) is a sealed vault whose session and key are sealedVaultFiles(directory, '<account> #<name>')", async () => {
+    const directory = await newFolder();
+    const { safeStorage } = fakeSafeStorage();
+    const vault = await openSafeStorageVault({ safeStorage, directory, account: ACCOUNT, platform: 'linux' });
+    const [a, b] = [vault.entry!('a'), vault.entry!('b')];
+    const files = sealedVaultFiles(directory, `${ACCOUNT} #a`);
+    await vault.write('index');
+    await a.write(sessionWith('rt.of-a'));
+    const sessionB = sessionWith('rt.of-b');
+    await b.write(sessionB);
+    expect((await stat(files.session)).isFile()).toBe(true);
+    expect((await stat(files.key)).isFile()).toBe(true);
+    await a.clear();
+    const left = sealedVaultFiles(directory, `${ACCOUNT} #b`);
+    const root = sealedVaultFiles(directory, ACCOUNT);
+    expect((await readdir(directory)).sort()).toEqual(
+      [root.key, root.session, left.key, left.session].map((file) => path.basename(file)).sort(),
+    );
+    await expect(b.read()).resolves.toBe(sessionB);
+    await expect(vault.read()).resolves.toBe('index');
   });
 });

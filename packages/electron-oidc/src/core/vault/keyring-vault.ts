@@ -1,6 +1,7 @@
 import { AsyncEntry } from '@napi-rs/keyring';
 import { AuthError } from '../errors.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { assertEntryName } from './vault.ts';
 import type { Vault } from './vault.ts';
 
 /** The keychain service name used when the app names none. */
@@ -88,6 +89,22 @@ export class KeyringVault implements Vault {
     this.service = service;
     this.account = account;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * The keychain entry of the same service whose account is `<account> #<name>`
+   * (see {@link Vault.entry}): a separate item, so clearing one leaves the
+   * others, and the same name always finds the same item. Names hold no space
+   * or `#`, so a child's own children (`<account> #a #b`) never meet another
+   * name's item.
+   */
+  entry(name: string): KeyringVault {
+    assertEntryName(name);
+    return new KeyringVault({
+      service: this.service,
+      account: `${this.account} #${name}`,
+      timeoutMs: this.#timeoutMs,
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { assertEntryName } from './vault.ts';
 import type { Vault } from './vault.ts';
 
 /**
@@ -10,6 +11,8 @@ export class MemoryVault implements Vault {
   readonly kind = 'memory';
   readonly persistent = false;
   #value: string | undefined;
+  /** Kept, so that every `entry(name)` of this vault is one store, as for the persistent vaults. */
+  readonly #entries = new Map<string, MemoryVault>();
 
   async read(): Promise<string | undefined> {
     return this.#value;
@@ -22,7 +25,19 @@ export class MemoryVault implements Vault {
     this.#value = value;
   }
 
+  /** Forgets this entry's value only: its {@link MemoryVault.entry} children keep theirs. */
   async clear(): Promise<void> {
     this.#value = undefined;
+  }
+
+  /** The child store named `name` (see {@link Vault.entry}), created on first use. */
+  entry(name: string): MemoryVault {
+    assertEntryName(name);
+    let child = this.#entries.get(name);
+    if (child === undefined) {
+      child = new MemoryVault();
+      this.#entries.set(name, child);
+    }
+    return child;
   }
 }

@@ -7,6 +7,7 @@ import type { KeyringVaultOptions } from './keyring-vault.ts';
 import { OWNER_ONLY_FOLDER_MODE } from './atomic-file.ts';
 import { MemoryVault } from './memory-vault.ts';
 import { SealedFileVault, sealedVaultFiles } from './sealed-file-vault.ts';
+import { assertEntryName } from './vault.ts';
 import type { Vault, VaultLogger } from './vault.ts';
 
 export type { VaultLogger } from './vault.ts';
@@ -118,6 +119,8 @@ async function probeWrite(probe: KeyringVault): Promise<void> {
  * synchronous constructor that must not wait for the keychain probe. Every
  * operation waits for the opening; a failed opening fails each operation with
  * its error. Until then it reports itself as the keychain it is expected to be.
+ * Its entries are deferred vaults too (each exclusive as its opened entry is),
+ * and fail with `ERR_VAULT_UNAVAILABLE` where the opened vault has none.
  */
 export function deferredVault(opening: Promise<Vault>): Vault {
   let opened: Vault | undefined;
@@ -138,5 +141,18 @@ export function deferredVault(opening: Promise<Vault>): Vault {
       const vault = await ready;
       return vault.exclusive === undefined ? work() : vault.exclusive(work);
     },
+    entry: (name) => {
+      assertEntryName(name);
+      return deferredVault(ready.then((vault) => entryOf(vault, name)));
+    },
   };
+}
+
+/** `vault.entry(name)`, or why there is none (the opened store holds one account). */
+function entryOf(vault: Vault, name: string): Vault {
+  if (vault.entry !== undefined) return vault.entry(name);
+  throw new AuthError(
+    'ERR_VAULT_UNAVAILABLE',
+    `The ${vault.kind} vault keeps one entry only, so it cannot keep the entry "${name}" of another account.`,
+  );
 }

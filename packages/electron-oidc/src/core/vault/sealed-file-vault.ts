@@ -6,6 +6,7 @@ import type { LockFileOptions } from './lock-file.ts';
 import { fileExists, readFileCapped, removeFile, writeFileAtomic } from './atomic-file.ts';
 import { MAX_SEALED_BYTES, SEALED_FILE_PROBLEM_TEXT, openSealedSession, sealSession } from './sealed-box.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { assertEntryName } from './vault.ts';
 import type { KeyStore, Vault, VaultLogger } from './vault.ts';
 import { createVaultKey, isPlainSession, parseVaultKey } from './vault-key.ts';
 
@@ -87,6 +88,16 @@ export class SealedFileVault implements Vault {
   readonly #keyStore: KeyStore;
   readonly #logger: VaultLogger;
   readonly #lock: LockFileOptions | undefined;
+  /**
+   * The sealed vault named `name` beside this one (see {@link Vault.entry}):
+   * account `<account> #<name>` (bound into its seals, so an entry's file
+   * copied over another's fails authentication), its session file
+   * {@link sealedVaultFiles}`(<this folder>, <that account>).session`, its key
+   * in `keyStore.entry(name)`, its own lock file. Present only where the key
+   * store has `entry`: without one, every child would share this vault's key
+   * entry, and a child's clear would take the key of all.
+   */
+  readonly entry?: (name: string) => SealedFileVault;
 
   constructor(options: SealedFileVaultOptions) {
     const { file, keyStore, account, logger = console, lock } = options;
@@ -106,6 +117,18 @@ export class SealedFileVault implements Vault {
     this.#lock = lock;
     this.kind = `${keyStore.kind}+file`;
     this.persistent = keyStore.persistent;
+    if (typeof keyStore.entry === 'function') {
+      const keyEntry = keyStore.entry.bind(keyStore);
+      this.entry = (name) => this.#entry(name, keyEntry);
+    }
+  }
+
+  #entry(name: string, keyEntry: (name: string) => KeyStore): SealedFileVault {
+    assertEntryName(name);
+    const keyStore = keyEntry(name);
+    const account = `${this.account} #${name}`;
+    const file = sealedVaultFiles(path.dirname(this.file), account).session;
+    return new SealedFileVault({ file, keyStore, account, logger: this.#logger, lock: this.#lock });
   }
 
   /** The lock file beside the session. */

@@ -1,3 +1,5 @@
+import { AuthError } from '../errors.ts';
+
 /**
  * Where the refresh token rests between launches. A vault stores one opaque
  * string (the library encodes and validates what it puts there); it knows
@@ -26,6 +28,13 @@ export interface Vault {
    * within the process itself.
    */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Another entry of the same store, named `name`, beside this one (the library keeps
+   * one per signed-in account, and an index of accounts in this one). Entries are
+   * independent: clearing one leaves the others. The same name gives the same entry.
+   * Optional: a vault without it holds one account.
+   */
+  entry?(name: string): Vault;
 }
 
 /**
@@ -43,3 +52,33 @@ export interface VaultLogger {
  * Electron app may use `SafeStorageKeyStore` from `electron-oidc/electron`.
  */
 export type KeyStore = Vault;
+
+/**
+ * The longest {@link Vault.entry} name: 64 base64url characters hold 48 bytes,
+ * room for an account id such as a SHA-256 digest (43 characters).
+ */
+export const MAX_ENTRY_NAME_LENGTH = 64;
+
+/**
+ * Refuses an entry name a vault could not use as it is (see {@link Vault.entry}):
+ * names become parts of keychain accounts and file names, so only base64url
+ * characters are allowed, which need no escaping anywhere and cannot reach
+ * outside the folder.
+ */
+export function assertEntryName(name: unknown): asserts name is string {
+  const problem = entryNameProblem(name);
+  if (problem !== undefined) {
+    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name;
+    throw new AuthError('ERR_CONFIG', `The vault entry name ${shown} ${problem}.`);
+  }
+}
+
+function entryNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'is not a string';
+  if (name === '') return 'is empty';
+  if (name.length > MAX_ENTRY_NAME_LENGTH) {
+    return `is ${name.length} characters long, more than ${MAX_ENTRY_NAME_LENGTH}`;
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) return 'may hold only the characters A-Z, a-z, 0-9, _ and -';
+  return undefined;
+}

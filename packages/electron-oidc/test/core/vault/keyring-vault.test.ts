@@ -95,4 +95,35 @@ describe.skipIf(keychainSkipReason)('KeyringVault against the real OS keychain',
     await Promise.all([v.write('a'), w.write('b'), v.clear(), w.write('c'), v.clear(), w.write('last')]);
     await expect(vault(service).read()).resolves.toBe('last');
   });
+
+  describe('entry', () => {
+    function child(parent: KeyringVault, name: string): KeyringVault {
+      const v = parent.entry(name);
+      created.push(v);
+      return v;
+    }
+
+    it('is one keychain item per name: a new instance of the same name reads it', async () => {
+      const service = testService();
+      await child(vault(service), 'a').write('token-a');
+      await expect(child(vault(service), 'a').read()).resolves.toBe('token-a');
+      const account = `${keychainAccount('https://id.example.com', 'desktop')} #a`;
+      await expect(vault(service, account).read()).resolves.toBe('token-a');
+      await expect(child(child(vault(service), 'a'), 'b').read()).resolves.toBeUndefined();
+    });
+
+    it('keeps entries independent: clearing one leaves its siblings and the root, and the root clear leaves them', async () => {
+      const root = vault(testService());
+      const [a, b] = [child(root, 'a'), child(root, 'b')];
+      await root.write('index');
+      await a.write('token-a');
+      await b.write('token-b');
+      await a.clear();
+      await expect(a.read()).resolves.toBeUndefined();
+      await expect(b.read()).resolves.toBe('token-b');
+      await expect(root.read()).resolves.toBe('index');
+      await root.clear();
+      await expect(b.read()).resolves.toBe('token-b');
+    });
+  });
 });

@@ -131,4 +131,27 @@ describe('KeyringVault (unit, fake keyring)', () => {
     expect(() => new KeyringVault(options)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
     expect(() => new KeyringVault(options)).toThrow(name);
   });
+
+  it('entry(name) is the item `<account> #<name>` of the same service, with the same timeout', async () => {
+    const child = new KeyringVault({ service: 'svc', account: 'acct', timeoutMs: 50 }).entry('a-1_B');
+    expect([child.service, child.account]).toEqual(['svc', 'acct #a-1_B']);
+    expect(child.entry('c').account).toBe('acct #a-1_B #c');
+    fake.getPassword = () => new Promise(() => undefined);
+    const error = await rejection(child.read());
+    expect(error.message).toContain('did not answer within 50 ms');
+    expect(fake.constructed.map(({ service, account }) => [service, account])).toEqual([
+      ['svc', 'acct #a-1_B'],
+    ]);
+  });
+
+  it.each([
+    ['', /is empty/],
+    ['a b', /may hold only/],
+    ['a#b', /may hold only/],
+    ['x'.repeat(65), /more than 64/],
+  ])('entry refuses the name %j with ERR_CONFIG naming the problem', (name, problem) => {
+    const v = new KeyringVault({ account: 'acct' });
+    expect(() => v.entry(name)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+    expect(() => v.entry(name)).toThrow(problem);
+  });
 });

@@ -82,4 +82,23 @@ describe.skipIf(keychainSkipReason)('SealedFileVault with its key in the real OS
     await vault.write('whole');
     await expect(new KeyringVault({ service, account: ACCOUNT }).read()).resolves.toBe('whole');
   });
+
+  it('entry(name) keeps its key in the keychain item `<account> #<name>` and its session beside the first', async () => {
+    const { vault, keychain, service, directory } = await open();
+    const a = vault.entry!('a');
+    const childKeychain = new KeyringVault({ service, account: `${ACCOUNT} #a` });
+    try {
+      await vault.write('index');
+      await a.write(sessionWith(refreshTokenOf(4 * 1024)));
+      expect(await childKeychain.read()).toMatch(/^k1:[A-Za-z0-9_-]{43}$/);
+      expect(await keychain.read()).not.toBe(await childKeychain.read());
+      expect((a as SealedFileVault).file).toBe(sealedVaultFiles(directory, `${ACCOUNT} #a`).session);
+      await vault.clear();
+      await expect(a.read()).resolves.toMatch(/^\{/);
+      await a.clear();
+      await expect(childKeychain.read()).resolves.toBeUndefined();
+    } finally {
+      await childKeychain.clear();
+    }
+  });
 });

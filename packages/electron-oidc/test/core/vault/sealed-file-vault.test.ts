@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuthError } from '../../../src/core/errors.ts';
 import { keychainAccount } from '../../../src/core/vault/keyring-vault.ts';
+import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
 import { SEALED_MAGIC, sealSession } from '../../../src/core/vault/sealed-box.ts';
 import { SealedFileVault, sealedVaultFiles } from '../../../src/core/vault/sealed-file-vault.ts';
 import { createVaultKey, parseVaultKey } from '../../../src/core/vault/vault-key.ts';
@@ -337,4 +338,79 @@ describe('SealedFileVault: migrating an entry stored whole in the keychain', () 
     expect(setup.keyStore.value).toMatch(/^k1:/);
     await expect(setup.vault.read()).resolves.toBe(legacy);
   });
+});
+
+describe('SealedFileVault: entries for several accounts', () => {
+  /** A sealed vault whose key store has entries (a memory vault stands in for the keychain). */
+  async function withEntries() {
+    const folder = await newFolder();
+    const keyStore = new MemoryVault();
+    const logger = recordingLogger();
+    const file = sealedVaultFiles(folder, ACCOUNT).session;
+    return {
+      vault: new SealedFileVault({ file, keyStore, account: ACCOUNT, logger }),
+      keyStore,
+      logger,
+      folder,
+    };
+  }
+
+  it('has no entry where its key store has none (it holds one account)', async () => {
+    const { vault } = await sealedVault();
+    expect(typeof vault.entry).toBe('undefined');
+  });
+
+  it('puts entry `a` in the file of account `<account> #a` beside this one, its key in keyStore.entry(a)', async () => {
+    const { vault, keyStore, folder } = await withEntries();
+    const a = vault.entry!('a');
+    expect(a.account).toBe(`${ACCOUNT} #a`);
+    expect(a.file).toBe(sealedVaultFiles(folder, `${ACCOUNT} #a`).session);
+    expect(a.lockFile).toBe(`${a.file}.lock`);
+    await a.write('token-a');
+    expect(await keyStore.entry('a').read()).toMatch(/^k1:/);
+    await expect(keyStore.read()).resolves.toBeUndefined();
+    await expect(vault.entry!('a').read()).resolves.toBe('token-a');
+    await vault.entry!('a').entry!('b').write('token-a-b');
+    await expect(a.entry!('b').read()).resolves.toBe('token-a-b');
+    await expect(a.read()).resolves.toBe('token-a');
+  });
+
+  it('keeps entries independent: clearing one removes only its file and key', async () => {
+    const { vault, keyStore, folder } = await withEntries();
+    const [a, b] = [vault.entry!('a'), vault.entry!('b')];
+    await vault.write('index');
+    await a.write('token-a');
+    await b.write('token-b');
+    await a.clear();
+    await expect(lstat(a.file)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(keyStore.entry('a').read()).resolves.toBeUndefined();
+    await expect(b.read()).resolves.toBe('token-b');
+    await expect(vault.read()).resolves.toBe('index');
+    await vault.clear();
+    await expect(b.read()).resolves.toBe('token-b');
+    expect((await readdir(folder)).sort()).toEqual([path.basename(b.file)]);
+  });
+
+  it("an entry's file copied over a sibling's reads as signed out, even with its key copied too", async () => {
+    const { vault, keyStore, logger } = await withEntries();
+    const [a, b] = [vault.entry!('a'), vault.entry!('b')];
+    await a.write(sessionWith('rt.of-a'));
+    await b.write(sessionWith('rt.of-b'));
+    await writeFile(b.file, await readFile(a.file));
+    await expect(b.read()).resolves.toBeUndefined();
+    expect(logger.warnings.at(-1)).toMatch(/failed authentication/);
+    await keyStore.entry('b').write((await keyStore.entry('a').read())!);
+    await expect(b.read()).resolves.toBeUndefined();
+    expect(logger.warnings).toHaveLength(2);
+    expect(logger.warnings.at(-1)).toMatch(/failed authentication/);
+    expect(logger.warnings.join()).not.toContain('rt.of-a');
+  });
+
+  it.each(['', 'a b', '../up', 'a.b', 'x'.repeat(65)])(
+    'refuses the name %j with ERR_CONFIG',
+    async (name) => {
+      const { vault } = await withEntries();
+      expect(() => vault.entry!(name)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+    },
+  );
 });
