@@ -46,7 +46,19 @@ export interface AuthConfigInput {
    * elsewhere; `required` makes a provider without DPoP an error; `off` never.
    */
   dpop?: DPoPMode;
+  /**
+   * How many accounts may be signed in at once: `single` (the default: a
+   * sign-in as someone else replaces the account) or `multiple` (each sign-in
+   * adds its account, or renews it when it is already there; one is active).
+   */
+  accounts?: AccountsMode;
 }
+
+/** The values of {@link AuthConfigInput.accounts}. */
+export type AccountsMode = 'single' | 'multiple';
+
+/** The values of {@link AuthConfigInput.accounts}. */
+export const ACCOUNTS_MODES: readonly AccountsMode[] = Object.freeze(['single', 'multiple']);
 
 /**
  * Whether sessions are sender-constrained with DPoP (RFC 9449): `auto` where
@@ -78,6 +90,7 @@ export interface AuthConfig {
   readonly callbackPath: string;
   readonly postLogoutRedirectPath: string;
   readonly dpop: DPoPMode;
+  readonly accounts: AccountsMode;
 }
 
 /** The defaults: the local development provider and API started by this repository. */
@@ -200,6 +213,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AuthConfigInput>([
   'refreshAheadSeconds',
   'postLogoutRedirectPath',
   'dpop',
+  'accounts',
 ]);
 
 function assertKnownOptions(input: object): void {
@@ -304,6 +318,14 @@ function parseDPoPMode(value: unknown): DPoPMode {
   return value as DPoPMode;
 }
 
+function parseAccountsMode(value: unknown): AccountsMode {
+  if (value === undefined) return 'single';
+  if (typeof value !== 'string' || !(ACCOUNTS_MODES as readonly string[]).includes(value)) {
+    throw configError('accounts', `use "single" or "multiple" (got ${JSON.stringify(value)}).`);
+  }
+  return value as AccountsMode;
+}
+
 /** An optional whole number in `[min, max]`, else `fallback`. */
 function optionalInteger(option: string, value: unknown, fallback: number, min: number, max: number): number {
   return value === undefined ? fallback : parseInteger(option, value, min, max);
@@ -360,6 +382,7 @@ export function defineConfig(input: AuthConfigInput = {}): AuthConfig {
         ? DEFAULT_CONFIG.postLogoutRedirectPath
         : parsePath('postLogoutRedirectPath', input.postLogoutRedirectPath),
     dpop: parseDPoPMode(input.dpop),
+    accounts: parseAccountsMode(input.accounts),
   });
 }
 
@@ -382,6 +405,7 @@ export const CONFIG_ENV_VARS = Object.freeze({
   OIDC_REFRESH_AHEAD_SECONDS: 'refreshAheadSeconds',
   OIDC_POST_LOGOUT_PATH: 'postLogoutRedirectPath',
   OIDC_DPOP: 'dpop',
+  OIDC_ACCOUNTS: 'accounts',
 } as const);
 
 /** An option {@link CONFIG_ENV_VARS} sets. */

@@ -1,3 +1,6 @@
+import { AccountSet } from './accounts/account-set.ts';
+import type { AccountSummary } from './accounts/account-set.ts';
+import { accountStore } from './accounts/account-store.ts';
 import { createApiFetch } from './api-client.ts';
 import type { ApiFetch } from './api-client.ts';
 import { defineConfig } from './config.ts';
@@ -14,7 +17,7 @@ import { toAuthError } from './provider-errors.ts';
 import { oneAtATime } from './sign-in/one-at-a-time.ts';
 import { resourceParameters, signInInteractively, toTokenGrant } from './sign-in/sign-in.ts';
 import type { InteractiveSignInParts, StepUpSignIn } from './sign-in/sign-in.ts';
-import { signOut } from './sign-out.ts';
+import { signOutAccounts } from './sign-out.ts';
 import type { SignOutOptions, SignOutResult } from './sign-out.ts';
 import { TokenSession } from './session/token-session.ts';
 import type { RefreshGrant, SessionState } from './session/token-session.ts';
@@ -27,6 +30,7 @@ import { deferredVault, openVault } from './vault/open-vault.ts';
 import type { Vault } from './vault/vault.ts';
 
 export type { SignOutOptions, SignOutResult } from './sign-out.ts';
+export type { AccountSummary } from './accounts/account-set.ts';
 
 /** Options of {@link createDesktopAuth}. */
 export interface DesktopAuthOptions {
@@ -82,15 +86,34 @@ export interface DesktopAuth {
   readonly sessionPersisted: boolean | undefined;
   /** When the access token in memory expires (for display and diagnostics). */
   readonly accessTokenExpiresAt: Date | undefined;
-  /** Subscribes to state changes; returns the unsubscribe function. */
+  /** Subscribes to state changes (of the active account); returns the unsubscribe function. */
   onStateChange(listener: (state: SessionState) => void): () => void;
-  /** Signs in silently with the stored refresh token, if any; resolves with the resulting state. */
-  restore(): Promise<SessionState>;
   /**
-   * Signs in in the system browser. A call while one is pending joins it
-   * (same promise). Rejects with an `AuthError`.
+   * Reads the stored accounts and signs the active one in silently with its
+   * refresh token, if any; resolves with the resulting state. `account` (an
+   * id, email or subject): that account instead, for this process only.
+   */
+  restore(options?: { account?: string }): Promise<SessionState>;
+  /**
+   * Signs in in the system browser, and adds the account (or renews it when
+   * it is already there) as the active one; with `accounts: 'single'` it
+   * replaces the account signed in. While any account is signed in, the
+   * provider is asked to show its account choice or login page
+   * (`prompt=select_account`, else `login`), so its browser session is not
+   * silently reused. A call while one is pending joins it (same promise).
+   * Rejects with an `AuthError`.
    */
   signIn(options?: { signal?: AbortSignal }): Promise<Profile>;
+  /** The signed-in accounts, in the order first signed in (after {@link DesktopAuth.restore}); never a token. */
+  listAccounts(): AccountSummary[];
+  /** Subscribes to changes of {@link DesktopAuth.listAccounts}; returns the unsubscribe function. */
+  onAccountsChange(listener: (accounts: AccountSummary[]) => void): () => void;
+  /**
+   * Makes an account (its id, email or subject) the active one, for API
+   * calls and the profile, remembered for the next launch; signs it in
+   * silently if it is not yet. Rejects with `ERR_UNKNOWN_ACCOUNT`.
+   */
+  useAccount(account: string): Promise<SessionState>;
   /** Cancels a pending sign-in (it rejects with `ERR_SIGN_IN_CANCELLED`). */
   cancelSignIn(): void;
   /**
@@ -124,10 +147,12 @@ export interface DesktopAuth {
   /** The signed-in user's sanitized profile, or `undefined` when signed out. */
   getProfile(): Promise<Profile | undefined>;
   /**
-   * Signs out: revokes the refresh token where the provider can (failure does
-   * not stop the local sign-out), clears vault and memory, and returns the
+   * Signs out of the active account (`account`: that one; `all`: every one):
+   * revokes its refresh token where the provider can (failure does not stop
+   * the local sign-out), clears its vault entry and memory, and returns the
    * end-session URL. With `endProviderSession`, also opens it in the browser
    * and serves the post-logout page for up to `timeoutMs` (default 2 min).
+   * Another account, if any, becomes the active one.
    */
   signOut(options?: SignOutOptions): Promise<SignOutResult>;
   /** Stops timers and pending work (cancels a pending sign-in). The session stays in the vault. */
@@ -155,17 +180,9 @@ function refreshGrant(provider: ProviderConnection, config: AuthConfig): Refresh
   };
 }
 
-/**
- * The session: its refresh token in `options.vault`, else the default vault
- * (see {@link DesktopAuthOptions.vault}), refreshed through `provider`.
- */
-function createTokenSession(
-  config: AuthConfig,
-  provider: ProviderConnection,
-  options: DesktopAuthOptions,
-  logger: Logger,
-): TokenSession {
-  const vault =
+/** The vault: `options.vault`, else the default one (see {@link DesktopAuthOptions.vault}). */
+function vaultFor(config: AuthConfig, options: DesktopAuthOptions, logger: Logger): Vault {
+  return (
     options.vault ??
     deferredVault(
       openVault({
@@ -173,23 +190,44 @@ function createTokenSession(
         logger,
         ...(options.vaultDirectory === undefined ? {} : { directory: options.vaultDirectory }),
       }),
-    );
-  return new TokenSession({
-    vault,
-    identity: { issuer: config.issuer.href, clientId: config.clientId },
-    refresh: refreshGrant(provider, config),
+    )
+  );
+}
+
+/** The signed-in accounts, each a session in its own vault entry, refreshed through `provider`. */
+function createAccountSet(
+  config: AuthConfig,
+  provider: ProviderConnection,
+  options: DesktopAuthOptions,
+  logger: Logger,
+): AccountSet {
+  const owner = { issuer: config.issuer.href, clientId: config.clientId };
+  const now = options.now ?? Date.now;
+  return new AccountSet({
+    store: accountStore(vaultFor(config, options, logger), owner, logger),
+    issuer: owner.issuer,
+    mode: config.accounts,
     logger,
-    refreshAheadMs: config.refreshAheadSeconds * 1000,
-    now: options.now,
-    retrySchedule: options.retrySchedule,
-    dpop: config.dpop,
-    // The vault entry vouches for the discovery document the connection keeps.
-    binding: {
-      restored: (digest) => provider.trust(digest),
-      get current() {
-        return provider.cacheDigest;
-      },
-    },
+    openSession: (vault, onEnded) =>
+      new TokenSession({
+        vault,
+        identity: owner,
+        refresh: refreshGrant(provider, config),
+        logger,
+        refreshAheadMs: config.refreshAheadSeconds * 1000,
+        now,
+        retrySchedule: options.retrySchedule,
+        dpop: config.dpop,
+        onEnded,
+        // The vault entry vouches for the discovery document the connection keeps.
+        binding: {
+          restored: (digest) => provider.trust(digest),
+          get current() {
+            return provider.cacheDigest;
+          },
+        },
+      }),
+    profileReader: (session) => createProfileReader({ session, provider: () => provider.get(), logger, now }),
   });
 }
 
@@ -201,7 +239,7 @@ interface InteractiveSignIns {
 }
 
 function interactiveSignIns(
-  parts: Omit<InteractiveSignInParts, 'stepUp'> & { session: TokenSession },
+  parts: Omit<InteractiveSignInParts, 'stepUp' | 'anotherAccount'> & { session: AccountSet },
 ): InteractiveSignIns {
   // What the next sign-in asks for: read once, when the slot starts a sign-in (a call that
   // joins a pending one does not change it).
@@ -209,12 +247,14 @@ function interactiveSignIns(
   const slot = oneAtATime((signal) => {
     const stepUp = nextStepUp;
     nextStepUp = undefined;
-    return signInInteractively({ ...parts, stepUp }, signal);
+    // With an account signed in, a plain sign-in is for another one: the provider must ask.
+    const anotherAccount = stepUp === undefined && parts.session.size > 0;
+    return signInInteractively({ ...parts, stepUp, anotherAccount }, signal);
   });
   return {
     signIn: (options) => slot.start(options),
     stepUp(requirement, options = {}) {
-      const subject = parts.session.subject;
+      const subject = parts.session.active?.session.subject;
       if (subject === undefined) {
         return Promise.reject(new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.'));
       }
@@ -253,20 +293,26 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
     now: options.now,
     logger,
   });
-  const session = createTokenSession(config, provider, options, logger);
+  const accounts = createAccountSet(config, provider, options, logger);
   const getProvider = () => provider.get();
-  const getProfile = createProfileReader({
-    session,
-    provider: getProvider,
-    logger,
-    now: options.now ?? Date.now,
-  });
+  const getProfile = async (): Promise<Profile | undefined> => {
+    const account = accounts.active;
+    const profile = await account?.getProfile();
+    if (account !== undefined && profile !== undefined) await accounts.remember(account, profile);
+    return profile;
+  };
+  const activeSession = () => {
+    const account = accounts.active;
+    if (account === undefined)
+      throw new AuthError('ERR_NOT_SIGNED_IN', 'You are not signed in. Sign in first.');
+    return account.session;
+  };
   const signIns = interactiveSignIns({
     config,
     provider: getProvider,
     openBrowser,
     logger,
-    session,
+    session: accounts,
     getProfile,
   });
   const { stepUp } = signIns;
@@ -274,34 +320,40 @@ export function createDesktopAuth(options: DesktopAuthOptions = {}): DesktopAuth
   return {
     config,
     get state() {
-      return session.state;
+      return accounts.state;
     },
     get sessionPersisted() {
-      return session.sessionPersisted;
+      return accounts.active?.session.sessionPersisted;
     },
     get accessTokenExpiresAt() {
-      return session.accessTokenExpiresAt;
+      return accounts.active?.session.accessTokenExpiresAt;
     },
-    onStateChange: (listener) => session.onStateChange(listener),
-    restore: () => session.restore(),
+    onStateChange: (listener) => accounts.onStateChange(listener),
+    restore: (restoreOptions) => accounts.restore(restoreOptions),
     signIn: (signInOptions) => signIns.signIn(signInOptions),
     cancelSignIn: () => signIns.cancel(),
+    listAccounts: () => accounts.list(),
+    onAccountsChange: (listener) => accounts.onAccountsChange(() => listener(accounts.list())),
+    useAccount: (account) => accounts.use(account),
     stepUp,
-    getAccessToken: () => session.getAccessToken(),
+    getAccessToken: async () => activeSession().getAccessToken(),
     fetchApi: createApiFetch({
       config,
-      getAccessCredential: (o) => session.getAccessCredential(o),
+      getAccessCredential: async (o) => activeSession().getAccessCredential(o),
       fetch: options.fetch,
       stepUp: (requirement, signal) => stepUp(requirement, signal === undefined ? {} : { signal }),
     }),
     getProfile,
     signOut: (signOutOptions) => {
       signIns.cancel();
-      return signOut({ config, session, provider: getProvider, openBrowser, logger }, signOutOptions);
+      return signOutAccounts(
+        { config, accounts, provider: getProvider, openBrowser, logger },
+        signOutOptions,
+      );
     },
     close: () => {
       signIns.cancel();
-      session.dispose();
+      accounts.dispose();
     },
   };
 }

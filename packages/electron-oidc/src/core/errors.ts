@@ -45,6 +45,8 @@ export const AUTH_ERROR_CODES = Object.freeze([
    * `stepUp` says what to request. Pass it to `auth.stepUp()`, then call the API again.
    */
   'ERR_STEP_UP_REQUIRED',
+  /** No signed-in account matches what was asked for (an id, an email or a subject), or several do. */
+  'ERR_UNKNOWN_ACCOUNT',
 ] as const);
 
 /**

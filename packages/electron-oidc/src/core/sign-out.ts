@@ -3,6 +3,7 @@ import type { AuthConfig } from './config.ts';
 import { buildEndSessionUrl, endSessionInBrowser } from './end-session.ts';
 import type { Logger } from './logger.ts';
 import { toAuthError } from './provider-errors.ts';
+import type { AccountSet } from './accounts/account-set.ts';
 import type { TokenSession } from './session/token-session.ts';
 import type { BrowserOpener } from './system-browser.ts';
 
@@ -34,6 +35,10 @@ export interface SignOutOptions {
   endProviderSession?: boolean;
   /** How long the post-logout page is served (default 2 min). */
   timeoutMs?: number;
+  /** The account to sign out of (an id, email or subject; see `listAccounts`). Default: the active one. */
+  account?: string;
+  /** Signs out of every account (the provider's session is ended once, with the active account's). */
+  all?: boolean;
 }
 
 /** What {@link signOut} works on. */
@@ -103,4 +108,39 @@ export async function signOut(parts: SignOutParts, options: SignOutOptions = {})
     timeoutMs: options.timeoutMs ?? 120_000,
   });
   return { revoked, endSessionUrl: endSessionUrl.href, providerSessionEnded };
+}
+
+/** What {@link signOutAccounts} works on. */
+export interface AccountsSignOutParts extends Omit<SignOutParts, 'session'> {
+  accounts: Pick<AccountSet, 'load' | 'find' | 'ids' | 'end' | 'active'>;
+}
+
+/**
+ * Signs out of one account (`options.account`, else the active one) or of
+ * all ({@link signOut} each); the others stay signed in. Rejects with
+ * `ERR_UNKNOWN_ACCOUNT` for an account that is not signed in.
+ */
+export async function signOutAccounts(
+  parts: AccountsSignOutParts,
+  options: SignOutOptions = {},
+): Promise<SignOutResult> {
+  const { accounts } = parts;
+  await accounts.load();
+  const chosen = options.account === undefined ? accounts.active : accounts.find(options.account);
+  const ids = options.all === true ? accounts.ids() : [chosen?.record.id];
+  let result: SignOutResult = { revoked: false, endSessionUrl: undefined };
+  let revoked = true;
+  for (const [i, id] of (ids.length === 0 ? [undefined] : ids).entries()) {
+    const last = i === Math.max(ids.length - 1, 0);
+    // The provider's browser session is ended once, at the end: the active account's (listed last).
+    result = await signOut(
+      {
+        ...parts,
+        session: { end: () => (id === undefined ? Promise.resolve(undefined) : accounts.end(id)) },
+      },
+      last ? options : { ...options, endProviderSession: false },
+    );
+    revoked &&= result.revoked;
+  }
+  return { ...result, revoked };
 }

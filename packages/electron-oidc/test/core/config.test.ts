@@ -162,6 +162,7 @@ describe('loadConfigFromEnv', () => {
       OIDC_REFRESH_AHEAD_SECONDS: '30',
       OIDC_POST_LOGOUT_PATH: '/bye',
       OIDC_DPOP: 'required',
+      OIDC_ACCOUNTS: 'multiple',
     });
     expect(input).toEqual({
       issuer: 'https://login.example.com',
@@ -178,8 +179,9 @@ describe('loadConfigFromEnv', () => {
       refreshAheadSeconds: 30,
       postLogoutRedirectPath: '/bye',
       dpop: 'required',
+      accounts: 'multiple',
     });
-    expect(Object.keys(CONFIG_ENV_VARS)).toHaveLength(14);
+    expect(Object.keys(CONFIG_ENV_VARS)).toHaveLength(15);
   });
 
   it('a malformed boolean names the variable', () => {
@@ -244,6 +246,22 @@ describe('loadConfig (file, then environment, then overrides)', () => {
 
   it('mergeConfig skips undefined values', () => {
     expect(mergeConfig({ clientId: 'a' }, { clientId: undefined }, undefined)).toEqual({ clientId: 'a' });
+  });
+});
+
+describe('the accounts option', () => {
+  it('defaults to single, takes single and multiple, and refuses anything else by name', () => {
+    expect(defineConfig().accounts).toBe('single');
+    for (const mode of ['single', 'multiple'] as const)
+      expect(defineConfig({ accounts: mode }).accounts).toBe(mode);
+    expect(() => defineConfig({ accounts: 'many' as 'single' })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG', option: 'accounts' }),
+    );
+  });
+
+  it('OIDC_ACCOUNTS sets it', () => {
+    expect(defineConfig(loadConfigFromEnv({ OIDC_ACCOUNTS: 'multiple' })).accounts).toBe('multiple');
+    expect(() => defineConfig(loadConfigFromEnv({ OIDC_ACCOUNTS: 'two' }))).toThrow(/"accounts"/);
   });
 });
 

@@ -74,6 +74,8 @@ export interface TokenSessionOptions {
   binding?: VaultEntryBinding | undefined;
   /** The configured DPoP mode: which stored entries may be used (default `auto`: DPoP-bound and Bearer alike). */
   dpop?: DPoPMode | undefined;
+  /** Called once the session has ended and its vault entry is cleared (signed out, or ended by the provider). */
+  onEnded?: (() => Promise<void> | void) | undefined;
 }
 
 interface Current {
@@ -144,6 +146,9 @@ export class TokenSession {
   readonly #retrySchedule: RetrySchedule;
   readonly #binding: VaultEntryBinding | undefined;
   readonly #dpopMode: DPoPMode;
+  readonly #onEnded: (() => Promise<void> | void) | undefined;
+  /** The restore under way, joined by any other call meanwhile. */
+  #restoring: Promise<SessionState> | undefined;
   /** The binding value in the vault's entry, as far as this process knows. */
   #storedBinding: string | undefined;
   readonly #listeners = new Set<(state: SessionState) => void>();
@@ -169,6 +174,7 @@ export class TokenSession {
     this.#retrySchedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
     this.#binding = options.binding;
     this.#dpopMode = options.dpop ?? 'auto';
+    this.#onEnded = options.onEnded;
   }
 
   /** The current state. */
@@ -250,34 +256,6 @@ export class TokenSession {
         );
       }
     }
-  }
-
-  /** Marks an interactive sign-in as started. */
-  beginSignIn(): void {
-    this.#setState('signing-in');
-  }
-
-  /**
-   * Marks an interactive sign-in as ended without a new session. The state is
-   * the session's as it is now (it may have changed during the sign-in, e.g. a
-   * background renewal succeeded), not the one saved when the sign-in began.
-   */
-  endSignInWithoutSession(): void {
-    this.#setState(this.#sessionState());
-  }
-
-  /** The state the session itself is in: none, renewals failing and retried, a restore under way, or fine. */
-  #sessionState(): SessionState {
-    const current = this.#current;
-    if (current === undefined) return 'signed-out';
-    if (this.#retryAttempt > 0) return 'offline';
-    if (
-      current.accessToken === undefined &&
-      this.#inflight !== undefined &&
-      this.#isCurrent(this.#inflight.generation)
-    )
-      return 'signing-in';
-    return 'signed-in';
   }
 
   #enqueueVault<T>(work: () => Promise<T>): Promise<T> {
@@ -406,8 +384,17 @@ export class TokenSession {
    * Signs in silently from the vault: one refresh grant with the stored
    * refresh token. Resolves with the resulting state; never throws for a
    * missing, corrupt or foreign entry, an ended session or being offline.
+   * A call while one is under way joins it, so the stored refresh token is
+   * never presented twice.
    */
-  async restore(): Promise<SessionState> {
+  restore(): Promise<SessionState> {
+    this.#restoring ??= this.#restoreStored().finally(() => {
+      this.#restoring = undefined;
+    });
+    return this.#restoring;
+  }
+
+  async #restoreStored(): Promise<SessionState> {
     if (this.#current !== undefined) return this.#state;
     let raw: string | undefined;
     try {
@@ -725,6 +712,7 @@ export class TokenSession {
     this.#stopRetrying();
     this.#setState('signed-out');
     await this.#clearVault();
+    await this.#onEnded?.();
     return ended === undefined
       ? undefined
       : { sub: ended.sub, refreshToken: ended.refreshToken, idToken: ended.idToken };

@@ -6,7 +6,7 @@ import { AuthError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { toAuthError } from '../provider-errors.ts';
 import type { Profile } from '../profile.ts';
-import type { IdTokenClaims, TokenGrant, TokenSession } from '../session/token-session.ts';
+import type { IdTokenClaims, TokenGrant } from '../session/token-session.ts';
 import { stepUpParameters } from '../step-up.ts';
 import type { StepUpRequirement } from '../step-up.ts';
 import type { BrowserOpener } from '../system-browser.ts';
@@ -26,6 +26,11 @@ export interface SignInContext {
   signal?: AbortSignal | undefined;
   /** A step-up sign-in (RFC 9470): what to request, and the user it must be for. */
   stepUp?: StepUpSignIn | undefined;
+  /**
+   * A sign-in meant for another account than those signed in: the provider
+   * is asked to show its account choice or login page ({@link anotherAccountPrompt}).
+   */
+  anotherAccount?: boolean | undefined;
 }
 
 /** A sign-in again, for the user signed in, with what the API asked for (RFC 9470 §3). */
@@ -136,17 +141,28 @@ async function authorizationUrl(
   );
 }
 
+/**
+ * The `prompt` that keeps a sign-in for another account from silently
+ * returning the account the browser is signed in to at the provider (OIDC
+ * Core §3.1.2.1): `select_account` where discovery lists it in
+ * `prompt_values_supported`, else `login`.
+ */
+export function anotherAccountPrompt(metadata: client.ServerMetadata): 'select_account' | 'login' {
+  const supported = metadata.prompt_values_supported;
+  return Array.isArray(supported) && supported.includes('select_account') ? 'select_account' : 'login';
+}
+
 /** The authorization request's parameters: every check, always (RFC 9700 §2.1). */
 function requestParameters(
   config: AuthConfig,
   redirectUri: string,
   checks: RequestChecks,
-  stepUp: StepUpSignIn | undefined,
+  extra: { stepUp?: StepUpSignIn | undefined; prompt?: string | undefined },
 ): Record<string, string> {
   // OIDC Core §11 asks for prompt=consent with offline_access unless the provider has other
   // grounds; providers that insist get it through authorizationParams.prompt.
   return {
-    ...withStepUp(config.authorizationParams, stepUp),
+    ...withAddedParameters(config.authorizationParams, extra),
     redirect_uri: redirectUri,
     scope: config.scopes.join(' '),
     response_type: 'code',
@@ -160,16 +176,18 @@ function requestParameters(
 
 /**
  * The configured extra parameters with a step-up's `acr_values`, `max_age`
- * (OIDC Core §3.1.2.1) or `prompt=login` on top; a configured `prompt` is kept
- * beside `login` (OIDC Core: space-separated values).
+ * (OIDC Core §3.1.2.1) or `prompt=login`, and an added `prompt`, on top; a
+ * configured `prompt` is kept beside them (OIDC Core: space-separated values).
  */
-function withStepUp(
+function withAddedParameters(
   configured: Readonly<Record<string, string>>,
-  stepUp: StepUpSignIn | undefined,
+  extra: { stepUp?: StepUpSignIn | undefined; prompt?: string | undefined },
 ): Record<string, string> {
-  if (stepUp === undefined) return { ...configured };
-  const added = stepUpParameters(stepUp.requirement);
-  const prompts = new Set([configured.prompt, added.prompt].flatMap((p) => p?.split(' ') ?? []));
+  const added: Record<string, string> =
+    extra.stepUp === undefined ? {} : stepUpParameters(extra.stepUp.requirement);
+  const prompts = new Set(
+    [configured.prompt, added.prompt, extra.prompt].flatMap((p) => p?.split(' ') ?? []),
+  );
   prompts.delete('');
   const merged = { ...configured, ...added };
   if (prompts.size > 0) merged.prompt = [...prompts].join(' ');
@@ -270,7 +288,10 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
     signal.throwIfAborted();
     const url = await authorizationUrl(
       provider,
-      requestParameters(config, listener.redirectUri, checks, ctx.stepUp),
+      requestParameters(config, listener.redirectUri, checks, {
+        stepUp: ctx.stepUp,
+        prompt: ctx.anotherAccount === true ? anotherAccountPrompt(provider.serverMetadata()) : undefined,
+      }),
       proof,
     );
     signal.throwIfAborted();
@@ -293,7 +314,12 @@ export async function performSignIn(ctx: SignInContext): Promise<TokenGrant> {
 export interface InteractiveSignInParts extends Omit<SignInContext, 'provider' | 'signal'> {
   /** The provider's openid-client configuration (`ProviderConnection.get`). */
   provider: () => Promise<client.Configuration>;
-  session: Pick<TokenSession, 'beginSignIn' | 'establish' | 'endSignInWithoutSession'>;
+  /** Where the new session goes (the accounts, see `AccountSet`). */
+  session: {
+    beginSignIn(): void;
+    establish(grant: TokenGrant): Promise<void>;
+    endSignInWithoutSession(): void;
+  };
   /** The signed-in user's profile (see `createProfileReader`). */
   getProfile: () => Promise<Profile | undefined>;
 }

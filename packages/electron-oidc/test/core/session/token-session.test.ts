@@ -396,52 +396,6 @@ describe('token session: single-flight across session replacement', () => {
   });
 });
 
-describe('token session: a sign-in that ends without a session', () => {
-  it('endSignInWithoutSession reflects the session now: signed-in after a background renewal during the sign-in', async () => {
-    let now = 0;
-    let providerUp = false;
-    const refresh = vi.fn(async () => {
-      if (!providerUp) throw unreachable();
-      return { accessToken: 'at-1', expiresInSeconds: 600 };
-    });
-    const session = makeSession({ now: () => now, refresh, retrySchedule: [5] });
-    await session.establish(signInGrant);
-    now = 600_000;
-    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
-    expect(session.state).toBe('offline');
-    session.beginSignIn();
-    providerUp = true;
-    await nextState(session, 'signed-in');
-    session.endSignInWithoutSession();
-    expect(session.state).toBe('signed-in');
-  });
-
-  it('endSignInWithoutSession reflects the session now: offline while renewals are being retried', async () => {
-    let now = 0;
-    const session = makeSession({
-      now: () => now,
-      refresh: async () => Promise.reject(unreachable()),
-      retrySchedule: [60_000],
-    });
-    await session.establish(signInGrant);
-    session.beginSignIn();
-    now = 600_000;
-    await expect(session.getAccessToken()).rejects.toMatchObject({ code: 'ERR_OFFLINE' });
-    session.endSignInWithoutSession();
-    expect(session.state).toBe('offline');
-  });
-
-  it('endSignInWithoutSession reflects the session now: signed-out without a session', async () => {
-    const session = makeSession({ refresh: vi.fn() });
-    await session.establish(signInGrant);
-    session.beginSignIn();
-    await session.end();
-    session.beginSignIn();
-    session.endSignInWithoutSession();
-    expect(session.state).toBe('signed-out');
-  });
-});
-
 /** A vault whose writes fail from now on (e.g. the keychain was locked). */
 function refuseWrites(vault: RecordingVault): void {
   vault.write = async () => {

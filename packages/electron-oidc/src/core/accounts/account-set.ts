@@ -1,0 +1,310 @@
+import type { AccountsMode } from '../config.ts';
+import { AuthError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Profile } from '../profile.ts';
+import type { EndedSession, SessionState, TokenGrant, TokenSession } from '../session/token-session.ts';
+import type { Vault } from '../vault/vault.ts';
+import { accountId } from './account-index.ts';
+import type { AccountIndex, AccountRecord } from './account-index.ts';
+import type { AccountStore } from './account-store.ts';
+
+/** One account as the app may show it: never a token. */
+export interface AccountSummary {
+  /** Stable for the account (issuer and subject); pass it to `useAccount` and `signOut`. */
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly email?: string | undefined;
+  /** An http(s) URL of the user's picture; fetch it in the main process, never in the renderer. */
+  readonly picture?: string | undefined;
+  /** Whether API calls and the profile are this account's. */
+  readonly active: boolean;
+  /** The account's own session state (`signed-out`: listed, but its session must be signed in again). */
+  readonly state: SessionState;
+}
+
+/** What {@link AccountSet} needs. */
+export interface AccountSetOptions {
+  store: AccountStore;
+  issuer: string;
+  mode: AccountsMode;
+  /** A token session on `entry` that calls `onEnded` once its entry is cleared (signed out, or ended by the provider). */
+  openSession(entry: Vault, onEnded: () => Promise<void>): TokenSession;
+  /** `getProfile` of one session (see `createProfileReader`). */
+  profileReader(session: TokenSession): () => Promise<Profile | undefined>;
+  logger: Logger;
+}
+
+/** One signed-in account: its record in the index, its session, its profile. */
+export interface Account {
+  record: AccountRecord;
+  readonly session: TokenSession;
+  readonly getProfile: () => Promise<Profile | undefined>;
+  readonly unsubscribe: () => void;
+}
+
+const reasonOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** `index` with `record` in it (added last, or in its place) and `active`. */
+function withAccount(index: AccountIndex, record: AccountRecord, active: string | undefined): AccountIndex {
+  const found = index.accounts.some((r) => r.id === record.id);
+  const accounts = found
+    ? index.accounts.map((r) => (r.id === record.id ? record : r))
+    : [...index.accounts, record];
+  return { accounts, active };
+}
+
+function withoutAccount(index: AccountIndex, id: string, active: string | undefined): AccountIndex {
+  return { accounts: index.accounts.filter((r) => r.id !== id), active };
+}
+
+/** What is worth showing of `profile` before its session is renewed; `undefined` when nothing changed. */
+function updatedRecord(record: AccountRecord, profile: Profile): AccountRecord | undefined {
+  const next = { ...record, name: profile.name, email: profile.email, picture: profile.picture };
+  const same = next.name === record.name && next.email === record.email && next.picture === record.picture;
+  return same ? undefined : next;
+}
+
+/**
+ * The signed-in accounts of one issuer and client, each its own
+ * {@link TokenSession} with its own vault entry, refreshes and offline state,
+ * and the active one: what API calls and the profile use. One account's
+ * session ending (sign-out, `invalid_grant`) removes that account only.
+ */
+export class AccountSet {
+  readonly #options: AccountSetOptions;
+  readonly #accounts = new Map<string, Account>();
+  #active: string | undefined;
+  #signingIn = false;
+  #loading: Promise<void> | undefined;
+  #lastState: SessionState = 'signed-out';
+  readonly #stateListeners = new Set<(state: SessionState) => void>();
+  readonly #accountListeners = new Set<() => void>();
+
+  constructor(options: AccountSetOptions) {
+    this.#options = options;
+  }
+
+  /** `signing-in` during an interactive sign-in, else the active account's state (`signed-out` without one). */
+  get state(): SessionState {
+    if (this.#signingIn) return 'signing-in';
+    return this.active?.session.state ?? 'signed-out';
+  }
+
+  /** The active account, if any. */
+  get active(): Account | undefined {
+    return this.#active === undefined ? undefined : this.#accounts.get(this.#active);
+  }
+
+  /** The number of accounts listed. */
+  get size(): number {
+    return this.#accounts.size;
+  }
+
+  onStateChange(listener: (state: SessionState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** Calls `listener` whenever the list, an account's state or the active account changes. */
+  onAccountsChange(listener: () => void): () => void {
+    this.#accountListeners.add(listener);
+    return () => this.#accountListeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of [...this.#accountListeners]) this.#call(listener);
+    const state = this.state;
+    if (state === this.#lastState) return;
+    this.#lastState = state;
+    for (const listener of [...this.#stateListeners]) this.#call(() => listener(state));
+  }
+
+  #call(listener: () => void): void {
+    try {
+      listener();
+    } catch (err) {
+      this.#options.logger.error(`An account listener threw: ${reasonOf(err)}`);
+    }
+  }
+
+  /** Reads the stored accounts once (again after a failure); {@link restore} does it too. */
+  load(): Promise<void> {
+    this.#loading ??= this.#options.store.load().then(
+      (index) => {
+        for (const record of index.accounts) if (!this.#accounts.has(record.id)) this.#add(record);
+        this.#active ??= index.active ?? index.accounts[0]?.id;
+        this.#changed();
+      },
+      (err: unknown) => {
+        this.#loading = undefined;
+        this.#options.logger.warn(
+          `Could not read the stored accounts, so no stored session is restored (${reasonOf(err)}).`,
+        );
+      },
+    );
+    return this.#loading;
+  }
+
+  #add(record: AccountRecord): Account {
+    const session = this.#options.openSession(this.#options.store.entry(record.id), () =>
+      this.#ended(record.id),
+    );
+    const account: Account = {
+      record,
+      session,
+      getProfile: this.#options.profileReader(session),
+      unsubscribe: session.onStateChange(() => this.#changed()),
+    };
+    this.#accounts.set(record.id, account);
+    return account;
+  }
+
+  /**
+   * Loads the accounts and signs the active one in silently (`account`: that
+   * one instead, for this process only); resolves with the resulting state.
+   */
+  async restore(options: { account?: string } = {}): Promise<SessionState> {
+    await this.load();
+    if (options.account !== undefined) {
+      this.#active = this.find(options.account).record.id;
+      this.#changed();
+    }
+    await this.active?.session.restore();
+    return this.state;
+  }
+
+  /** The accounts, in the order they were first signed in. */
+  list(): AccountSummary[] {
+    return [...this.#accounts.values()].map(({ record, session }) => ({
+      id: record.id,
+      name: record.name,
+      email: record.email,
+      picture: record.picture,
+      active: record.id === this.#active,
+      state: session.state,
+    }));
+  }
+
+  /** The account whose id, email (any case) or subject is `query`; `ERR_UNKNOWN_ACCOUNT` for none or several. */
+  find(query: string): Account {
+    const all = [...this.#accounts.values()];
+    const byId = all.find((a) => a.record.id === query);
+    if (byId !== undefined) return byId;
+    const lower = query.toLowerCase();
+    const matches = all.filter((a) => a.record.email?.toLowerCase() === lower || a.record.sub === query);
+    if (matches.length === 1) return matches[0]!;
+    throw new AuthError(
+      'ERR_UNKNOWN_ACCOUNT',
+      matches.length === 0
+        ? `No signed-in account is "${query}". List the accounts to see their ids.`
+        : `Several signed-in accounts match "${query}"; name one by its id.`,
+    );
+  }
+
+  /**
+   * Makes `query`'s account the active one ({@link find}), stored for the next
+   * launch, and signs it in silently if it is not yet; resolves with the state.
+   */
+  async use(query: string): Promise<SessionState> {
+    await this.load();
+    const account = this.find(query);
+    this.#active = account.record.id;
+    this.#changed();
+    await this.#saveIndex((index) => ({ ...index, active: account.record.id }));
+    await account.session.restore();
+    return this.state;
+  }
+
+  /** Marks an interactive sign-in as started. */
+  beginSignIn(): void {
+    this.#signingIn = true;
+    this.#changed();
+  }
+
+  /** Marks an interactive sign-in as ended without a new session: the state is the active account's now. */
+  endSignInWithoutSession(): void {
+    this.#signingIn = false;
+    this.#changed();
+  }
+
+  /**
+   * Installs the session a sign-in produced as its account's (added, or in
+   * place of the same account's), and makes it the active one. With one
+   * account allowed, the others end here first (locally).
+   */
+  async establish(grant: TokenGrant): Promise<void> {
+    const claims = grant.claims;
+    if (claims === undefined) {
+      throw new AuthError(
+        'ERR_ID_TOKEN_INVALID',
+        'The sign-in returned no identity token. Please sign in again.',
+      );
+    }
+    await this.load();
+    const id = accountId(this.#options.issuer, claims.sub);
+    if (this.#options.mode === 'single' || !this.#options.store.several) await this.#endAllBut(id);
+    const account = this.#accounts.get(id) ?? this.#add({ id, sub: claims.sub });
+    await account.session.establish(grant);
+    this.#active = id;
+    this.#signingIn = false;
+    this.#changed();
+    await this.#saveIndex((index) => withAccount(index, account.record, id));
+  }
+
+  async #endAllBut(id: string): Promise<void> {
+    for (const account of [...this.#accounts.values()]) {
+      if (account.record.id !== id) await account.session.end();
+    }
+  }
+
+  /** Keeps what `profile` shows of the account for the list before its next renewal. */
+  async remember(account: Account, profile: Profile): Promise<void> {
+    const next = updatedRecord(account.record, profile);
+    if (next === undefined || this.#accounts.get(next.id) !== account) return;
+    account.record = next;
+    this.#changed();
+    await this.#saveIndex((index) => withAccount(index, next, index.active));
+  }
+
+  /** Ends `query`'s account (the active one by default) locally; what revocation and logout need. */
+  async end(query?: string): Promise<EndedSession | undefined> {
+    const account = query === undefined ? this.active : this.find(query);
+    return account?.session.end();
+  }
+
+  /** The ids of every account, the active one last. */
+  ids(): string[] {
+    const ids = [...this.#accounts.keys()].filter((id) => id !== this.#active);
+    return this.#active !== undefined && this.#accounts.has(this.#active) ? [...ids, this.#active] : ids;
+  }
+
+  /** After an account's session ended: it leaves the list, and another becomes active and is restored. */
+  async #ended(id: string): Promise<void> {
+    const account = this.#accounts.get(id);
+    if (account === undefined) return;
+    account.unsubscribe();
+    this.#accounts.delete(id);
+    const wasActive = this.#active === id;
+    if (wasActive) this.#active = this.#accounts.keys().next().value;
+    this.#changed();
+    const active = this.#active;
+    await this.#saveIndex((index) => withoutAccount(index, id, active));
+    // The next account takes over, signed in silently; not while a sign-in is about to install one.
+    if (wasActive && !this.#signingIn) void this.active?.session.restore();
+  }
+
+  async #saveIndex(change: (index: AccountIndex) => AccountIndex): Promise<void> {
+    try {
+      await this.#options.store.update(change);
+    } catch (err) {
+      this.#options.logger.error(
+        `Could not store the list of accounts; the change lasts until the app quits (${reasonOf(err)}).`,
+      );
+    }
+  }
+
+  /** Stops every session's background work. */
+  dispose(): void {
+    for (const { session } of this.#accounts.values()) session.dispose();
+  }
+}
