@@ -18,7 +18,12 @@ export interface AccountSummary {
   readonly picture?: string | undefined;
   /** Whether API calls and the profile are this account's. */
   readonly active: boolean;
-  /** The account's own session state (`signed-out`: listed, but its session must be signed in again). */
+  /**
+   * The account's own session state. `signed-out` for a listed account: not
+   * signed in in this process yet (only the active account is restored at
+   * launch; `useAccount` signs another one in silently), or its restore
+   * failed and it must be signed in again.
+   */
   readonly state: SessionState;
 }
 
@@ -169,8 +174,23 @@ export class AccountSet {
       this.#active = this.find(options.account).record.id;
       this.#changed();
     }
-    await this.active?.session.restore();
+    await this.#restoreActive();
     return this.state;
+  }
+
+  /**
+   * Signs the active account in silently. When the provider ends its session
+   * meanwhile (`invalid_grant`), the next account becomes active: it is
+   * restored in turn, so the caller gets a settled state, not `signing-in`.
+   */
+  async #restoreActive(): Promise<void> {
+    let account = this.active;
+    while (account !== undefined) {
+      await account.session.restore();
+      const next = this.active;
+      if (next === account) return;
+      account = next;
+    }
   }
 
   /** The accounts, in the order they were first signed in. */
@@ -203,7 +223,9 @@ export class AccountSet {
 
   /**
    * Makes `query`'s account the active one ({@link find}), stored for the next
-   * launch, and signs it in silently if it is not yet; resolves with the state.
+   * launch, and signs it in silently if it is not yet; resolves with that
+   * account's state (`signed-out` when the provider ended its session: it is
+   * gone from the list then, and the next account is the active one).
    */
   async use(query: string): Promise<SessionState> {
     await this.load();
@@ -212,7 +234,7 @@ export class AccountSet {
     this.#changed();
     await this.#saveIndex((index) => ({ ...index, active: account.record.id }));
     await account.session.restore();
-    return this.state;
+    return account.session.state;
   }
 
   /** Marks an interactive sign-in as started. */
@@ -288,7 +310,9 @@ export class AccountSet {
     if (wasActive) this.#active = this.#accounts.keys().next().value;
     this.#changed();
     const active = this.#active;
-    await this.#saveIndex((index) => withoutAccount(index, id, active));
+    // The stored active changes only if it was this account: another may be active
+    // here for this process only (restore({ account })).
+    await this.#saveIndex((index) => withoutAccount(index, id, index.active === id ? active : index.active));
     // The next account takes over, signed in silently; not while a sign-in is about to install one.
     if (wasActive && !this.#signingIn) void this.active?.session.restore();
   }

@@ -720,10 +720,27 @@ export class TokenSession {
 
   /**
    * Ends the session locally: memory and vault cleared, state `signed-out`.
-   * Returns what revocation and RP-initiated logout need.
+   * Returns what revocation and RP-initiated logout need: for a session never
+   * restored in this process (another account than the active one), the
+   * stored refresh token, so that signing out revokes it too (RFC 7009)
+   * rather than leaving it valid at the provider with no one holding it.
    */
-  end(): Promise<EndedSession | undefined> {
-    return this.#endLocally();
+  async end(): Promise<EndedSession | undefined> {
+    const stored = this.#current === undefined ? await this.#storedSession() : undefined;
+    return (await this.#endLocally()) ?? stored;
+  }
+
+  /** The user and refresh token the vault holds for this session, if it can be read and is ours. */
+  async #storedSession(): Promise<EndedSession | undefined> {
+    let raw: string | undefined;
+    try {
+      raw = await this.#enqueueVault(() => this.#vault.read());
+    } catch {
+      return undefined;
+    }
+    const decoded = raw === undefined ? undefined : decodeStoredSession(raw, this.#identity);
+    if (!decoded?.ok) return undefined;
+    return { sub: decoded.session.sub, refreshToken: decoded.session.refreshToken, idToken: undefined };
   }
 
   /** Stops background work (the retry timer). The session itself stays as it is. */

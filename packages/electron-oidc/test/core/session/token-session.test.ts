@@ -396,6 +396,34 @@ describe('token session: single-flight across session replacement', () => {
   });
 });
 
+describe('token session: end() of a session never restored here', () => {
+  it('hands back the stored refresh token (so sign-out can revoke it) and clears the entry', async () => {
+    const vault = new RecordingVault(
+      [],
+      encodeStoredSession({ ...IDENTITY, sub: 'bob', refreshToken: 'rt-stored' }),
+    );
+    const refresh = vi.fn();
+    const session = makeSession({ vault, refresh });
+    expect(await session.end()).toEqual({ sub: 'bob', refreshToken: 'rt-stored', idToken: undefined });
+    expect(vault.value).toBeUndefined();
+    expect(refresh).not.toHaveBeenCalled();
+    expect(await session.end()).toBeUndefined();
+  });
+
+  it('hands back nothing of an entry of another client, or an unreadable vault, and still clears it', async () => {
+    const vault = new RecordingVault(
+      [],
+      encodeStoredSession({ ...IDENTITY, clientId: 'other', sub: 'bob', refreshToken: 'rt-foreign' }),
+    );
+    expect(await makeSession({ vault, refresh: vi.fn() }).end()).toBeUndefined();
+    expect(vault.value).toBeUndefined();
+    const unreadable = new RecordingVault([], 'x');
+    unreadable.failReads = true;
+    expect(await makeSession({ vault: unreadable, refresh: vi.fn() }).end()).toBeUndefined();
+    expect(unreadable.log).toEqual(['vault.clear']);
+  });
+});
+
 /** A vault whose writes fail from now on (e.g. the keychain was locked). */
 function refuseWrites(vault: RecordingVault): void {
   vault.write = async () => {
