@@ -244,12 +244,17 @@ function interactiveSignIns(
   // What the next sign-in asks for: read once, when the slot starts a sign-in (a call that
   // joins a pending one does not change it).
   let nextStepUp: StepUpSignIn | undefined;
-  const slot = oneAtATime((signal) => {
-    const stepUp = nextStepUp;
-    nextStepUp = undefined;
+  const run = async (stepUp: StepUpSignIn | undefined, signal: AbortSignal): Promise<Profile> => {
+    // The stored accounts count, not only those restored: an app may sign in before restore().
+    await parts.session.load();
     // With an account signed in, a plain sign-in is for another one: the provider must ask.
     const anotherAccount = stepUp === undefined && parts.session.size > 0;
     return signInInteractively({ ...parts, stepUp, anotherAccount }, signal);
+  };
+  const slot = oneAtATime((signal) => {
+    const stepUp = nextStepUp;
+    nextStepUp = undefined;
+    return run(stepUp, signal);
   });
   return {
     signIn: (options) => slot.start(options),
