@@ -21,7 +21,7 @@ async function providerListing(promptValues: readonly string[] | undefined) {
   const fetch = async (url: string): Promise<Response> => {
     const response = await stub.fetch(url);
     if (promptValues === undefined || !url.endsWith('/.well-known/openid-configuration')) return response;
-    return json(200, { ...(await response.json()), prompt_values_supported: promptValues });
+    return json(200, { ...((await response.json()) as object), prompt_values_supported: promptValues });
   };
   const openBrowser = async (url: string) => {
     opened.push(new URL(url));
