@@ -4,6 +4,9 @@
  * the secure window, the single-instance lock, what reaches the system
  * browser, and the network the library's requests take (Electron's `net.fetch`).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as ElectronOidc from 'electron-oidc';
 import type * as ElectronOidcBridge from 'electron-oidc/bridge';
@@ -84,6 +87,9 @@ const fake = vi.hoisted(() => {
       for (const listener of auth.listeners) listener(state);
     },
     restore: vi.fn(async () => 'signed-out'),
+    listAccounts: vi.fn(() => []),
+    onAccountsChange: vi.fn(() => () => {}),
+    useAccount: vi.fn(),
     signIn: vi.fn(),
     cancelSignIn: vi.fn(),
     signOut: vi.fn(),
@@ -124,6 +130,7 @@ const fake = vi.hoisted(() => {
     })),
     createDesktopAuth: vi.fn(
       (_options: {
+        config: { accounts: string; issuer: URL };
         openBrowser: (url: string) => Promise<void>;
         providerCache?: unknown;
         fetch?: (url: string, init: RequestInit) => Promise<Response>;
@@ -281,6 +288,33 @@ describe('main.ts: the session, its network and the system browser', () => {
     const options = vi.mocked(createBridgeHandlers).mock.calls[0]![1] as BridgeHandlerOptions;
     expect(options.picture?.fetch).toBeTypeOf('function');
     expect(options.picture?.fetch).toBe(fake.createDesktopAuth.mock.calls[0]![0].fetch);
+  });
+
+  it('keeps several accounts: the demo signs in another one from its account switcher', async () => {
+    await launchAndWaitForWindow();
+    expect(fake.createDesktopAuth.mock.calls[0]![0].config.accounts).toBe('multiple');
+  });
+
+  it('keeps one account when OIDC_ACCOUNTS says single', async () => {
+    process.env.OIDC_ACCOUNTS = 'single';
+    await launchAndWaitForWindow();
+    expect(fake.createDesktopAuth.mock.calls[0]![0].config.accounts).toBe('single');
+  });
+
+  it('keeps one account when the OIDC_CONFIG file says single, and OIDC_* variables still win over the file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'desktop-config-'));
+    try {
+      const file = path.join(dir, 'oidc.json');
+      await writeFile(file, JSON.stringify({ accounts: 'single', issuer: 'https://login.example.com' }));
+      process.env.OIDC_CONFIG = file;
+      process.env.OIDC_ISSUER = 'https://idp.example.org';
+      await launchAndWaitForWindow();
+      const { config } = fake.createDesktopAuth.mock.calls[0]![0];
+      expect(config.accounts).toBe('single');
+      expect(config.issuer.href).toBe('https://idp.example.org/');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('restores the session silently at launch', async () => {

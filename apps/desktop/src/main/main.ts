@@ -10,8 +10,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, dialog, ipcMain, net, session, shell } from 'electron';
-import { createDesktopAuth, fileProviderCache, keychainAccount, loadConfig, openVault } from 'electron-oidc';
-import type { DesktopAuth } from 'electron-oidc';
+import {
+  createDesktopAuth,
+  defineConfig,
+  fileProviderCache,
+  keychainAccount,
+  loadConfigFromEnv,
+  openVault,
+} from 'electron-oidc';
+import type { AuthConfig, DesktopAuth } from 'electron-oidc';
+import { mergeConfig, readConfigFile } from 'electron-oidc/config';
 import { createBridgeHandlers } from 'electron-oidc/bridge';
 import {
   DEFAULT_APP_HOST,
@@ -76,6 +84,22 @@ function createWindow(startUrl: string): BrowserWindow {
   return win;
 }
 
+/**
+ * The library's layers (defaults, the OIDC_CONFIG file, the OIDC_* variables)
+ * over the demo's own default: several accounts, each added from the account
+ * switcher, unless the file or OIDC_ACCOUNTS says `single`.
+ */
+async function loadAppConfig(env: NodeJS.ProcessEnv): Promise<AuthConfig> {
+  const file = env.OIDC_CONFIG || undefined;
+  return defineConfig(
+    mergeConfig(
+      { accounts: 'multiple' },
+      file === undefined ? undefined : await readConfigFile(file),
+      loadConfigFromEnv(env),
+    ),
+  );
+}
+
 /** Says why the app cannot start, then exits with status 1. */
 function failToStart(err: unknown): void {
   console.error(err);
@@ -89,7 +113,7 @@ async function start(): Promise<void> {
   const netFetch = electronNetFetch(net);
   let auth: DesktopAuth;
   try {
-    const config = await loadConfig({ file: process.env.OIDC_CONFIG || undefined, env: process.env });
+    const config = await loadAppConfig(process.env);
     // The session rests in the app's data folder, encrypted with a key kept in the OS
     // keychain (one per provider and client), so a token of any size fits every keychain;
     // without a keychain the session lasts until quit (never plaintext on disk).

@@ -1,3 +1,4 @@
+import { isBridgeAccountId } from './contract.ts';
 import type { BridgeVerb } from './contract.ts';
 
 /**
@@ -28,7 +29,19 @@ export const sensitiveMessageArguments: ArgumentValidator = (args) => {
   return descriptor !== undefined && 'value' in descriptor && typeof descriptor.value === 'boolean';
 };
 
-/** What each verb accepts. None takes an argument but `getSensitiveMessage`'s one flag. */
+/**
+ * Accepts exactly one account id: a primitive string of 1 to 64 base64url
+ * characters (`isBridgeAccountId`). Whether it names a listed account is the
+ * handler's check; objects, numbers, `String` objects, `__proto__`-like keys
+ * of other alphabets and long strings stop here.
+ */
+export const accountIdArguments: ArgumentValidator = (args) =>
+  Array.isArray(args) && args.length === 1 && isBridgeAccountId(args[0]);
+
+/**
+ * What each verb accepts. None takes an argument but `getSensitiveMessage`'s
+ * one flag and the account verbs' one id.
+ */
 export const BRIDGE_ARGUMENTS: Readonly<Record<BridgeVerb, ArgumentValidator>> = Object.freeze({
   signIn: noArguments,
   cancelSignIn: noArguments,
@@ -38,4 +51,8 @@ export const BRIDGE_ARGUMENTS: Readonly<Record<BridgeVerb, ArgumentValidator>> =
   getProfile: noArguments,
   getPrivateMessage: noArguments,
   getSensitiveMessage: sensitiveMessageArguments,
+  listAccounts: noArguments,
+  switchAccount: accountIdArguments,
+  addAccount: noArguments,
+  removeAccount: accountIdArguments,
 });

@@ -14,10 +14,17 @@ export const BRIDGE_CHANNELS = Object.freeze({
   getProfile: 'electron-oidc:get-profile',
   getPrivateMessage: 'electron-oidc:get-private-message',
   getSensitiveMessage: 'electron-oidc:get-sensitive-message',
+  listAccounts: 'electron-oidc:list-accounts',
+  switchAccount: 'electron-oidc:switch-account',
+  addAccount: 'electron-oidc:add-account',
+  removeAccount: 'electron-oidc:remove-account',
 } as const satisfies Record<BridgeVerb, string>);
 
-/** The one channel the main process pushes on: the session state, to the app's own windows only. */
+/** The channel the main process pushes the session state on, to the app's own windows only. */
 export const SESSION_STATE_CHANNEL = 'electron-oidc:session-state';
+
+/** The channel the main process pushes the list of accounts on, to the app's own windows only. */
+export const ACCOUNTS_CHANNEL = 'electron-oidc:accounts';
 
 /** The channel of a verb. */
 export type BridgeChannel = (typeof BRIDGE_CHANNELS)[BridgeVerb];

@@ -43,6 +43,76 @@ export interface BridgeProfile {
   readonly picture: string | null;
 }
 
+/**
+ * An account's own state, as the account switcher shows it: the session
+ * states but `signing-in`, since an account is only ever renewed silently
+ * (`restoring`); the user's own sign-in is the session's state, not an
+ * account's. `signed-out`: listed, with a session kept on this device that is
+ * not signed in in this run (switching to it signs it in silently if the
+ * provider still accepts it).
+ */
+export type BridgeAccountState = Exclude<BridgeSessionState, 'signing-in'>;
+
+export const BRIDGE_ACCOUNT_STATES: readonly BridgeAccountState[] = Object.freeze([
+  'signed-out',
+  'restoring',
+  'signed-in',
+  'offline',
+]);
+
+/**
+ * How an account id looks to the bridge: 1 to 64 characters of the base64url
+ * alphabet (the library's ids are 16). Checked before anything else is done
+ * with an id the renderer sent.
+ */
+export const BRIDGE_ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Whether `value` is a string shaped like an account id ({@link BRIDGE_ACCOUNT_ID_PATTERN}). */
+export function isBridgeAccountId(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 64 && BRIDGE_ACCOUNT_ID_PATTERN.test(value);
+}
+
+/**
+ * One account signed in on this device, as the renderer may see it: what the
+ * switcher shows and the id to name it by. Never a token, never the `sub`
+ * (the id is a digest of issuer and subject that says nothing about the user).
+ */
+export interface BridgeAccount {
+  /** Pass it to {@link AuthBridge.switchAccount} and {@link AuthBridge.removeAccount}. */
+  readonly id: string;
+  readonly name: string | null;
+  readonly email: string | null;
+  /** A `data:image/…` URL fetched by the main process, like {@link BridgeProfile.picture}. */
+  readonly picture: string | null;
+  /** Whether API calls and the profile are this account's. */
+  readonly active: boolean;
+  readonly state: BridgeAccountState;
+}
+
+function isTextOrNull(value: unknown): boolean {
+  return value === null || typeof value === 'string';
+}
+
+/**
+ * Whether `value` is a list of {@link BridgeAccount}s of plain data: what the
+ * preload checks before a pushed list reaches the page.
+ */
+export function isBridgeAccountList(value: unknown): value is BridgeAccount[] {
+  if (!Array.isArray(value)) return false;
+  return value.every((account: unknown) => {
+    if (typeof account !== 'object' || account === null) return false;
+    const a = account as Record<string, unknown>;
+    return (
+      isBridgeAccountId(a.id) &&
+      isTextOrNull(a.name) &&
+      isTextOrNull(a.email) &&
+      (a.picture === null || (typeof a.picture === 'string' && a.picture.startsWith('data:image/'))) &&
+      typeof a.active === 'boolean' &&
+      (BRIDGE_ACCOUNT_STATES as readonly unknown[]).includes(a.state)
+    );
+  });
+}
+
 /** What the API's protected endpoint said. */
 export interface PrivateMessage {
   readonly message: string;
@@ -74,14 +144,15 @@ export type BridgeResult<T> =
 
 /**
  * What the renderer sees as `window.auth`. No verb takes an argument but
- * {@link AuthBridge.getSensitiveMessage}'s one flag.
+ * {@link AuthBridge.getSensitiveMessage}'s one flag and the account id of
+ * {@link AuthBridge.switchAccount} and {@link AuthBridge.removeAccount}.
  */
 export interface AuthBridge {
   /** Opens the system browser to sign in; resolves when the sign-in ends (signed in, cancelled, failed). */
   signIn(): Promise<BridgeResult<null>>;
   /** Abandons a pending sign-in. */
   cancelSignIn(): Promise<BridgeResult<null>>;
-  /** Signs out here and at the provider. */
+  /** Signs out of the active account, here and at the provider; another account, if any, becomes active. */
   signOut(): Promise<BridgeResult<null>>;
   /**
    * While offline: tries to renew the session now rather than at the next
@@ -102,10 +173,34 @@ export interface AuthBridge {
   getSensitiveMessage(options?: SensitiveMessageOptions): Promise<BridgeResult<PrivateMessage>>;
   /** Calls `listener` on every state change; returns the function that stops it. */
   onSessionState(listener: (state: BridgeSessionState) => void): () => void;
+  /**
+   * The accounts signed in on this device, in the order first signed in, the
+   * active one marked (then follow them with {@link AuthBridge.onAccounts}).
+   */
+  listAccounts(): Promise<BridgeResult<BridgeAccount[]>>;
+  /**
+   * Makes a listed account the active one (API calls, profile), signing it in
+   * silently if it is not yet. An id that is not listed fails with
+   * `ERR_UNKNOWN_ACCOUNT`; anything but an id, with `ERR_INVALID_ARGUMENTS`.
+   */
+  switchAccount(id: string): Promise<BridgeResult<null>>;
+  /**
+   * Signs in another account in the system browser, where the provider asks
+   * which account (or for a password) rather than reusing its session; the
+   * new account becomes the active one. Resolves when the sign-in ends.
+   */
+  addAccount(): Promise<BridgeResult<null>>;
+  /**
+   * Signs out of one listed account, here and at the provider, as
+   * {@link AuthBridge.signOut} does for the active one; the others stay signed in.
+   */
+  removeAccount(id: string): Promise<BridgeResult<null>>;
+  /** Calls `listener` with the whole list whenever it changes; returns the function that stops it. */
+  onAccounts(listener: (accounts: BridgeAccount[]) => void): () => void;
 }
 
-/** The verbs that are calls (request, answer); `onSessionState` is a subscription. */
-export type BridgeVerb = Exclude<keyof AuthBridge, 'onSessionState'>;
+/** The verbs that are calls (request, answer); `onSessionState` and `onAccounts` are subscriptions. */
+export type BridgeVerb = Exclude<keyof AuthBridge, 'onSessionState' | 'onAccounts'>;
 
 /** What a verb resolves to. */
 export type BridgeAnswer<V extends BridgeVerb> = Awaited<ReturnType<AuthBridge[V]>>;

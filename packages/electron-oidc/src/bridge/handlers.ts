@@ -3,6 +3,7 @@ import type { AuthErrorCode } from '../core/errors.ts';
 import { BRIDGE_ARGUMENTS } from './arguments.ts';
 import { BRIDGE_CHANNELS } from './channels.ts';
 import type {
+  BridgeAccount,
   BridgeAnswer,
   BridgeError,
   BridgeErrorCode,
@@ -12,10 +13,17 @@ import type {
   BridgeVerb,
   PrivateMessage,
 } from './contract.ts';
+import { createAccountsFeed } from './accounts-feed.ts';
+import type { AccountsFeed } from './accounts-feed.ts';
+import { cleanText } from './clean-text.ts';
 import { assertAppOrigin, isAppUrl } from './origin.ts';
-import { fetchPictureAsDataUrl } from './picture.ts';
 import type { PictureFetchOptions } from './picture.ts';
+import { createPictureCache } from './picture-cache.ts';
+import type { PictureCache } from './picture-cache.ts';
 import { createSessionStateFeed } from './session-state-feed.ts';
+import type { SessionStateFeed } from './session-state-feed.ts';
+
+export { cleanText } from './clean-text.ts';
 
 /**
  * Just what the bridge needs of the library's session (see `createDesktopAuth`
@@ -27,13 +35,21 @@ export interface BridgeAuth {
   readonly state: string;
   /** Calls `listener` on every change of {@link BridgeAuth.state}; returns the unsubscribe function. */
   onStateChange(listener: (state: string) => void): () => void;
+  /** An interactive sign-in; with an account signed in, for another account (the provider asks which). */
   signIn(): Promise<unknown>;
   cancelSignIn(): unknown;
   /**
-   * Signs out here (revocation, vault, memory) and, with `endProviderSession`,
-   * at the provider too, in the system browser.
+   * Signs out of the active account, or of `account` (an id the bridge found
+   * in {@link BridgeAuth.listAccounts}), here (revocation, vault, memory) and,
+   * with `endProviderSession`, at the provider too, in the system browser.
    */
-  signOut(options?: { endProviderSession?: boolean }): Promise<unknown>;
+  signOut(options?: { endProviderSession?: boolean; account?: string }): Promise<unknown>;
+  /** The accounts signed in on this device (the library's `AccountSummary`s). */
+  listAccounts(): readonly BridgeAuthAccount[];
+  /** Calls `listener` whenever the list, an account's state or the active account changes; returns the unsubscribe function. */
+  onAccountsChange(listener: () => void): () => void;
+  /** Makes the account `id` the active one, signing it in silently if need be. */
+  useAccount(id: string): Promise<unknown>;
   /**
    * Renews the session if it needs it. The bridge calls it only to retry
    * while offline and drops what it resolves to: the token never leaves the
@@ -47,6 +63,21 @@ export interface BridgeAuth {
    * answer rejects with `ERR_STEP_UP_REQUIRED`.
    */
   fetchApi(pathOrUrl: string, init?: RequestInit & { stepUp?: 'reject' | 'auto' }): Promise<Response>;
+}
+
+/**
+ * One account as the library lists it (`AccountSummary`): the bridge copies
+ * the fields it knows, cleaned, and nothing else.
+ */
+export interface BridgeAuthAccount {
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly email?: string | undefined;
+  /** An http(s) URL, fetched by the bridge's checked picture fetch. */
+  readonly picture?: string | undefined;
+  readonly active: boolean;
+  /** The account's own session state. */
+  readonly state: string;
 }
 
 export interface BridgeHandlerOptions {
@@ -94,16 +125,17 @@ export type BridgeChannelHandlers = {
 };
 
 /**
- * The handlers by channel, and the session state as the bridge reports it, to
- * push to the app's windows (channel names contain a colon, so they cannot
- * clash with `onSessionState`).
+ * The handlers by channel, and what the bridge pushes to the app's windows:
+ * the session state and the list of accounts (channel names contain a colon,
+ * so they cannot clash with `onSessionState` or `onAccounts`).
  */
 export type BridgeHandlers = BridgeChannelHandlers & {
   /** Calls `listener` whenever the state the renderer should show changes; returns the unsubscribe function. */
   onSessionState(listener: (state: BridgeSessionState) => void): () => void;
+  /** Calls `listener` with the whole list whenever the accounts change; returns the unsubscribe function. */
+  onAccounts(listener: (accounts: BridgeAccount[]) => void): () => void;
 };
 
-const MAX_TEXT = 256;
 const MAX_MESSAGE = 2_000;
 
 function ok<T>(value: T): BridgeResult<T> {
@@ -112,18 +144,6 @@ function ok<T>(value: T): BridgeResult<T> {
 
 function fail(code: BridgeErrorCode, message: string): { ok: false; error: BridgeError } {
   return { ok: false, error: { code, message } };
-}
-
-/**
- * Untrusted text from claims or the API, made safe to hand over: strings only,
- * control and bidi-override characters removed (they can disguise a name),
- * trimmed and capped. The renderer still renders it as text, never as HTML.
- */
-export function cleanText(value: unknown, max = MAX_TEXT): string | null {
-  if (typeof value !== 'string') return null;
-  // eslint-disable-next-line no-control-regex
-  const cleaned = value.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
-  return cleaned === '' ? null : cleaned.slice(0, max);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -187,34 +207,6 @@ function guardVerbs(appOrigin: string, log: BridgeLog) {
         return { ok: false, error: toBridgeError(err, log, what) } as BridgeAnswer<V>;
       }
     };
-}
-
-/** The profile picture as a data URL, remembered for the URL it came from until {@link PictureCache.forget}. */
-interface PictureCache {
-  dataUrlOf(url: string | null): Promise<string | null>;
-  forget(): void;
-}
-
-function createPictureCache(options: PictureFetchOptions | undefined, log: BridgeLog): PictureCache {
-  let cached: { url: string; dataUrl: string } | undefined;
-  return {
-    async dataUrlOf(url) {
-      if (url === null) return null;
-      if (cached?.url === url) return cached.dataUrl;
-      try {
-        const dataUrl = await fetchPictureAsDataUrl(url, options);
-        cached = { url, dataUrl };
-        return dataUrl;
-      } catch (err) {
-        // A missing picture is not worth failing the profile for.
-        log('electron-oidc bridge: profile picture not shown', err);
-        return null;
-      }
-    },
-    forget() {
-      cached = undefined;
-    },
-  };
 }
 
 /** `getProfile`: the sanitized profile (name, email, picture as a data URL), never the raw claims. */
@@ -284,6 +276,58 @@ function apiStatusFailure(status: number): { ok: false; error: BridgeError } {
   return fail('ERR_API_UNAVAILABLE', `The API is having trouble (status ${status}). Try again later.`);
 }
 
+/** The account id a verb was called with: {@link BRIDGE_ARGUMENTS} has checked it is one string. */
+function accountIdOf(args: readonly unknown[]): string {
+  return args[0] as string;
+}
+
+const UNKNOWN_ACCOUNT = fail(
+  'ERR_UNKNOWN_ACCOUNT',
+  'That account is not signed in on this device. Choose one from the list.',
+);
+
+/** What the account verbs share. */
+interface AccountVerbParts {
+  auth: BridgeAuth;
+  guarded: ReturnType<typeof guardVerbs>;
+  feed: SessionStateFeed;
+  accounts: AccountsFeed;
+  pictures: PictureCache;
+  endProviderSession: boolean;
+}
+
+/**
+ * The handlers of the account verbs. An id reaches the library only once it
+ * is shaped like one (the arguments check) and is exactly the id of a listed
+ * account: the library would also take an email or a `sub` for an id, which
+ * the renderer has no business naming accounts by.
+ */
+function accountVerbs({ auth, guarded, feed, accounts, pictures, endProviderSession }: AccountVerbParts) {
+  return {
+    [BRIDGE_CHANNELS.listAccounts]: guarded('listAccounts', 'list the accounts', async () =>
+      ok(await accounts.current()),
+    ),
+    [BRIDGE_CHANNELS.switchAccount]: guarded('switchAccount', 'switch accounts', async (args) => {
+      const id = accountIdOf(args);
+      if (accounts.find(id) === undefined) return UNKNOWN_ACCOUNT;
+      await feed.asSwitch(() => auth.useAccount(id));
+      return ok(null);
+    }),
+    // The library asks the provider for its account choice or login page when an account is signed in.
+    [BRIDGE_CHANNELS.addAccount]: guarded('addAccount', 'add an account', async () => {
+      await feed.asInteractive(() => auth.signIn());
+      return ok(null);
+    }),
+    [BRIDGE_CHANNELS.removeAccount]: guarded('removeAccount', 'sign out of the account', async (args) => {
+      const account = accounts.find(accountIdOf(args));
+      if (account === undefined) return UNKNOWN_ACCOUNT;
+      if (account.picture !== undefined) pictures.forget(account.picture);
+      await auth.signOut({ account: account.id, endProviderSession });
+      return ok(null);
+    }),
+  };
+}
+
 /**
  * Creates the main-process side of the bridge: one handler per channel of
  * {@link BRIDGE_CHANNELS}. Each handler
@@ -291,8 +335,9 @@ function apiStatusFailure(status: number): { ok: false; error: BridgeError } {
  * 1. refuses a sender whose origin is not exactly `appOrigin` (`file:`, `data:`,
  *    `null` origins, other schemes, hosts and ports included);
  * 2. refuses any argument a verb does not take (only `getSensitiveMessage`
- *    takes one, `{ allowStepUp: boolean }`);
- * 3. answers with sanitized data only: never a token, never raw claims.
+ *    takes one, `{ allowStepUp: boolean }`; `switchAccount` and
+ *    `removeAccount` one account id, which must then name a listed account);
+ * 3. answers with sanitized data only: never a token, never raw claims, never a `sub`.
  *
  * @example
  * ```ts
@@ -308,9 +353,13 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
   const guarded = guardVerbs(appOrigin, log);
   const feed = createSessionStateFeed(auth, log);
   const pictures = createPictureCache(options.picture, log);
+  const accounts = createAccountsFeed(auth, pictures, log);
+  const endProviderSession = options.endProviderSession ?? true;
 
   const handlers: BridgeHandlers = {
     onSessionState: (listener) => feed.subscribe(listener),
+    onAccounts: (listener) => accounts.subscribe(listener),
+    ...accountVerbs({ auth, guarded, feed, accounts, pictures, endProviderSession }),
     [BRIDGE_CHANNELS.signIn]: guarded('signIn', 'sign in', async () => {
       await feed.asInteractive(() => auth.signIn());
       return ok(null);
@@ -320,9 +369,10 @@ export function createBridgeHandlers(auth: BridgeAuth, options: BridgeHandlerOpt
       return ok(null);
     }),
     [BRIDGE_CHANNELS.signOut]: guarded('signOut', 'sign out', async () => {
-      pictures.forget();
+      const active = auth.listAccounts().find((account) => account.active);
+      if (active?.picture !== undefined) pictures.forget(active.picture);
       // What the library returns (revocation outcome, end-session URL) stays here.
-      await auth.signOut({ endProviderSession: options.endProviderSession ?? true });
+      await auth.signOut({ endProviderSession });
       return ok(null);
     }),
     [BRIDGE_CHANNELS.renewSession]: guarded('renewSession', 'reconnect', async () => {

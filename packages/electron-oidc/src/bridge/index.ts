@@ -7,11 +7,12 @@
 // The contract is public as a whole: every name in it is what main and renderer share.
 export * from './contract.ts';
 export { BRIDGE_ERROR_CODES, BRIDGE_OWN_ERROR_CODES } from './error-codes.ts';
-export { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
+export { ACCOUNTS_CHANNEL, BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from './channels.ts';
 export type { BridgeChannel } from './channels.ts';
 export { createBridgeHandlers, cleanText } from './handlers.ts';
 export type {
   BridgeAuth,
+  BridgeAuthAccount,
   BridgeChannelHandlers,
   BridgeHandler,
   BridgeHandlerOptions,
@@ -19,7 +20,7 @@ export type {
   BridgeLog,
 } from './handlers.ts';
 export { assertAppOrigin, isAppUrl, originOf } from './origin.ts';
-export { BRIDGE_ARGUMENTS, noArguments, sensitiveMessageArguments } from './arguments.ts';
+export { BRIDGE_ARGUMENTS, accountIdArguments, noArguments, sensitiveMessageArguments } from './arguments.ts';
 export type { ArgumentValidator } from './arguments.ts';
 export {
   DEFAULT_PICTURE_MAX_BYTES,

@@ -20,6 +20,13 @@ export interface SessionStateFeed {
    * is not `restoring`. Resolves with what `signIn` resolved to.
    */
   asInteractive<T>(signIn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `switchTo` (making another account the active one): while it is
+   * pending, the library's `signed-out` is `restoring`. The account switched
+   * to reads `signed-out` until its silent sign-in starts, which would
+   * otherwise flash the signed-out screen. Resolves with what `switchTo` resolved to.
+   */
+  asSwitch<T>(switchTo: () => Promise<T>): Promise<T>;
 }
 
 /** The library's state as the renderer may see it; anything unknown reads as signed out. */
@@ -34,12 +41,15 @@ export function createSessionStateFeed(
   // Sign-ins started through this bridge and not yet ended: while there is
   // none, the library's `signing-in` is the silent restore, not a wait for the user.
   let interactiveSignIns = 0;
+  // Account switches under way: meanwhile `signed-out` is the chosen account before its restore.
+  let switches = 0;
   const listeners = new Set<(state: BridgeSessionState) => void>();
   let lastPublished: BridgeSessionState | undefined;
   let stopFollowing: (() => void) | undefined;
 
   const current = (): BridgeSessionState => {
     const state = libraryState(auth.state);
+    if (state === 'signed-out' && switches > 0) return 'restoring';
     return state === 'signing-in' && interactiveSignIns === 0 ? 'restoring' : state;
   };
 
@@ -79,6 +89,15 @@ export function createSessionStateFeed(
         return await pending;
       } finally {
         interactiveSignIns--;
+        publish();
+      }
+    },
+    async asSwitch(switchTo) {
+      switches++;
+      try {
+        return await switchTo();
+      } finally {
+        switches--;
         publish();
       }
     },

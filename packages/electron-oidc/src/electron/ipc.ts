@@ -1,5 +1,10 @@
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
-import { BRIDGE_CHANNELS, BRIDGE_VERBS, SESSION_STATE_CHANNEL } from '../bridge/channels.ts';
+import {
+  ACCOUNTS_CHANNEL,
+  BRIDGE_CHANNELS,
+  BRIDGE_VERBS,
+  SESSION_STATE_CHANNEL,
+} from '../bridge/channels.ts';
 import type { BridgeResult } from '../bridge/contract.ts';
 import type { BridgeHandlers } from '../bridge/handlers.ts';
 import { assertAppOrigin, isAppUrl } from '../bridge/origin.ts';
@@ -21,7 +26,7 @@ const REFUSED: BridgeResult<never> = Object.freeze({
 
 /**
  * Wires the bridge handlers to `ipcMain.handle`, one channel each, and pushes
- * the session state to the app's windows. A call is answered only when it
+ * the session state and the list of accounts to the app's windows. A call is answered only when it
  * comes from the top frame of one of the app's own windows; the handlers then
  * check the frame's origin and the arguments (Electron security checklist 17,
  * "Validate the sender of all IPC messages"). Returns a function that
@@ -52,17 +57,20 @@ export function registerBridge(
     });
   }
 
-  const unsubscribe = handlers.onSessionState((state) => {
+  const pushToApp = (channel: string, value: unknown): void => {
     for (const win of options.windows()) {
-      // Only to a window that still shows the app: the state is no one else's business.
+      // Only to a window that still shows the app: the state and the accounts are no one else's business.
       if (!win.isDestroyed() && isAppUrl(win.webContents.getURL(), appOrigin)) {
-        win.webContents.send(SESSION_STATE_CHANNEL, state);
+        win.webContents.send(channel, value);
       }
     }
-  });
+  };
+  const unsubscribeState = handlers.onSessionState((state) => pushToApp(SESSION_STATE_CHANNEL, state));
+  const unsubscribeAccounts = handlers.onAccounts((accounts) => pushToApp(ACCOUNTS_CHANNEL, accounts));
 
   return () => {
-    unsubscribe();
+    unsubscribeState();
+    unsubscribeAccounts();
     for (const verb of BRIDGE_VERBS) ipcMain.removeHandler(BRIDGE_CHANNELS[verb]);
   };
 }

@@ -1,12 +1,6 @@
-import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } from '../bridge/channels.ts';
-import { AUTH_BRIDGE_KEY, isBridgeSessionState } from '../bridge/contract.ts';
-import type {
-  AuthBridge,
-  BridgeAnswer,
-  BridgeSessionState,
-  BridgeVerb,
-  SensitiveMessageOptions,
-} from '../bridge/contract.ts';
+import { ACCOUNTS_CHANNEL, BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } from '../bridge/channels.ts';
+import { AUTH_BRIDGE_KEY, isBridgeAccountList, isBridgeSessionState } from '../bridge/contract.ts';
+import type { AuthBridge, BridgeAnswer, BridgeVerb, SensitiveMessageOptions } from '../bridge/contract.ts';
 
 /**
  * Just what the preload uses of Electron's `contextBridge` and `ipcRenderer`.
@@ -32,19 +26,53 @@ export interface PreloadElectron {
 }
 
 /**
+ * A subscription to what the main process pushes on `channel`: the listener
+ * gets the value only, never the IPC event (whose `sender` is the
+ * `ipcRenderer` itself), and only a value `accept` recognizes.
+ */
+function subscription<T>(
+  ipcRenderer: PreloadIpcRenderer,
+  channel: string,
+  accept: (value: unknown) => value is T,
+): (listener: (value: T) => void) => () => void {
+  return (listener) => {
+    if (typeof listener !== 'function') throw new TypeError('Expected a listener function.');
+    const forward: PreloadIpcListener = (_event, value) => {
+      if (accept(value)) listener(value);
+    };
+    ipcRenderer.on(channel, forward);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      ipcRenderer.removeListener(channel, forward);
+    };
+  };
+}
+
+/**
  * Builds the object the renderer gets as `window.auth`: the verbs, nothing
  * else. Each verb invokes its one channel with no arguments, whatever the page
  * passes, but `getSensitiveMessage`, which forwards a fresh copy of its one
- * flag and nothing else the page's object holds; the subscription hands the listener the state only, never the IPC
- * event (whose `sender` is the `ipcRenderer` itself).
+ * flag and nothing else the page's object holds, and `switchAccount` and
+ * `removeAccount`, which forward their one id if it is a string (else `null`,
+ * which the main process refuses). The subscriptions hand the listener the
+ * state or the list only, never the IPC event.
  */
 export function createAuthBridge(ipcRenderer: PreloadIpcRenderer): AuthBridge {
   const call =
     <V extends BridgeVerb>(verb: V) =>
     (): Promise<BridgeAnswer<V>> =>
       // The page's arguments are dropped here (and refused by the main process
-      // if they got through some other way): no verb takes any.
+      // if they got through some other way): these verbs take none.
       ipcRenderer.invoke(BRIDGE_CHANNELS[verb]) as Promise<BridgeAnswer<V>>;
+  const callWithId =
+    <V extends 'switchAccount' | 'removeAccount'>(verb: V) =>
+    (id: string): Promise<BridgeAnswer<V>> =>
+      // A primitive string or null, nothing with getters or a prototype of the page's.
+      ipcRenderer.invoke(BRIDGE_CHANNELS[verb], typeof id === 'string' ? id : null) as Promise<
+        BridgeAnswer<V>
+      >;
 
   const bridge: AuthBridge = {
     signIn: call('signIn'),
@@ -59,19 +87,12 @@ export function createAuthBridge(ipcRenderer: PreloadIpcRenderer): AuthBridge {
       ipcRenderer.invoke(BRIDGE_CHANNELS.getSensitiveMessage, {
         allowStepUp: options?.allowStepUp === true,
       }) as Promise<BridgeAnswer<'getSensitiveMessage'>>,
-    onSessionState(listener: (state: BridgeSessionState) => void): () => void {
-      if (typeof listener !== 'function') throw new TypeError('onSessionState expects a function.');
-      const forward: PreloadIpcListener = (_event, state) => {
-        if (isBridgeSessionState(state)) listener(state);
-      };
-      ipcRenderer.on(SESSION_STATE_CHANNEL, forward);
-      let subscribed = true;
-      return () => {
-        if (!subscribed) return;
-        subscribed = false;
-        ipcRenderer.removeListener(SESSION_STATE_CHANNEL, forward);
-      };
-    },
+    onSessionState: subscription(ipcRenderer, SESSION_STATE_CHANNEL, isBridgeSessionState),
+    listAccounts: call('listAccounts'),
+    switchAccount: callWithId('switchAccount'),
+    addAccount: call('addAccount'),
+    removeAccount: callWithId('removeAccount'),
+    onAccounts: subscription(ipcRenderer, ACCOUNTS_CHANNEL, isBridgeAccountList),
   };
   return Object.freeze(bridge);
 }

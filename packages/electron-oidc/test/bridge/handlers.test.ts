@@ -78,6 +78,11 @@ function fakeAuth(overrides: Partial<BridgeAuth> = {}): FakeAuth {
       calls.push(`fetchApi ${path}`);
       return Response.json({ message: 'Only authenticated users can read this message.' });
     },
+    listAccounts: () => [],
+    onAccountsChange: () => () => {},
+    async useAccount(id: string) {
+      calls.push(`useAccount ${id}`);
+    },
     ...overrides,
   };
 }
@@ -95,7 +100,7 @@ describe('createBridgeHandlers', () => {
   it('has a handler for every channel and nothing else', () => {
     const handlers = handlersFor(fakeAuth());
     expect(Object.keys(handlers).sort()).toEqual(
-      [...Object.values(BRIDGE_CHANNELS), 'onSessionState'].sort(),
+      [...Object.values(BRIDGE_CHANNELS), 'onAccounts', 'onSessionState'].sort(),
     );
     expect(Object.isFrozen(handlers)).toBe(true);
   });
@@ -126,18 +131,21 @@ describe('createBridgeHandlers', () => {
       expect(auth.calls).toEqual([]);
     });
 
-    it.each([[['x']], [[undefined]], [[{}]], [[null, null]]])(
-      'refuses arguments %j and does nothing',
-      async (args) => {
-        const auth = fakeAuth();
-        const result = await handlersFor(auth)[channel](PAGE, args);
-        expect(result).toEqual({
-          ok: false,
-          error: { code: 'ERR_INVALID_ARGUMENTS', message: expect.any(String) },
-        });
-        expect(auth.calls).toEqual([]);
-      },
-    );
+    // The account verbs take one id, so a lone string like 'x' is theirs to check (test/bridge/accounts.test.ts).
+    const takesAnId = verb === 'switchAccount' || verb === 'removeAccount';
+    it.each(
+      takesAnId
+        ? [[[]], [[undefined]], [[{}]], [[null, null]]]
+        : [[['x']], [[undefined]], [[{}]], [[null, null]]],
+    )('refuses arguments %j and does nothing', async (args) => {
+      const auth = fakeAuth();
+      const result = await handlersFor(auth)[channel](PAGE, args);
+      expect(result).toEqual({
+        ok: false,
+        error: { code: 'ERR_INVALID_ARGUMENTS', message: expect.any(String) },
+      });
+      expect(auth.calls).toEqual([]);
+    });
 
     it('refuses arguments that are not a list', async () => {
       const auth = fakeAuth();

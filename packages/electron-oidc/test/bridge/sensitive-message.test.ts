@@ -43,6 +43,9 @@ function stepUpAuth() {
     signOut: vi.fn(async () => ({})),
     getAccessToken: vi.fn(async () => ACCESS_TOKEN),
     getProfile: vi.fn(() => undefined),
+    listAccounts: () => [],
+    onAccountsChange: () => () => {},
+    useAccount: vi.fn(async () => 'signed-in'),
     async fetchApi(path, init) {
       paths.push(path);
       modes.push(init?.stepUp);

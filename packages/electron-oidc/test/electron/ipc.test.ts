@@ -4,7 +4,8 @@ import type { IpcMainInvokeEvent } from 'electron';
 vi.mock('electron', () => ({}));
 
 const { registerBridge } = await import('../../src/electron/ipc.ts');
-const { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } = await import('../../src/bridge/channels.ts');
+const { ACCOUNTS_CHANNEL, BRIDGE_CHANNELS, SESSION_STATE_CHANNEL } =
+  await import('../../src/bridge/channels.ts');
 const { createBridgeHandlers } = await import('../../src/bridge/handlers.ts');
 
 const APP = 'app://desktop';
@@ -36,9 +37,24 @@ function fakeWindow(url = 'app://desktop/index.html') {
   return { sent, win: { webContents, isDestroyed: () => false }, mainFrame };
 }
 
+const ALICE = { id: 'aaaaaaaaaaaaaaaa', name: 'Alice', active: true, state: 'signed-in' };
+
 function fakeAuth() {
   const listeners = new Set<(state: string) => void>();
+  const accountListeners = new Set<() => void>();
   const auth = {
+    accounts: [] as Array<typeof ALICE>,
+    listAccounts: () => auth.accounts,
+    onAccountsChange(listener: () => void) {
+      accountListeners.add(listener);
+      return () => accountListeners.delete(listener);
+    },
+    setAccounts(accounts: Array<typeof ALICE>) {
+      auth.accounts = accounts;
+      for (const l of accountListeners) l();
+    },
+    accountListeners,
+    useAccount: async () => 'signed-in',
     state: 'signed-out',
     calls: 0,
     async signIn() {
@@ -171,10 +187,25 @@ describe('registerBridge', () => {
     expect(away.sent).toEqual([]);
   });
 
-  it('unregisters every handler and the state subscription', () => {
+  it("pushes the list of accounts to the app's windows, and to no other", async () => {
+    const { ipcMain } = fakeIpcMain();
+    const auth = fakeAuth();
+    const own = fakeWindow();
+    const away = fakeWindow('https://evil.example/');
+    const bridge = createBridgeHandlers(auth, { appOrigin: APP, log: () => {} });
+    registerBridge(ipcMain, bridge, { appOrigin: APP, windows: () => [own.win as never, away.win as never] });
+    auth.setAccounts([ALICE]);
+    const pushed = [ACCOUNTS_CHANNEL, [{ ...ALICE, email: null, picture: null }]];
+    await vi.waitFor(() => expect(own.sent).toEqual([pushed]));
+    expect(away.sent).toEqual([]);
+  });
+
+  it('unregisters every handler and both subscriptions', () => {
     const { handlers, dispose, auth } = setUp();
+    expect(auth.accountListeners.size).toBe(1);
     dispose();
     expect(handlers.size).toBe(0);
     expect(auth.listeners.size).toBe(0);
+    expect(auth.accountListeners.size).toBe(0);
   });
 });
