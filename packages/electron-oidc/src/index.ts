@@ -23,7 +23,13 @@
  * @packageDocumentation
  */
 export { createDesktopAuth } from './core/desktop-auth.ts';
-export type { DesktopAuth, DesktopAuthOptions, SignOutResult } from './core/desktop-auth.ts';
+export type {
+  AccountSummary,
+  DesktopAuth,
+  DesktopAuthOptions,
+  SignOutOptions,
+  SignOutResult,
+} from './core/desktop-auth.ts';
 export { defineConfig, loadConfig, loadConfigFromEnv } from './core/config.ts';
 export type { AuthConfig, AuthConfigInput } from './core/config.ts';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './core/errors.ts';
