@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_ENV_VARS, loadConfig } from '../core/config.ts';
-import type { AuthConfig } from '../core/config.ts';
+import {
+  CONFIG_ENV_VARS,
+  defineConfig,
+  loadConfigFromEnv,
+  mergeConfig,
+  readConfigFile,
+} from '../core/config.ts';
+import type { AuthConfig, AuthConfigInput } from '../core/config.ts';
 import { AuthError, isAuthError } from '../core/errors.ts';
 import type { CommonOptions } from './args.ts';
 
@@ -10,6 +16,13 @@ export type CliEnv = Readonly<Record<string, string | undefined>>;
 
 /** The default configuration file, looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'electron-oidc.json';
+
+/**
+ * The CLI's own defaults, under the file and the environment: a terminal
+ * keeps several accounts (`login` adds one, `use` picks the active one)
+ * unless `accounts` or `OIDC_ACCOUNTS` says `single`.
+ */
+export const CLI_CONFIG_DEFAULTS: Readonly<AuthConfigInput> = Object.freeze({ accounts: 'multiple' });
 
 /** A variable's value, trimmed; `undefined` when unset or blank. */
 export function nonEmptyEnv(env: CliEnv, name: string): string | undefined {
@@ -51,7 +64,8 @@ function describeOrigin(err: AuthError, origin: ErrorOrigin): string | undefined
 }
 
 /**
- * The app's configuration: the file (`--config`, else `$OIDC_CONFIG`, else
+ * The app's configuration: the CLI's defaults ({@link CLI_CONFIG_DEFAULTS}),
+ * then the file (`--config`, else `$OIDC_CONFIG`, else
  * `./electron-oidc.json` when present), then `OIDC_*` from the environment.
  * An error names the option and, where it came from, the variable or file.
  */
@@ -59,7 +73,8 @@ export async function loadCliConfig(options: CommonOptions, env: CliEnv, cwd: st
   const fromEnv = nonEmptyEnv(env, 'OIDC_CONFIG');
   const file = configFile(options.config ?? fromEnv, cwd);
   try {
-    return await loadConfig({ ...(file === undefined ? {} : { file }), env });
+    const fromFile = file === undefined ? undefined : await readConfigFile(file);
+    return defineConfig(mergeConfig(CLI_CONFIG_DEFAULTS, fromFile, loadConfigFromEnv(env)));
   } catch (err) {
     if (!isAuthError(err, 'ERR_CONFIG')) throw err;
     const variable = variableOf(err, env);

@@ -1,51 +1,118 @@
-import { isAuthError } from '../core/errors.ts';
-import type { Profile } from '../core/profile.ts';
+import type { AccountSummary, SignOutOptions } from '../core/desktop-auth.ts';
+import { AuthError, isAuthError } from '../core/errors.ts';
 import { tokenChallenges } from '../core/www-authenticate.ts';
-import type { CommandInvocation } from './args.ts';
+import type { CommandInvocation, LogoutTarget } from './args.ts';
+import {
+  accountTable,
+  describeAccount,
+  describeAccounts,
+  describeUser,
+  describeVault,
+  printable,
+  unknownAccountMessage,
+} from './describe.ts';
 import { EXIT } from './exit.ts';
-import { SealedFileVault } from '../core/vault/sealed-file-vault.ts';
 import type { SessionContext } from './session.ts';
 
 /** How long `logout` waits for the browser to come back from the provider's sign-out page. */
 export const LOGOUT_WAIT_MS = 60_000;
 
 const NOT_SIGNED_IN = 'Not signed in. Run "electron-oidc login" to sign in.';
+const NO_ACCOUNTS = 'No accounts signed in. Run "electron-oidc login" to sign in.';
 
-function describeUser(profile: Profile): string {
-  if (profile.name !== undefined && profile.email !== undefined) return `${profile.name} <${profile.email}>`;
-  return profile.name ?? profile.email ?? profile.sub;
+const activeOf = (accounts: readonly AccountSummary[]): AccountSummary | undefined =>
+  accounts.find((account) => account.active);
+
+const signalOf = (ctx: SessionContext): { signal?: AbortSignal } =>
+  ctx.signal === undefined ? {} : { signal: ctx.signal };
+
+/**
+ * `work`, with `ERR_UNKNOWN_ACCOUNT` for `query` said the CLI's way (how to
+ * list the accounts); it stays an `AuthError`, so the command exits 1.
+ */
+async function onAccount<T>(
+  ctx: SessionContext,
+  query: string | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (query === undefined || !isAuthError(err, 'ERR_UNKNOWN_ACCOUNT')) throw err;
+    throw new AuthError('ERR_UNKNOWN_ACCOUNT', unknownAccountMessage(query, ctx.auth.listAccounts()), {
+      cause: err,
+    });
+  }
 }
 
-function describeVault(ctx: SessionContext): string {
-  if (ctx.vault === undefined) return 'memory only (no OS keychain answered)';
-  const entry = `(service "${ctx.location.service}", account "${ctx.location.account}")`;
-  // A sealed vault: the keychain entry holds the key, the session rests encrypted in a file.
-  if (ctx.vault instanceof SealedFileVault)
-    return `${ctx.vault.file}, encrypted with a key in the keychain ${entry}`;
-  return `the ${ctx.vault.kind} ${entry}`;
+/** What `login` changed among the accounts: added or renewed, and which one is active. */
+function describeLoginChange(
+  ctx: SessionContext,
+  before: readonly AccountSummary[],
+  after: readonly AccountSummary[],
+): string {
+  const active = activeOf(after);
+  if (active === undefined) return '';
+  const lines: string[] = [];
+  if (ctx.config.accounts === 'single') {
+    // One account at a time: a sign-in as someone else replaced the account signed in.
+    const replaced = before.filter((b) => !after.some((a) => a.id === b.id));
+    if (replaced.length > 0) {
+      lines.push(
+        `Forgot ${describeAccounts(replaced)} on this device: one account at a time (the "accounts" setting is "single").`,
+      );
+    }
+  }
+  const renewed = before.some((b) => b.id === active.id);
+  const count = after.length === 1 ? '' : ` (${after.length} accounts signed in)`;
+  lines.push(`${renewed ? 'Renewed' : 'Added'} the account ${active.id}; it is the active account${count}.`);
+  return lines.map((line) => `${line}\n`).join('');
 }
 
 async function login(ctx: SessionContext): Promise<number> {
-  const profile = await ctx.auth.signIn(ctx.signal === undefined ? {} : { signal: ctx.signal });
+  // The stored accounts first: to tell an added account from a renewed one, and so that the
+  // provider is asked for its login page while an account is signed in (DesktopAuth.signIn).
+  await ctx.interruptible(ctx.auth.restore());
+  const before = ctx.auth.listAccounts();
+  const profile = await ctx.auth.signIn(signalOf(ctx));
+  const after = ctx.auth.listAccounts();
   ctx.stdout.write(`Signed in as ${describeUser(profile)}.\n`);
+  ctx.stdout.write(describeLoginChange(ctx, before, after));
   ctx.stdout.write(
     // The library says whether the vault took the session (a refused keychain write, or no refresh token: no).
     ctx.auth.sessionPersisted === true
-      ? `Session kept in ${describeVault(ctx)}.\n`
+      ? `Session kept in ${describeVault(ctx, activeOf(after)?.id)}.\n`
       : 'The session could not be kept (see the warning above), so it ended with this command; later commands will not see it.\n',
   );
   return EXIT.ok;
 }
 
-/** Restores the stored session; writes "Not signed in." and returns false when there is none. */
-async function restore(ctx: SessionContext): Promise<boolean> {
-  const state = await ctx.interruptible(ctx.auth.restore());
+/**
+ * Restores the stored session (`account`: that account's, for this command
+ * only); writes "Not signed in." and returns false when there is none.
+ */
+async function restore(ctx: SessionContext, account?: string): Promise<boolean> {
+  const state = await onAccount(ctx, account, () =>
+    ctx.interruptible(ctx.auth.restore(account === undefined ? {} : { account })),
+  );
   if (state === 'signed-out') ctx.fail(NOT_SIGNED_IN);
   return state !== 'signed-out';
 }
 
-async function status(ctx: SessionContext): Promise<number> {
-  if (!(await restore(ctx))) return EXIT.failure;
+/** The `Account:` line of `status`: which account, and how many there are. */
+function accountLine(ctx: SessionContext, forThisCommand: boolean): string {
+  const accounts = ctx.auth.listAccounts();
+  const active = activeOf(accounts);
+  const scope = forThisCommand ? ', for this command only' : '';
+  const others =
+    accounts.length > 1
+      ? `; ${accounts.length} accounts signed in ("electron-oidc accounts" lists them)`
+      : '';
+  return `  Account:  ${active?.id ?? 'unknown'}${scope}${others}`;
+}
+
+async function status(ctx: SessionContext, account: string | undefined): Promise<number> {
+  if (!(await restore(ctx, account))) return EXIT.failure;
   const profile = await ctx.interruptible(ctx.auth.getProfile());
   if (profile === undefined) {
     ctx.fail(NOT_SIGNED_IN);
@@ -55,14 +122,48 @@ async function status(ctx: SessionContext): Promise<number> {
   const offline = ctx.auth.state === 'offline' ? ' (offline: the provider cannot be reached)' : '';
   const lines = [
     `Signed in as ${describeUser(profile)}${offline}`,
-    `  Name:     ${profile.name ?? '(not given)'}`,
-    `  Email:    ${profile.email ?? '(not given)'}`,
-    `  Subject:  ${profile.sub}`,
+    `  Name:     ${printableOr(profile.name)}`,
+    `  Email:    ${printableOr(profile.email)}`,
+    `  Subject:  ${printableOr(profile.sub)}`,
+    accountLine(ctx, account !== undefined),
     `  Issuer:   ${ctx.config.issuer.href}`,
     `  Access token expires: ${expiresAt === undefined ? 'unknown' : expiresAt.toISOString()}`,
-    `  Session kept in: ${describeVault(ctx)}`,
+    `  Session kept in: ${describeVault(ctx, activeOf(ctx.auth.listAccounts())?.id)}`,
   ];
   ctx.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+function printableOr(text: string | undefined): string {
+  return text === undefined ? '(not given)' : printable(text);
+}
+
+/** `accounts`: one line per account; exit 1 when there is none, as `status`. */
+async function accounts(ctx: SessionContext): Promise<number> {
+  // Reads the accounts and renews the active one, so its state is the provider's answer.
+  await ctx.interruptible(ctx.auth.restore());
+  const listed = ctx.auth.listAccounts();
+  if (listed.length === 0) {
+    ctx.fail(NO_ACCOUNTS);
+    return EXIT.failure;
+  }
+  ctx.stdout.write(accountTable(listed));
+  return EXIT.ok;
+}
+
+/** `use <account>`: makes it the active account, remembered for later commands. */
+async function use(ctx: SessionContext, query: string): Promise<number> {
+  const state = await onAccount(ctx, query, () => ctx.interruptible(ctx.auth.useAccount(query)));
+  const active = activeOf(ctx.auth.listAccounts());
+  if ((state !== 'signed-in' && state !== 'offline') || active === undefined) {
+    // Its session ended at the provider (it left the list) or could not be read.
+    ctx.fail(
+      `Could not restore the session of ${JSON.stringify(query)}; run "electron-oidc login" to sign in again.`,
+    );
+    return EXIT.failure;
+  }
+  const offline = state === 'offline' ? ' (offline: the provider cannot be reached)' : '';
+  ctx.stdout.write(`Active account: ${describeAccount(active)} (${active.id})${offline}.\n`);
   return EXIT.ok;
 }
 
@@ -93,8 +194,8 @@ async function fetchWithStepUp(ctx: SessionContext, apiPath: string): Promise<Re
   }
 }
 
-async function get(ctx: SessionContext, apiPath: string): Promise<number> {
-  if (!(await restore(ctx))) return EXIT.failure;
+async function get(ctx: SessionContext, apiPath: string, account: string | undefined): Promise<number> {
+  if (!(await restore(ctx, account))) return EXIT.failure;
   const response = await fetchWithStepUp(ctx, apiPath);
   const body = await ctx.interruptible(response.text());
   if (!response.ok) {
@@ -119,22 +220,37 @@ function providerSessionNote(result: {
   return `To sign out at the provider too, open this URL and confirm there:\n  ${result.endSessionUrl}\n`;
 }
 
-async function logout(ctx: SessionContext): Promise<number> {
-  const state = await ctx.interruptible(ctx.auth.restore());
-  if (state === 'signed-out') {
+/** The library's sign-out options for `target`; in the browser, the provider's session ends too. */
+function signOutOptions(ctx: SessionContext, target: LogoutTarget): SignOutOptions {
+  return {
+    ...(target.kind === 'all' ? { all: true } : {}),
+    ...(target.kind === 'account' ? { account: target.account } : {}),
+    ...(ctx.browser ? { endProviderSession: true, timeoutMs: LOGOUT_WAIT_MS } : {}),
+  };
+}
+
+/** `logout`, `logout <account>`, `logout --all`. */
+async function logout(ctx: SessionContext, target: LogoutTarget): Promise<number> {
+  await ctx.interruptible(ctx.auth.restore());
+  const before = ctx.auth.listAccounts();
+  if (before.length === 0) {
     // A stale or foreign entry may still be there; forget it too.
     await ctx.interruptible(ctx.auth.signOut());
     ctx.stdout.write('Not signed in; nothing to sign out.\n');
     return EXIT.ok;
   }
-  const profile = await ctx.interruptible(ctx.auth.getProfile());
-  const result = await ctx.interruptible(
-    ctx.auth.signOut(ctx.browser ? { endProviderSession: true, timeoutMs: LOGOUT_WAIT_MS } : {}),
+  const query = target.kind === 'account' ? target.account : undefined;
+  const result = await onAccount(ctx, query, () =>
+    ctx.interruptible(ctx.auth.signOut(signOutOptions(ctx, target))),
   );
-  const who = profile === undefined ? '' : ` ${describeUser(profile)}`;
-  const revoked = result.revoked ? '; the provider revoked the session' : '';
+  const after = ctx.auth.listAccounts();
+  const gone = before.filter((b) => !after.some((a) => a.id === b.id));
+  const who = gone.length === 0 ? '' : ` ${describeAccounts(gone)}`;
+  const revoked = result.revoked ? `; the provider revoked the session${gone.length > 1 ? 's' : ''}` : '';
   ctx.stdout.write(`Signed out${who} on this device${revoked}.\n`);
   ctx.stdout.write(providerSessionNote(result));
+  const active = activeOf(after);
+  if (active !== undefined) ctx.stdout.write(`Active account: ${describeAccount(active)} (${active.id}).\n`);
   return EXIT.ok;
 }
 
@@ -151,6 +267,12 @@ export interface SessionCommand<I extends SessionInvocation = SessionInvocation>
 
 const OPEN_URL = 'Open this URL in your browser';
 
+/** The URL `get` opens is a step-up sign-in's (RFC 9470). */
+const signInAgain = (browser: boolean): string =>
+  browser
+    ? 'Opening your browser to sign in again. If it does not open, visit'
+    : 'To sign in again, open this URL in a browser on this machine';
+
 /** The commands that run on the session, by name. */
 export const SESSION_COMMANDS: {
   readonly [C in SessionCommandName]: SessionCommand<SessionInvocation & { readonly command: C }>;
@@ -162,17 +284,15 @@ export const SESSION_COMMANDS: {
         : 'To sign in, open this URL in a browser on this machine',
     run: login,
   },
-  status: { urlPurpose: () => OPEN_URL, run: status },
+  accounts: { urlPurpose: () => OPEN_URL, run: accounts },
+  use: { urlPurpose: () => OPEN_URL, run: (ctx, invocation) => use(ctx, invocation.account) },
+  status: { urlPurpose: () => OPEN_URL, run: (ctx, invocation) => status(ctx, invocation.account) },
   get: {
-    // The URL `get` opens is a step-up sign-in's (RFC 9470).
-    urlPurpose: (browser: boolean) =>
-      browser
-        ? 'Opening your browser to sign in again. If it does not open, visit'
-        : 'To sign in again, open this URL in a browser on this machine',
-    run: (ctx, invocation) => get(ctx, invocation.path),
+    urlPurpose: signInAgain,
+    run: (ctx, invocation) => get(ctx, invocation.path, invocation.account),
   },
   logout: {
     urlPurpose: () => 'Opening your browser to end the session at the provider. If it does not open, visit',
-    run: logout,
+    run: (ctx, invocation) => logout(ctx, invocation.target),
   },
 });

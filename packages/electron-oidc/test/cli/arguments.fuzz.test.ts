@@ -196,7 +196,10 @@ const envValue = fc.oneof(
 const envArb = fc.dictionary(fc.constantFrom(...ENV_NAMES), envValue, { maxKeys: 6 });
 
 const argWord = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('login', 'status', 'get', 'logout', 'doctor', 'help') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom('login', 'accounts', 'use', 'status', 'get', 'logout', 'doctor', 'help'),
+  },
   {
     weight: 6,
     arbitrary: fc.constantFrom(
@@ -205,6 +208,12 @@ const argWord = fc.oneof(
       'FILE',
       '--vault-service',
       '--vault-account',
+      '--account',
+      '--account=user-1',
+      '--all',
+      '--no-all',
+      'user-1',
+      'alice@example.com',
       '--no-browser',
       '--browser',
       '--verbose',
@@ -236,7 +245,20 @@ const argWord = fc.oneof(
 const typedArgv = fc
   .record({
     command: fc.oneof(
-      fc.constantFrom(['login'], ['status'], ['logout'], ['doctor'], ['get', '/private']),
+      fc.constantFrom(
+        ['login'],
+        ['status'],
+        ['logout'],
+        ['doctor'],
+        ['get', '/private'],
+        ['accounts'],
+        ['use', 'user-1'],
+        ['use', 'nobody@example.com'],
+        ['logout', 'user-1'],
+        ['logout', '--all'],
+        ['status', '--account', 'user-1'],
+        ['get', '--account', 'user-1', '/private'],
+      ),
       fc.tuple(fc.constant('get'), fc.oneof(urlValue, fc.webPath())),
     ),
     options: fc.array(

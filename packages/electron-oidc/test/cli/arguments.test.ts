@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
 import { parseCommandLine, UsageError } from '../../src/cli/args.ts';
+import { loadCliConfig } from '../../src/cli/cli-config.ts';
 import { runCli } from '../../src/cli/run.ts';
 import type { CliOptions } from '../../src/cli/run.ts';
 import { AuthError } from '../../src/core/errors.ts';
@@ -46,7 +47,7 @@ describe('usage errors exit 2 with a usage hint', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(lines(r.stderr)).toEqual([
-      'electron-oidc: Unknown command "signin"; the commands are login, status, get, logout, doctor, help.',
+      'electron-oidc: Unknown command "signin"; the commands are login, accounts, use, status, get, logout, doctor, help.',
       'Run "electron-oidc --help" for usage.',
     ]);
   });
@@ -77,7 +78,18 @@ describe('help and version', () => {
       const r = await run(argv);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: electron-oidc <command>/);
-      for (const command of ['login', 'status', 'get <path>', 'logout']) expect(r.stdout).toContain(command);
+      for (const command of [
+        'login',
+        'accounts',
+        'use <account>',
+        'status',
+        'get <path>',
+        'logout [<account>]',
+        'logout --all',
+        '--account <account>',
+      ]) {
+        expect(r.stdout).toContain(command);
+      }
       expect(r.stderr).toBe('');
     }
   });
@@ -107,8 +119,149 @@ describe('help and version', () => {
       kind: 'command',
       command: 'get',
       path: '/private',
+      account: undefined,
       options: { config: 'a.json', vaultService: 's', vaultAccount: 'a', browser: false, verbose: false },
     });
+  });
+});
+
+describe('the account commands and options', () => {
+  const options = {
+    config: undefined,
+    vaultService: undefined,
+    vaultAccount: undefined,
+    browser: true,
+    verbose: false,
+  };
+  const parsed = (...argv: string[]) => parseCommandLine(argv);
+  const usageError = (...argv: string[]) => {
+    try {
+      parseCommandLine(argv);
+    } catch (err) {
+      if (err instanceof UsageError) return err.message;
+      throw err;
+    }
+    throw new Error(`"${argv.join(' ')}" was accepted`);
+  };
+
+  it('parses "accounts"', () => {
+    expect(parsed('accounts')).toEqual({ kind: 'command', command: 'accounts', options });
+  });
+
+  it('parses "use <account>" with an id, an email or a subject', () => {
+    for (const account of ['x4bMIbaxvHJESE-R', 'Alice@Example.com', 'alice']) {
+      expect(parsed('use', account)).toEqual({ kind: 'command', command: 'use', account, options });
+    }
+  });
+
+  it('parses --account for "status" and "get", before or after the command, and --account=<x>', () => {
+    expect(parsed('status', '--account', 'alice@example.com')).toEqual({
+      kind: 'command',
+      command: 'status',
+      account: 'alice@example.com',
+      options,
+    });
+    expect(parsed('--account=bob', 'get', '/private')).toEqual({
+      kind: 'command',
+      command: 'get',
+      path: '/private',
+      account: 'bob',
+      options,
+    });
+    expect(parsed('status')).toEqual({ kind: 'command', command: 'status', account: undefined, options });
+  });
+
+  it('parses "logout", "logout <account>" and "logout --all"', () => {
+    expect(parsed('logout')).toEqual({
+      kind: 'command',
+      command: 'logout',
+      target: { kind: 'active' },
+      options,
+    });
+    expect(parsed('logout', 'bob@example.com')).toEqual({
+      kind: 'command',
+      command: 'logout',
+      target: { kind: 'account', account: 'bob@example.com' },
+      options,
+    });
+    expect(parsed('logout', '--all')).toEqual({
+      kind: 'command',
+      command: 'logout',
+      target: { kind: 'all' },
+      options,
+    });
+    expect(parsed('--all', 'logout', '--no-browser')).toEqual({
+      kind: 'command',
+      command: 'logout',
+      target: { kind: 'all' },
+      options: { ...options, browser: false },
+    });
+  });
+
+  it('refuses "use" without an account, with an empty one, or with two', () => {
+    expect(usageError('use')).toMatch(
+      /^"use" needs the account to make active .*"electron-oidc accounts" lists them\.$/,
+    );
+    expect(usageError('use', '')).toMatch(/^"use" needs the account/);
+    expect(usageError('use', '  ')).toMatch(/^"use" needs the account/);
+    expect(usageError('use', 'alice', 'bob')).toBe('"use" takes one account (got "alice bob").');
+  });
+
+  it('refuses "logout --all" with an account, and "logout" with two', () => {
+    expect(usageError('logout', '--all', 'bob')).toBe(
+      '"logout --all" signs out of every account; name no account with it (got "bob").',
+    );
+    expect(usageError('logout', 'bob', '--all')).toMatch(/^"logout --all" signs out of every account/);
+    expect(usageError('logout', 'alice', 'bob')).toBe('"logout" takes one account (got "alice bob").');
+    expect(usageError('logout', '')).toBe('"logout" needs a non-empty account, or none.');
+  });
+
+  it('refuses --account where it does not apply, and says what to type instead', () => {
+    expect(usageError('use', '--account', 'bob')).toBe(
+      '--account applies to "status" and "get" only; name the account after "use" ("electron-oidc use <account>").',
+    );
+    expect(usageError('logout', '--account', 'bob')).toBe(
+      '--account applies to "status" and "get" only; name the account after "logout" ("electron-oidc logout <account>").',
+    );
+    for (const command of ['login', 'accounts', 'doctor']) {
+      expect(usageError(command, '--account', 'bob')).toBe(
+        `--account applies to "status" and "get" only; "${command}" acts on every account or adds one.`,
+      );
+    }
+  });
+
+  it('refuses an empty --account, --account without a value, and --all outside "logout"', () => {
+    expect(usageError('status', '--account', '')).toBe('--account needs a non-empty value.');
+    expect(usageError('status', '--account')).toMatch(/--account/);
+    for (const command of ['login', 'status', 'accounts', 'doctor']) {
+      expect(usageError(command, '--all')).toBe(
+        '--all applies to "logout" only ("electron-oidc logout --all").',
+      );
+    }
+    expect(usageError('get', '/private', '--all')).toMatch(/^--all applies to "logout" only/);
+  });
+
+  it('refuses unknown options and extra arguments of the account commands', () => {
+    expect(usageError('accounts', '--long')).toMatch(/^Unknown option '--long'/);
+    expect(usageError('accounts', 'all')).toBe('"accounts" takes no arguments (got "all").');
+    expect(usageError('use', 'bob', '--force')).toMatch(/^Unknown option '--force'/);
+    expect(usageError('logout', '--everyone')).toMatch(/^Unknown option '--everyone'/);
+    expect(usageError('status', 'bob')).toBe('"status" takes no arguments (got "bob").');
+  });
+
+  it('exits 2 with the usage hint for each bad form', async () => {
+    for (const argv of [
+      ['use'],
+      ['logout', '--all', 'bob'],
+      ['accounts', '--long'],
+      ['login', '--account', 'x'],
+    ]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(lines(r.stderr)).toHaveLength(2);
+      expect(lines(r.stderr)[1]).toBe('Run "electron-oidc --help" for usage.');
+    }
   });
 });
 
@@ -176,6 +329,40 @@ describe('configuration errors exit 1 with one line naming the option', () => {
   });
 });
 
+describe('the CLI keeps several accounts unless told otherwise', () => {
+  const noOptions = {
+    config: undefined,
+    vaultService: undefined,
+    vaultAccount: undefined,
+    browser: true,
+    verbose: false,
+  };
+
+  it('defaults to accounts "multiple" (the library\'s own default is "single")', async () => {
+    expect((await loadCliConfig(noOptions, {}, cwd)).accounts).toBe('multiple');
+  });
+
+  it('takes "single" from the configuration file, and OIDC_ACCOUNTS over the file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-accounts-'));
+    try {
+      await writeFile(path.join(dir, 'electron-oidc.json'), JSON.stringify({ accounts: 'single' }));
+      expect((await loadCliConfig(noOptions, {}, dir)).accounts).toBe('single');
+      expect((await loadCliConfig(noOptions, { OIDC_ACCOUNTS: 'multiple' }, dir)).accounts).toBe('multiple');
+      expect((await loadCliConfig(noOptions, { OIDC_ACCOUNTS: 'single' }, cwd)).accounts).toBe('single');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the variable for a bad OIDC_ACCOUNTS', async () => {
+    const r = await run(['accounts'], { env: { OIDC_ACCOUNTS: 'several' } });
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(/^electron-oidc: Invalid configuration "accounts": .*\(set by OIDC_ACCOUNTS\)$/),
+    ]);
+  });
+});
+
 describe('no keychain: memory only, said out loud', () => {
   it('warns that the session will not persist, then reports "Not signed in." with exit 1', async () => {
     const r = await run(['status']);
@@ -209,6 +396,19 @@ describe('no keychain: memory only, said out loud', () => {
         directory: expect.stringMatching(/[/\\]electron-oidc$/),
       },
     ]);
+  });
+
+  it('"No accounts signed in." with exit 1 for accounts, and "use" names no account', async () => {
+    let r = await run(['accounts']);
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr).at(-1)).toBe(
+      'electron-oidc: No accounts signed in. Run "electron-oidc login" to sign in.',
+    );
+    r = await run(['use', 'alice@example.com']);
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr).at(-1)).toBe(
+      'electron-oidc: No account is signed in, so none is "alice@example.com". Run "electron-oidc login" to sign in.',
+    );
   });
 
   it('says "nothing to sign out" and exits 0 for logout when not signed in', async () => {
