@@ -27,7 +27,8 @@ export interface AccountStore {
   load(): Promise<AccountIndex>;
   /**
    * Applies `change` to the index as it is stored now (another process may
-   * have changed it since {@link load}) and stores the result.
+   * have changed it since {@link load}) and stores the result; an index
+   * without accounts clears the entry.
    */
   update(change: (index: AccountIndex) => AccountIndex): Promise<void>;
   /** The vault entry of one account's session. */
@@ -95,7 +96,10 @@ export function indexedAccountStore(
     update: (change) =>
       exclusive(async () => {
         const next = change(await indexOf(await vault.read()));
-        await vault.write(encodeAccountIndex(next, owner));
+        // Signed out of every account: nothing stays behind (not even an empty index, or the
+        // key of a sealed vault), as when the single account signed out before.
+        if (next.accounts.length === 0) await vault.clear();
+        else await vault.write(encodeAccountIndex(next, owner));
       }),
     entry: (id) => vault.entry(id),
   };

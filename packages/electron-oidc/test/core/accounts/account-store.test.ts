@@ -257,6 +257,15 @@ describe('indexed account store', () => {
     ]);
   });
 
+  it('an update that leaves no account clears the root: nothing stays behind after the last sign-out', async () => {
+    const vault = new MemoryVault();
+    const store = indexedAccountStore(vault, OWNER, memoryLogger());
+    await store.update(withAccount('alice', ALICE));
+    await store.update(() => ({ accounts: [], active: undefined }));
+    expect(await vault.read()).toBeUndefined();
+    expect(await store.load()).toEqual({ accounts: [], active: undefined });
+  });
+
   it('update on a root that still holds a single-account session takes it over first', async () => {
     const vault = new MemoryVault();
     await vault.write(legacySession());

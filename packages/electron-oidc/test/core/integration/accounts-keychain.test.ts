@@ -19,7 +19,7 @@ import type { DPoPMode } from '../../../src/core/config.ts';
 import { createDesktopAuth } from '../../../src/core/desktop-auth.ts';
 import type { StoredDPoPKey } from '../../../src/core/dpop/key.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
-import { keychainAccount } from '../../../src/core/vault/keyring-vault.ts';
+import { KeyringVault, keychainAccount } from '../../../src/core/vault/keyring-vault.ts';
 import { openVault } from '../../../src/core/vault/open-vault.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
 import { keychainSkipReason } from '../vault/keychain-session.ts';
@@ -136,13 +136,14 @@ describe.skipIf(keychainSkipReason)('taking over a single-account session in the
         expect(after.dpop?.jkt).toBe(before.dpop?.jkt);
         if (version === 2) expect(after.dpop?.jkt).toEqual(expect.any(String));
 
-        // Signing out clears the account's entry; the root keeps an empty index.
+        // Signing out of the last account leaves nothing: its entry and the index are cleared.
         expect((await auth.signOut()).revoked).toBe(true);
         expect(await root.entry!(id).read()).toBeUndefined();
-        expect(decodeAccountIndex((await root.read())!, owner())).toMatchObject({
-          ok: true,
-          index: { accounts: [] },
-        });
+        expect(await root.read()).toBeUndefined();
+        // The keychain item itself is gone (for a sealed vault: the key too).
+        expect(
+          await new KeyringVault({ account: keychainAccount(owner().issuer, owner().clientId) }).read(),
+        ).toBeUndefined();
       } finally {
         auth.close();
         await root.clear();

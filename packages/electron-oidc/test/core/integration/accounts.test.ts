@@ -287,7 +287,8 @@ describe('several accounts: alice and bob (local provider, real Chromium)', () =
     expect(auth.listAccounts()).toEqual([]);
     expect(await entryOf(aliceSub)).toBeUndefined();
     expect(await entryOf(bobSub)).toBeUndefined();
-    expect((await storedIndex()).accounts).toEqual([]);
+    // Nothing stays behind: not even an empty index.
+    expect(await vault.read()).toBeUndefined();
     for (const entry of entries) {
       await expect(refreshAtProvider(entry)).rejects.toMatchObject({ error: 'invalid_grant' });
     }
