@@ -243,10 +243,16 @@ export class AccountSet {
     this.#changed();
   }
 
-  /** Marks an interactive sign-in as ended without a new session: the state is the active account's now. */
+  /**
+   * Marks an interactive sign-in as ended without a new session: the state is
+   * the active account's now. An account that became active during the
+   * sign-in (the one before ended) was left for the sign-in to replace: it is
+   * signed in silently now (a no-op for a session already signed in).
+   */
   endSignInWithoutSession(): void {
     this.#signingIn = false;
     this.#changed();
+    void this.active?.session.restore();
   }
 
   /**

@@ -299,6 +299,24 @@ describe('account set: the signing-in overlay', () => {
     expect(states).toEqual(['signed-out']);
   });
 
+  it('a sign-in that ends without a session restores the account that became active during it', async () => {
+    const h = makeSet();
+    await signIn(h, 'alice', 'bob');
+    const again = makeSet({ vault: h.vault, provider: h.provider, clock: h.clock });
+    await again.set.restore();
+    again.set.beginSignIn();
+    // Bob's session ends during the sign-in; alice, never restored in this process, becomes active.
+    h.provider.revoke('bob');
+    h.clock.now += 600_000;
+    await expect(again.set.active!.session.getAccessToken()).rejects.toMatchObject({
+      code: 'ERR_SESSION_EXPIRED',
+    });
+    expect(again.set.active?.record.sub).toBe('alice');
+    again.set.endSignInWithoutSession();
+    await expect.poll(() => again.set.state).toBe('signed-in');
+    expect(await again.set.active!.session.getAccessToken()).toMatch(/^at-alice-/);
+  });
+
   it('a sign-in that installs a session ends the overlay', async () => {
     const h = makeSet();
     const states: SessionState[] = [];
