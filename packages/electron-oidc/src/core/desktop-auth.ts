@@ -91,7 +91,9 @@ export interface DesktopAuth {
   /**
    * Reads the stored accounts and signs the active one in silently with its
    * refresh token, if any; resolves with the resulting state. `account` (an
-   * id, email or subject): that account instead, for this process only.
+   * id, email or subject): that account instead, for this process only
+   * (rejects with `ERR_UNKNOWN_ACCOUNT` when it names none). Only the active
+   * account is signed in here; {@link DesktopAuth.useAccount} signs in another.
    */
   restore(options?: { account?: string }): Promise<SessionState>;
   /**

@@ -220,6 +220,20 @@ describe('account set: several accounts', () => {
     expect(h.provider.presented).toEqual(['rt-alice-1']);
   });
 
+  it('each account refreshes on its own, single-flight: many callers at expiry cause one refresh per account', async () => {
+    const h = makeSet();
+    await signIn(h, 'alice', 'bob');
+    h.provider.presented.length = 0;
+    h.clock.now += 600_000;
+    const [alice, bob] = [h.set.find('alice').session, h.set.find('bob').session];
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? alice : bob).getAccessToken()),
+    );
+    expect(new Set(tokens.map((t) => t.split('-')[1]))).toEqual(new Set(['alice', 'bob']));
+    expect(new Set(tokens).size).toBe(2);
+    expect(h.provider.presented.sort()).toEqual(['rt-alice-1', 'rt-bob-2']);
+  });
+
   it('the state is the active account’s: offline for one, signed-in for the other', async () => {
     const h = makeSet();
     await signIn(h, 'alice', 'bob');
