@@ -222,6 +222,7 @@ describe('the desktop app, end to end', () => {
       expect(calledChannels).toEqual(
         new Set([
           BRIDGE_CHANNELS.getSessionState,
+          BRIDGE_CHANNELS.listAccounts,
           BRIDGE_CHANNELS.signIn,
           BRIDGE_CHANNELS.getProfile,
           BRIDGE_CHANNELS.getPrivateMessage,
@@ -393,7 +394,8 @@ describe('the desktop app, end to end', () => {
     const openedBefore = h.system.opened.length;
     await win.getByRole('button', { name: 'Logout' }).click();
     await win.getByRole('button', { name: 'Sign in' }).waitFor();
-    expect(await win.locator('#account').isHidden()).toBe(true);
+    // No account is left to list, so no switcher either.
+    await win.locator('#account').waitFor({ state: 'hidden' });
     expect(h.vault.value).toBeUndefined();
 
     // The system browser opens the library's one-shot loopback page (no ID token in its URL),

@@ -16,9 +16,15 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TestVault, closeServer, listenOnLoopback } from '@electron-oidc/test-support';
 import { createDesktopAuth } from 'electron-oidc';
-import type { AuthConfigInput, DesktopAuth, Logger } from 'electron-oidc';
-import { BRIDGE_CHANNELS, SESSION_STATE_CHANNEL, createBridgeHandlers, isAppUrl } from 'electron-oidc/bridge';
-import type { BridgeHandlers, BridgeSessionState } from 'electron-oidc/bridge';
+import type { AuthConfigInput, DesktopAuth, Logger, Vault } from 'electron-oidc';
+import {
+  ACCOUNTS_CHANNEL,
+  BRIDGE_CHANNELS,
+  SESSION_STATE_CHANNEL,
+  createBridgeHandlers,
+  isAppUrl,
+} from 'electron-oidc/bridge';
+import type { BridgeAccount, BridgeHandlers, BridgeSessionState } from 'electron-oidc/bridge';
 // Only the plain-Node part of the Electron adapters: what the app protocol serves and with which headers.
 import { appResponseHeaders, resolveAppFile } from 'electron-oidc/app-files';
 import { buildRenderer, bundlePreload } from '@electron-oidc/desktop/build';
@@ -30,6 +36,12 @@ export interface IssuedTokens {
   access: Set<string>;
   refresh: Set<string>;
   id: Set<string>;
+}
+
+/** A request the library sent to the API, with the access token it carried (`Bearer` or `DPoP`). */
+export interface ApiRequest {
+  url: string;
+  accessToken: string | undefined;
 }
 
 /** What a bridge call answered, as the page received it. */
@@ -96,6 +108,8 @@ export interface AppInstance {
   auth: DesktopAuth;
   handlers: BridgeHandlers;
   states: BridgeSessionState[];
+  /** Every list of accounts the bridge pushed. */
+  accountLists: BridgeAccount[][];
   /** The silent restore started at launch. */
   restored: ReturnType<DesktopAuth['restore']>;
   close(): void;
@@ -106,6 +120,14 @@ export interface DesktopHarnessOptions {
   config: AuthConfigInput;
   /** The Chromium the app's windows and the system browser open in (the caller closes it). */
   browser: Browser;
+  /**
+   * The vault of each launch, as main.ts opens it at start-up (e.g. the OS
+   * keychain and a userData folder). Default: one {@link TestVault} shared by
+   * every launch, in memory, holding one account.
+   */
+  vault?: () => Vault;
+  /** The library's clock (default `Date.now`): a test moves it past an access token's expiry. */
+  now?: () => number;
 }
 
 export interface DesktopHarness {
@@ -118,6 +140,8 @@ export interface DesktopHarness {
   tokens: IssuedTokens;
   /** Grant types the library sent to the token endpoint, in order. */
   grants: string[];
+  /** The library's requests to the API, in order. */
+  apiRequests: ApiRequest[];
   calls: BridgeCall[];
   /** The app's origin (the loopback server standing in for `app://desktop`). */
   appOrigin: string;
@@ -144,6 +168,8 @@ const quietLogger: Logger = { info: () => {}, warn: () => {}, error: (m) => cons
 export async function startDesktopHarness({
   config,
   browser,
+  vault: openLaunchVault,
+  now,
 }: DesktopHarnessOptions): Promise<DesktopHarness> {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const cleanup = async (): Promise<void> => {
@@ -177,11 +203,17 @@ export async function startDesktopHarness({
     const vault = new TestVault();
     const tokens: IssuedTokens = { access: new Set(), refresh: new Set(), id: new Set() };
     const grants: string[] = [];
+    const apiRequests: ApiRequest[] = [];
+    const apiOrigin = config.apiBaseUrl === undefined ? undefined : new URL(config.apiBaseUrl).origin;
     const tokenEndpoint = new URL('token', `${config.issuer}/`.replace(/\/+$/, '/')).href;
     // Records what the provider issues, so the attacker's-side checks know what to look for.
     const recordingFetch = async (url: string, init: RequestInit): Promise<Response> => {
       const grant = init.body instanceof URLSearchParams ? init.body.get('grant_type') : null;
       if (grant !== null) grants.push(grant);
+      if (apiOrigin !== undefined && new URL(url).origin === apiOrigin) {
+        const authorization = new Headers(init.headers).get('authorization') ?? '';
+        apiRequests.push({ url, accessToken: /^(?:Bearer|DPoP) (.+)$/.exec(authorization)?.[1] });
+      }
       const response = await fetch(url, init);
       // The token endpoint itself: not the revocation endpoint beside it (/token/revocation), whose answer is empty.
       if (url === tokenEndpoint && response.ok) {
@@ -225,18 +257,24 @@ export async function startDesktopHarness({
     const launch = (): AppInstance => {
       const auth = createDesktopAuth({
         config,
-        vault,
+        vault: openLaunchVault?.() ?? vault,
         openBrowser: (url) => system.open(url),
         fetch: recordingFetch,
         logger: quietLogger,
+        ...(now === undefined ? {} : { now }),
         // Background retries while offline wait long enough that the tests' own "Retry" clicks decide.
         retrySchedule: [10 * 60_000],
       });
       const handlers = createBridgeHandlers(auth, { appOrigin, log: () => {} });
       const states: BridgeSessionState[] = [];
-      const unsubscribe = handlers.onSessionState((state) => {
+      const accountLists: BridgeAccount[][] = [];
+      const unsubscribeState = handlers.onSessionState((state) => {
         states.push(state);
         push(SESSION_STATE_CHANNEL, [state]);
+      });
+      const unsubscribeAccounts = handlers.onAccounts((accounts) => {
+        accountLists.push(accounts);
+        push(ACCOUNTS_CHANNEL, [accounts]);
       });
       // As main.ts does at launch: sign in silently with the stored session, if any.
       const restored = auth.restore();
@@ -244,9 +282,11 @@ export async function startDesktopHarness({
         auth,
         handlers,
         states,
+        accountLists,
         restored,
         close() {
-          unsubscribe();
+          unsubscribeState();
+          unsubscribeAccounts();
           auth.close();
         },
       };
@@ -288,6 +328,7 @@ export async function startDesktopHarness({
       vault,
       tokens,
       grants,
+      apiRequests,
       calls,
       appOrigin,
       appUrl: `${appOrigin}/`,

@@ -6,12 +6,14 @@
  */
 import type {
   AuthBridge,
+  BridgeAccount,
   BridgeError,
   BridgeProfile,
   BridgeResult,
   BridgeSessionState,
   PrivateMessage,
 } from 'electron-oidc/bridge';
+import { createAccountSwitcher, displayNameOf, initialsOf, isDataImage } from './account-switcher.ts';
 
 declare global {
   interface Window {
@@ -42,6 +44,9 @@ const ui = {
   accountInitials: byId('account-initials'),
   accountName: byId('account-name'),
   accountEmail: byId('account-email'),
+  accountButton: byId<HTMLButtonElement>('account-button'),
+  accountMenu: byId('account-menu'),
+  accountError: byId('account-error'),
   greetingName: byId('greeting-name'),
   signIn: byId<HTMLButtonElement>('sign-in'),
   signInError: byId('sign-in-error'),
@@ -69,8 +74,14 @@ const STATUS_TEXT: Record<BridgeSessionState, string> = {
 };
 
 let shown: BridgeSessionState | 'loading' = 'loading';
-/** Bumped on every state change, so a slow profile answer cannot paint over a newer state. */
+/** Bumped on every state or account change, so a slow profile answer cannot paint over a newer one. */
 let generation = 0;
+/** The accounts on this device, as last pushed. */
+let accounts: readonly BridgeAccount[] = [];
+/** The active account's profile, once read (signed in or offline). */
+let profile: BridgeProfile | undefined;
+/** Accounts the user asked to sign out of: their leaving the list is no news. */
+const removing = new Set<string>();
 
 function announce(text: string): void {
   ui.status.textContent = text;
@@ -86,34 +97,37 @@ function setBusy(button: HTMLButtonElement, busy: boolean): void {
   button.setAttribute('aria-busy', String(busy));
 }
 
-function initialsOf(profile: BridgeProfile): string {
-  const source = profile.name ?? profile.email ?? '';
-  const letters = source
-    .split(/[\s@._-]+/)
-    .filter((part) => part !== '')
-    .slice(0, 2)
-    .map((part) => part.charAt(0).toUpperCase());
-  return letters.join('') || '?';
+function activeAccount(): BridgeAccount | undefined {
+  return accounts.find((account) => account.active);
 }
 
-function showAccount(profile: BridgeProfile | undefined): void {
-  if (profile === undefined) {
-    ui.account.hidden = true;
-    ui.accountPicture.removeAttribute('src');
-    ui.accountPicture.hidden = true;
-    ui.greetingName.textContent = 'there';
+/**
+ * The header: the active account (its profile once read, else what the list
+ * remembers of it) on the switcher's button, shown whenever an account is
+ * listed, even one whose session is signed out, so the others stay one click away.
+ */
+function paintHeader(): void {
+  const active = activeAccount();
+  const person = profile ?? active;
+  ui.account.hidden = person === undefined && accounts.length === 0;
+  ui.greetingName.textContent =
+    person === undefined ? 'there' : (person.name?.split(/\s+/)[0] ?? displayNameOf(person));
+  if (person === undefined) {
+    ui.accountName.textContent = 'Accounts';
+    ui.accountEmail.textContent = '';
+    ui.accountAvatar.hidden = true;
+    ui.accountButton.setAttribute('aria-label', 'Accounts');
     return;
   }
-  const displayName = profile.name ?? profile.email ?? 'Signed in';
+  const signedOut = active?.state === 'signed-out';
+  const displayName = displayNameOf(person, signedOut ? 'Account' : 'Signed in');
   ui.accountName.textContent = displayName;
-  ui.accountEmail.textContent = profile.name !== null && profile.email !== null ? profile.email : '';
-  ui.greetingName.textContent = profile.name?.split(/\s+/)[0] ?? displayName;
-  ui.accountInitials.textContent = initialsOf(profile);
+  ui.accountEmail.textContent = person.name !== null && person.email !== null ? person.email : '';
+  ui.accountInitials.textContent = initialsOf(person);
   // Nothing to draw an avatar from (e.g. restored while offline: no claims yet).
-  ui.accountAvatar.hidden = profile.picture === null && profile.name === null && profile.email === null;
-  // Only a data: image, as the bridge promises: the CSP would block anything else anyway.
-  if (profile.picture !== null && profile.picture.startsWith('data:image/')) {
-    ui.accountPicture.src = profile.picture;
+  ui.accountAvatar.hidden = person.picture === null && person.name === null && person.email === null;
+  if (isDataImage(person.picture)) {
+    ui.accountPicture.src = person.picture;
     ui.accountPicture.hidden = false;
     ui.accountInitials.hidden = true;
   } else {
@@ -121,7 +135,7 @@ function showAccount(profile: BridgeProfile | undefined): void {
     ui.accountPicture.hidden = true;
     ui.accountInitials.hidden = false;
   }
-  ui.account.hidden = false;
+  ui.accountButton.setAttribute('aria-label', `Accounts (${displayName}${signedOut ? ', signed out' : ''})`);
 }
 
 /** The "a stronger sign-in is needed" notice and its button, or none. */
@@ -142,20 +156,28 @@ function clearMessage(): void {
 async function loadProfile(forGeneration: number): Promise<void> {
   const result = await window.auth.getProfile();
   if (forGeneration !== generation) return;
-  showAccount(result.ok ? result.value : undefined);
+  profile = result.ok ? result.value : undefined;
+  paintHeader();
+}
+
+/**
+ * Reads the active account's profile again while signed in or offline (the
+ * one shown stays until the answer, unless `anotherAccount`), and forgets it otherwise.
+ */
+function refreshProfile({ anotherAccount }: { anotherAccount: boolean }): void {
+  generation++;
+  const hasProfile = shown === 'signed-in' || shown === 'offline';
+  if (anotherAccount || !hasProfile) profile = undefined;
+  if (hasProfile) void loadProfile(generation);
+  paintHeader();
 }
 
 function render(state: BridgeSessionState): void {
-  generation++;
   const previous = shown;
   shown = state;
   for (const [name, view] of Object.entries(views)) view.hidden = name !== state;
-  if (state === 'signed-in' || state === 'offline') {
-    void loadProfile(generation);
-  } else {
-    showAccount(undefined);
-    clearMessage();
-  }
+  if (state !== 'signed-in' && state !== 'offline') clearMessage();
+  refreshProfile({ anotherAccount: false });
   if (state !== 'signed-out') showNotice(ui.signInError, undefined);
   if (state !== 'offline') showNotice(ui.retryError, undefined);
   setBusy(ui.signIn, false);
@@ -170,6 +192,64 @@ function render(state: BridgeSessionState): void {
     if (previous !== 'loading') views[state].querySelector<HTMLElement>('h1')?.focus();
   }
 }
+
+/**
+ * Says which accounts left the list without the user asking (the provider
+ * ended their session, or another window signed out of them).
+ */
+function noticeAccountsGone(next: readonly BridgeAccount[]): void {
+  const gone = accounts.filter((account) => !next.some((kept) => kept.id === account.id));
+  const unasked = gone.filter((account) => !removing.delete(account.id));
+  if (unasked.length === 0) return;
+  const names = unasked.map((account) => displayNameOf(account)).join(', ');
+  showNotice(ui.accountError, {
+    code: 'ERR_SESSION_EXPIRED',
+    message: `You were signed out of ${names}. Choose "Add account" to sign in again.`,
+  });
+}
+
+/** A new list of accounts: the switcher's menu, and when the active account changed, its profile. */
+function showAccounts(next: readonly BridgeAccount[]): void {
+  const before = activeAccount()?.id;
+  noticeAccountsGone(next);
+  accounts = next;
+  switcher.setAccounts(next);
+  if (activeAccount()?.id === before) {
+    paintHeader();
+    return;
+  }
+  // Someone else's now: what was shown of the previous account goes.
+  clearMessage();
+  refreshProfile({ anotherAccount: true });
+}
+
+/** Runs an account verb from the menu; what went wrong shows under the header. */
+async function runAccountVerb(busyText: string, run: () => Promise<BridgeResult<null>>): Promise<void> {
+  showNotice(ui.accountError, undefined);
+  announce(busyText);
+  const result = await run();
+  // Cancelling a sign-in in the browser or the app is the user's own choice, not an error to show.
+  if (!result.ok && result.error.code !== 'ERR_SIGN_IN_CANCELLED') {
+    showNotice(ui.accountError, result.error);
+    announce(result.error.message);
+  }
+}
+
+const switcher = createAccountSwitcher(ui.accountButton, ui.accountMenu, {
+  switchTo: (account) =>
+    void runAccountVerb(`Switching to ${displayNameOf(account)}…`, () =>
+      window.auth.switchAccount(account.id),
+    ),
+  add: () => void runAccountVerb('Adding an account…', () => window.auth.addAccount()),
+  remove: (account) => {
+    removing.add(account.id);
+    void runAccountVerb(`Signing out of ${displayNameOf(account)}…`, async () => {
+      const result = await window.auth.removeAccount(account.id);
+      if (!result.ok) removing.delete(account.id);
+      return result;
+    });
+  },
+});
 
 ui.signIn.addEventListener('click', async () => {
   setBusy(ui.signIn, true);
@@ -191,11 +271,16 @@ ui.cancel.addEventListener('click', async () => {
 ui.logout.addEventListener('click', async () => {
   setBusy(ui.logout, true);
   announce('Signing out…');
+  const active = activeAccount();
+  if (active !== undefined) removing.add(active.id);
   // The screen follows the pushed state (signed out at once); this call ends
   // only when the browser is back from the provider's sign-out page.
   const result = await window.auth.signOut();
   setBusy(ui.logout, false);
-  if (!result.ok) announce(result.error.message);
+  if (!result.ok) {
+    if (active !== undefined) removing.delete(active.id);
+    announce(result.error.message);
+  }
 });
 
 /** Calls the API through `read` while `button` shows busy; shows the message, or what went wrong. */
@@ -205,8 +290,11 @@ async function showApiMessage(
 ): Promise<BridgeError | undefined> {
   setBusy(button, true);
   clearMessage();
+  const asked = activeAccount()?.id;
   const result = await read();
   setBusy(button, false);
+  // Another account is active now (e.g. the provider ended this one's session): the answer was not its.
+  if (activeAccount()?.id !== asked) return undefined;
   if (result.ok) {
     ui.messageText.textContent = result.value.message;
     ui.message.hidden = false;
@@ -250,10 +338,16 @@ ui.retry.addEventListener('click', async () => {
 });
 
 async function start(): Promise<void> {
+  let pushed = false;
+  window.auth.onAccounts((list) => {
+    pushed = true;
+    showAccounts(list);
+  });
   window.auth.onSessionState(render);
-  const result = await window.auth.getSessionState();
-  // A state pushed in the meantime is newer than this answer.
-  if (shown === 'loading') render(result.ok ? result.value : 'signed-out');
+  const [state, list] = await Promise.all([window.auth.getSessionState(), window.auth.listAccounts()]);
+  // What was pushed in the meantime is newer than these answers.
+  if (!pushed && list.ok) showAccounts(list.value);
+  if (shown === 'loading') render(state.ok ? state.value : 'signed-out');
 }
 
 void start();
