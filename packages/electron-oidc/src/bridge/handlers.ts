@@ -92,8 +92,9 @@ export interface BridgeHandlerOptions {
   /** The API path of the sensitive message, which may ask for a step-up sign-in. Default `/private/sensitive`. */
   sensitiveMessagePath?: string;
   /**
-   * Whether signing out also ends the provider's session, by opening its
-   * end-session page in the system browser (OIDC RP-Initiated Logout).
+   * Whether signing out (`signOut`, `removeAccount`) also ends the provider's
+   * session, by opening its end-session page in the system browser (OIDC
+   * RP-Initiated Logout).
    * Default true: otherwise the next "Sign in" would go through without a
    * password, which is not what a person who clicked "Logout" expects. The
    * local sign-out happens first and the state is pushed at once; the call
