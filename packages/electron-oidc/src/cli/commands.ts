@@ -12,6 +12,7 @@ import {
   unknownAccountMessage,
 } from './describe.ts';
 import { EXIT } from './exit.ts';
+import { oneLine } from './terminal.ts';
 import type { SessionContext } from './session.ts';
 
 /** How long `logout` waits for the browser to come back from the provider's sign-out page. */
@@ -22,6 +23,10 @@ const NO_ACCOUNTS = 'No accounts signed in. Run "electron-oidc login" to sign in
 
 const activeOf = (accounts: readonly AccountSummary[]): AccountSummary | undefined =>
   accounts.find((account) => account.active);
+
+/** A `warning:` line on stderr, as the library's own warnings. */
+const warn = (ctx: SessionContext, message: string): void =>
+  void ctx.stderr.write(`warning: ${oneLine(message)}\n`);
 
 const signalOf = (ctx: SessionContext): { signal?: AbortSignal } =>
   ctx.signal === undefined ? {} : { signal: ctx.signal };
@@ -43,6 +48,36 @@ async function onAccount<T>(
       cause: err,
     });
   }
+}
+
+/**
+ * Runs `work` (a restore) and also gives the accounts whose session the
+ * provider ended meanwhile (`invalid_grant`). The library signs such an
+ * account out and makes another one active, so a command that goes on
+ * would act as someone the user did not name: the commands stop instead.
+ */
+async function endedDuring<T>(
+  ctx: SessionContext,
+  work: () => Promise<T>,
+): Promise<{ value: T; ended: AccountSummary[] }> {
+  const seen = new Map<string, AccountSummary>();
+  const off = ctx.auth.onAccountsChange((accounts) => {
+    for (const account of accounts) seen.set(account.id, account);
+  });
+  try {
+    const value = await work();
+    const now = new Set(ctx.auth.listAccounts().map((a) => a.id));
+    return { value, ended: [...seen.values()].filter((a) => !now.has(a.id)) };
+  } finally {
+    off();
+  }
+}
+
+/** What to say about accounts the provider signed out, and which account is active now. */
+function endedMessage(ctx: SessionContext, ended: readonly AccountSummary[]): string {
+  const active = activeOf(ctx.auth.listAccounts());
+  const now = active === undefined ? '' : ` The active account is now ${describeAccount(active)}.`;
+  return `The provider ended the session of ${describeAccounts(ended)}, so it was signed out on this device; run "electron-oidc login" to sign in again.${now}`;
 }
 
 /** What `login` changed among the accounts: added or renewed, and which one is active. */
@@ -72,7 +107,8 @@ function describeLoginChange(
 async function login(ctx: SessionContext): Promise<number> {
   // The stored accounts first: to tell an added account from a renewed one, and so that the
   // provider is asked for its login page while an account is signed in (DesktopAuth.signIn).
-  await ctx.interruptible(ctx.auth.restore());
+  const { ended } = await endedDuring(ctx, () => ctx.interruptible(ctx.auth.restore()));
+  if (ended.length > 0) warn(ctx, endedMessage(ctx, ended));
   const before = ctx.auth.listAccounts();
   const profile = await ctx.auth.signIn(signalOf(ctx));
   const after = ctx.auth.listAccounts();
@@ -89,12 +125,19 @@ async function login(ctx: SessionContext): Promise<number> {
 
 /**
  * Restores the stored session (`account`: that account's, for this command
- * only); writes "Not signed in." and returns false when there is none.
+ * only); writes "Not signed in." and returns false when there is none, or
+ * why not when the provider ended it.
  */
 async function restore(ctx: SessionContext, account?: string): Promise<boolean> {
-  const state = await onAccount(ctx, account, () =>
-    ctx.interruptible(ctx.auth.restore(account === undefined ? {} : { account })),
+  const { value: state, ended } = await endedDuring(ctx, () =>
+    onAccount(ctx, account, () =>
+      ctx.interruptible(ctx.auth.restore(account === undefined ? {} : { account })),
+    ),
   );
+  if (ended.length > 0) {
+    ctx.fail(endedMessage(ctx, ended));
+    return false;
+  }
   if (state === 'signed-out') ctx.fail(NOT_SIGNED_IN);
   return state !== 'signed-out';
 }
@@ -141,7 +184,8 @@ function printableOr(text: string | undefined): string {
 /** `accounts`: one line per account; exit 1 when there is none, as `status`. */
 async function accounts(ctx: SessionContext): Promise<number> {
   // Reads the accounts and renews the active one, so its state is the provider's answer.
-  await ctx.interruptible(ctx.auth.restore());
+  const { ended } = await endedDuring(ctx, () => ctx.interruptible(ctx.auth.restore()));
+  if (ended.length > 0) warn(ctx, endedMessage(ctx, ended));
   const listed = ctx.auth.listAccounts();
   if (listed.length === 0) {
     ctx.fail(NO_ACCOUNTS);
@@ -153,10 +197,16 @@ async function accounts(ctx: SessionContext): Promise<number> {
 
 /** `use <account>`: makes it the active account, remembered for later commands. */
 async function use(ctx: SessionContext, query: string): Promise<number> {
-  const state = await onAccount(ctx, query, () => ctx.interruptible(ctx.auth.useAccount(query)));
+  const { value: state, ended } = await endedDuring(ctx, () =>
+    onAccount(ctx, query, () => ctx.interruptible(ctx.auth.useAccount(query))),
+  );
+  if (ended.length > 0) {
+    ctx.fail(endedMessage(ctx, ended));
+    return EXIT.failure;
+  }
   const active = activeOf(ctx.auth.listAccounts());
   if ((state !== 'signed-in' && state !== 'offline') || active === undefined) {
-    // Its session ended at the provider (it left the list) or could not be read.
+    // Its session could not be read or renewed.
     ctx.fail(
       `Could not restore the session of ${JSON.stringify(query)}; run "electron-oidc login" to sign in again.`,
     );
@@ -229,10 +279,30 @@ function signOutOptions(ctx: SessionContext, target: LogoutTarget): SignOutOptio
   };
 }
 
+/**
+ * Says which accounts the provider had signed out while `logout` restored
+ * them; true when the account `target` meant is among them, so nothing is
+ * left to sign out (the account the library made active instead is not meant).
+ */
+function reportEnded(ctx: SessionContext, ended: readonly AccountSummary[], target: LogoutTarget): boolean {
+  if (ended.length === 0) return false;
+  ctx.stdout.write(
+    `The provider had ended the session of ${describeAccounts(ended)}; it is signed out on this device.\n`,
+  );
+  if (target.kind === 'all') return false;
+  if (target.kind === 'active') return true;
+  const lower = target.account.toLowerCase();
+  return ended.some((a) => a.id === target.account || a.email?.toLowerCase() === lower);
+}
+
 /** `logout`, `logout <account>`, `logout --all`. */
 async function logout(ctx: SessionContext, target: LogoutTarget): Promise<number> {
-  await ctx.interruptible(ctx.auth.restore());
+  const { ended } = await endedDuring(ctx, () => ctx.interruptible(ctx.auth.restore()));
   const before = ctx.auth.listAccounts();
+  if (reportEnded(ctx, ended, target) || (before.length === 0 && ended.length > 0)) {
+    writeActive(ctx);
+    return EXIT.ok;
+  }
   if (before.length === 0) {
     // A stale or foreign entry may still be there; forget it too.
     await ctx.interruptible(ctx.auth.signOut());
@@ -243,15 +313,19 @@ async function logout(ctx: SessionContext, target: LogoutTarget): Promise<number
   const result = await onAccount(ctx, query, () =>
     ctx.interruptible(ctx.auth.signOut(signOutOptions(ctx, target))),
   );
-  const after = ctx.auth.listAccounts();
-  const gone = before.filter((b) => !after.some((a) => a.id === b.id));
+  const gone = before.filter((b) => !ctx.auth.listAccounts().some((a) => a.id === b.id));
   const who = gone.length === 0 ? '' : ` ${describeAccounts(gone)}`;
   const revoked = result.revoked ? `; the provider revoked the session${gone.length > 1 ? 's' : ''}` : '';
   ctx.stdout.write(`Signed out${who} on this device${revoked}.\n`);
   ctx.stdout.write(providerSessionNote(result));
-  const active = activeOf(after);
-  if (active !== undefined) ctx.stdout.write(`Active account: ${describeAccount(active)} (${active.id}).\n`);
+  writeActive(ctx);
   return EXIT.ok;
+}
+
+/** `Active account: <who> (<id>).`, when one is. */
+function writeActive(ctx: SessionContext): void {
+  const active = activeOf(ctx.auth.listAccounts());
+  if (active !== undefined) ctx.stdout.write(`Active account: ${describeAccount(active)} (${active.id}).\n`);
 }
 
 /** A command line that runs a command on the session (every command but `doctor`). */

@@ -23,8 +23,12 @@ interface User {
   sub: string;
   name?: string;
   email?: string;
-  /** The state its session reaches when restored (default signed-in). */
-  restoresTo?: SessionState;
+  /**
+   * The state its session reaches when restored (default signed-in); `ended`: the
+   * provider refuses it (`invalid_grant`), so it leaves the list and, as the library
+   * does, the first other account becomes the active one and is remembered.
+   */
+  restoresTo?: SessionState | 'ended';
 }
 
 const ALICE: User = { id: 'aliceid000000000', sub: 'alice-sub', name: 'Alice', email: 'alice@example.com' };
@@ -45,6 +49,7 @@ class AccountsDouble {
   nextSignIn: User = ALICE;
   signOuts: SignOutOptions[] = [];
   sessionPersisted: boolean | undefined = true;
+  listeners = new Set<(accounts: AccountSummary[]) => void>();
 
   constructor(stored: User[], remembered = stored.at(-1)?.id, mode: AccountsMode = 'multiple') {
     this.stored = [...stored];
@@ -63,12 +68,27 @@ class AccountsDouble {
 
   stateOf(id: string | undefined): SessionState {
     if (id === undefined || !this.restored.has(id)) return 'signed-out';
-    return this.stored.find((u) => u.id === id)?.restoresTo ?? 'signed-in';
+    const state = this.stored.find((u) => u.id === id)?.restoresTo ?? 'signed-in';
+    return state === 'ended' ? 'signed-out' : state;
   }
 
   #restore(id: string | undefined): SessionState {
-    if (id !== undefined) this.restored.add(id);
+    this.#changed();
+    if (id === undefined) return 'signed-out';
+    this.restored.add(id);
+    if (this.stored.find((u) => u.id === id)?.restoresTo === 'ended') {
+      this.stored = this.stored.filter((u) => u.id !== id);
+      this.active = this.remembered = this.stored[0]?.id;
+      // The library restores the next account in the background.
+      if (this.active !== undefined) this.restored.add(this.active);
+      this.#changed();
+      return this.active === undefined ? 'signed-out' : 'signing-in';
+    }
     return this.stateOf(id);
+  }
+
+  #changed(): void {
+    for (const listener of this.listeners) listener(this.auth.listAccounts());
   }
 
   get auth(): DesktopAuth {
@@ -99,6 +119,13 @@ class AccountsDouble {
           active: u.id === this.active,
           state: this.stateOf(u.id),
         })),
+      onAccountsChange: (listener: (accounts: AccountSummary[]) => void) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      fetchApi: async () => {
+        throw new Error(`the API was called as ${this.active}`);
+      },
       useAccount: async (query: string) => {
         this.loaded = true;
         this.active = this.remembered = this.find(query).id;
@@ -406,5 +433,76 @@ describe('logout signs out of the active account, a named one, or all', () => {
       expect(r.code, argv.join(' ')).toBe(0);
       expect(r.stdout).toBe('Not signed in; nothing to sign out.\n');
     }
+  });
+});
+
+describe('an account whose session the provider ended: the CLI says so and never acts as another account', () => {
+  const ENDED =
+    'The provider ended the session of Alice <alice@example.com>, so it was signed out on this device; run "electron-oidc login" to sign in again.';
+
+  it('get --account alice: exit 1, the API not called (as bob or anyone)', async () => {
+    const accounts = new AccountsDouble([{ ...ALICE, restoresTo: 'ended' }, BOB], BOB.id);
+    const r = await run(accounts, 'get', '--account', 'alice@example.com', '/private');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`electron-oidc: ${ENDED} The active account is now Bob <bob@example.com>.\n`);
+  });
+
+  it('status of the active account: exit 1, says which account is active now', async () => {
+    const accounts = new AccountsDouble([BOB, { ...ALICE, restoresTo: 'ended' }], ALICE.id);
+    const r = await run(accounts, 'status');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`electron-oidc: ${ENDED} The active account is now Bob <bob@example.com>.\n`);
+  });
+
+  it('use alice: exit 1', async () => {
+    const r = await run(
+      new AccountsDouble([{ ...ALICE, restoresTo: 'ended' }, BOB], BOB.id),
+      'use',
+      ALICE.id,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`electron-oidc: ${ENDED} The active account is now Bob <bob@example.com>.\n`);
+  });
+
+  it('logout of the active account: bob, made active by the library, is not signed out', async () => {
+    const accounts = new AccountsDouble([BOB, { ...ALICE, restoresTo: 'ended' }], ALICE.id);
+    const r = await run(accounts, 'logout');
+    expect(r.code).toBe(0);
+    expect(accounts.signOuts).toEqual([]);
+    expect(r.stdout).toBe(
+      [
+        'The provider had ended the session of Alice <alice@example.com>; it is signed out on this device.',
+        'Active account: Bob <bob@example.com> (bobid00000000000).',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('logout alice: already signed out, nothing else signed out; logout --all: the others too', async () => {
+    let accounts = new AccountsDouble([BOB, { ...ALICE, restoresTo: 'ended' }], ALICE.id);
+    let r = await run(accounts, 'logout', 'alice@example.com');
+    expect(r.code).toBe(0);
+    expect(accounts.signOuts).toEqual([]);
+    accounts = new AccountsDouble([BOB, { ...ALICE, restoresTo: 'ended' }], ALICE.id);
+    r = await run(accounts, 'logout', '--all', '--no-browser');
+    expect(accounts.signOuts).toEqual([{ all: true }]);
+    expect(r.stdout).toContain('The provider had ended the session of Alice <alice@example.com>');
+    expect(r.stdout).toContain('Signed out Bob <bob@example.com> on this device');
+  });
+
+  it('accounts and login: a warning line, then as usual', async () => {
+    let r = await run(new AccountsDouble([BOB, { ...ALICE, restoresTo: 'ended' }], ALICE.id), 'accounts');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`warning: ${ENDED} The active account is now Bob <bob@example.com>.\n`);
+    expect(r.stdout).toBe('* Bob  bob@example.com  bobid00000000000  signed in\n');
+    const accounts = new AccountsDouble([BOB, { ...ALICE, restoresTo: 'ended' }], ALICE.id);
+    accounts.nextSignIn = ALICE;
+    r = await run(accounts, 'login');
+    expect(r.stderr).toMatch(/^warning: The provider ended the session of Alice/);
+    expect(r.stdout).toContain(
+      'Added the account aliceid000000000; it is the active account (2 accounts signed in).',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
 import { completeLogin, completeLogout, freeLoopbackPort, launchBrowser } from '@electron-oidc/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   JWT_SHAPED,
   keychainEntry,
   NO_BUS_NOTE,
+  sessionFile,
   spawnCli,
   startCliUser,
 } from '@electron-oidc/test-support/cli';
@@ -74,6 +76,9 @@ describe.skipIf(NO_BUS_NOTE !== '')(
 
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>.');
+      const { accounts, active } = await user.storedAccounts();
+      expect(accounts).toEqual([expect.objectContaining({ email: 'alice@example.com', id: active })]);
+      expect(r.stdout).toContain(`Added the account ${active}; it is the active account.\n`);
       expect(r.stdout).toMatch(
         new RegExp(
           `Session kept in \\S+\\.session, encrypted with a key in the keychain \\(service "${vault.service}"`,
@@ -82,8 +87,11 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       // For terminals where no browser opens, the URL is on stderr as well.
       expect(r.stderr).toContain(url.href);
       expect(await page.textContent('h1')).toBe('You are signed in');
-      // The keychain holds only the key; the session rests sealed in the file.
+      // The keychain holds only keys: the vault's own entry the index's, the account's entry its
+      // session's; the index and the session rest sealed in files.
+      expect(r.stdout).toContain(`account "${vault.account} #${active}")`);
       expect(await keychain.getPassword()).toMatch(/^k1:[\w-]{43}$/);
+      expect(await keychainEntry(vault, active).getPassword()).toMatch(/^k1:[\w-]{43}$/);
       expect((await user.storedSession())?.refresh_token).toEqual(expect.any(String));
     });
 
@@ -92,6 +100,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>');
       expect(r.stdout).toMatch(/Subject: +\S+/);
+      expect(r.stdout).toContain(`Account:  ${(await user.storedAccounts()).active}\n`);
       expect(r.stdout).toContain(`Issuer:   ${new URL(stack.issuer).href}`);
       expect(r.stdout).toMatch(/Access token expires: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
       expect(r.stderr).toBe('');
@@ -128,6 +137,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(
     });
 
     it('logout: revokes, clears the keychain and ends the session at the provider through the browser', async () => {
+      const aliceId = (await user.storedAccounts()).active!;
       const logout = user.run('logout');
       // $BROWSER receives the one-shot loopback page, which posts the ID token to the provider:
       // no token on the launcher's command line, in the terminal or in the browser's history.
@@ -157,7 +167,10 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       );
       expect(r.stdout).toContain('Signed out at the provider too.');
       expect(await page.textContent('h1')).toBe('You are signed out');
-      expect(await keychain.getPassword()).toBeNull();
+      // The account's entry and session file are gone; the index lists no account.
+      expect(await keychainEntry(vault, aliceId).getPassword()).toBeNull();
+      await expect(access(sessionFile(vault, user.vaultDirectory, aliceId))).rejects.toThrow();
+      expect(await user.storedAccounts()).toEqual({ active: undefined, accounts: [] });
     });
 
     it('status after logout: "Not signed in." and exit 1', async () => {
@@ -178,7 +191,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       expect(r.code).toBe(130);
       expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('electron-oidc: The sign-in was cancelled.');
       await expect(fetch(redirectUri)).rejects.toThrow();
-      expect(await keychain.getPassword()).toBeNull();
+      expect((await user.storedAccounts()).accounts).toEqual([]);
     });
 
     it('in-process: an aborted signal cancels the pending sign-in and closes its listener', async () => {

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AsyncEntry } from '@napi-rs/keyring';
 import { openVault } from 'electron-oidc';
+import { sealedVaultFiles } from 'electron-oidc/vault';
 import { closeServer, listenOnLoopback } from '../loopback.ts';
 
 /** Where the CLI writes (`process.stdout` fits). */
@@ -35,9 +36,17 @@ export const JWT_SHAPED = /eyJ[\w-]*\.[\w-]+\.[\w-]+/;
 export interface UrlSink {
   browserCommand: string;
   url: string;
-  next(): Promise<string>;
+  /**
+   * The next URL the CLI opens; rejects after `timeoutMs` (default 30 s) when
+   * none came, and then stops waiting, so the URL of a later command is not
+   * taken by a test that already failed.
+   */
+  next(timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
 }
+
+/** How long {@link UrlSink.next} waits by default: a sign-in URL takes a discovery and a PAR request. */
+const SINK_WAIT_MS = 30_000;
 
 export async function startUrlSink(): Promise<UrlSink> {
   const received: string[] = [];
@@ -58,9 +67,20 @@ export async function startUrlSink(): Promise<UrlSink> {
     // $BROWSER entries split on whitespace; these paths have none.
     browserCommand: `${process.execPath} ${BROWSER_SCRIPT}`,
     url: `${origin}/`,
-    next: () => {
+    next: (timeoutMs = SINK_WAIT_MS) => {
       const url = received.shift();
-      return url === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(url);
+      if (url !== undefined) return Promise.resolve(url);
+      return new Promise((resolve, reject) => {
+        const waiter = (u: string): void => {
+          clearTimeout(timer);
+          resolve(u);
+        };
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          reject(new Error(`The CLI opened no URL in the browser within ${timeoutMs} ms.`));
+        }, timeoutMs);
+        waiting.push(waiter);
+      });
     },
     close: () => closeServer(server),
   };
@@ -108,19 +128,98 @@ export interface KeychainSlot {
   account: string;
 }
 
-/** The session the CLI stored for `slot` in `directory`, read through the library's own vault. */
+/** One account of the index the CLI keeps (never a token). */
+export interface StoredAccount {
+  id: string;
+  sub: string;
+  name?: string;
+  email?: string;
+  picture?: string;
+}
+
+/** The accounts the CLI stored for a keychain slot, and the active one's id. */
+export interface StoredAccounts {
+  active: string | undefined;
+  accounts: StoredAccount[];
+}
+
+/** What a stored session holds that the tests look at (the entry has more: DPoP key, binding). */
+export interface StoredSession {
+  sub: string;
+  refresh_token: string;
+}
+
+const INDEX_TYPE = 'electron-oidc/accounts';
+
+/** The CLI's vault for `slot`, opened as the CLI opens it (the keychain, the sealed files in `directory`). */
+function openCliVault(slot: KeychainSlot, directory: string) {
+  return openVault({ ...slot, directory, fallbackToMemory: false, logger: { warn: () => {} } });
+}
+
+/**
+ * The index of accounts in the vault's own entry (`<issuer> <clientId>` or
+ * the slot's account): `undefined` when the entry is empty, `'session'` when
+ * it still holds one session as stored before there were several accounts.
+ */
+function parseIndex(raw: string | undefined): StoredAccounts | 'session' | undefined {
+  if (raw === undefined) return undefined;
+  const value = JSON.parse(raw) as { type?: string; active?: string; accounts?: StoredAccount[] };
+  if (value.type !== INDEX_TYPE) return 'session';
+  return { active: value.active ?? undefined, accounts: value.accounts ?? [] };
+}
+
+/** The accounts the CLI stored for `slot` in `directory`, read through the library's own vault. */
+export async function storedAccounts(slot: KeychainSlot, directory: string): Promise<StoredAccounts> {
+  const index = parseIndex(await (await openCliVault(slot, directory)).read());
+  if (index === 'session') throw new Error('The vault holds a single session, not yet an index of accounts.');
+  return index ?? { active: undefined, accounts: [] };
+}
+
+/** The account `query` names as the library finds it: its id, its subject, or its email in any case. */
+function findAccount(index: StoredAccounts, query: string): StoredAccount | undefined {
+  const lower = query.toLowerCase();
+  return index.accounts.find((a) => a.id === query || a.sub === query || a.email?.toLowerCase() === lower);
+}
+
+/**
+ * The session the CLI stored for `slot` in `directory`, read through the
+ * library's own vault: the active account's, or `account`'s (an id, subject
+ * or email). Each account's session rests in its own entry of the vault
+ * (`vault.entry(<account id>)`); the vault's own entry holds the index.
+ */
 export async function storedSession(
   slot: KeychainSlot,
   directory: string,
-): Promise<{ refresh_token: string } | undefined> {
-  const vault = await openVault({ ...slot, directory, fallbackToMemory: false, logger: { warn: () => {} } });
+  account?: string,
+): Promise<StoredSession | undefined> {
+  const vault = await openCliVault(slot, directory);
   const raw = await vault.read();
-  return raw === undefined ? undefined : (JSON.parse(raw) as { refresh_token: string });
+  const index = parseIndex(raw);
+  if (index === undefined) return undefined;
+  if (index === 'session') {
+    // Taken over into the accounts layout by the CLI's next command.
+    const session = JSON.parse(raw!) as StoredSession;
+    return account === undefined || account === session.sub ? session : undefined;
+  }
+  const id = account === undefined ? index.active : findAccount(index, account)?.id;
+  if (id === undefined || vault.entry === undefined) return undefined;
+  const stored = await vault.entry(id).read();
+  return stored === undefined ? undefined : (JSON.parse(stored) as StoredSession);
 }
 
-/** The keychain entry the CLI writes for `slot`, for the test to read and clean up. */
-export function keychainEntry(slot: KeychainSlot): AsyncEntry {
-  return new AsyncEntry(slot.service, slot.account, { linux: { store: 'secret-service' } });
+/**
+ * The keychain entry the CLI writes for `slot`, for the test to read and
+ * clean up: the vault's own (the index's key), or with `accountId` that
+ * account's (`<account> #<id>`, its session's key).
+ */
+export function keychainEntry(slot: KeychainSlot, accountId?: string): AsyncEntry {
+  const account = accountId === undefined ? slot.account : `${slot.account} #${accountId}`;
+  return new AsyncEntry(slot.service, account, { linux: { store: 'secret-service' } });
+}
+
+/** The sealed file an account's session rests in (the CLI's vault directory, `<account> #<id>`). */
+export function sessionFile(slot: KeychainSlot, directory: string, accountId: string): string {
+  return sealedVaultFiles(directory, `${slot.account} #${accountId}`).session;
 }
 
 /**
@@ -149,11 +248,18 @@ export interface CliUser {
   sink: UrlSink;
   cwd: string;
   env: Record<string, string>;
-  /** The session the CLI stored, read through the library's vault; `undefined` when none. */
-  storedSession(): Promise<{ refresh_token: string } | undefined>;
+  /** The CLI's vault folder (`$OIDC_VAULT_DIR`): the sealed index and sessions. */
+  vaultDirectory: string;
+  /**
+   * The session the CLI stored, read through the library's vault: the active
+   * account's, or `account`'s (id, subject or email); `undefined` when none.
+   */
+  storedSession(account?: string): Promise<StoredSession | undefined>;
+  /** The accounts the CLI stored and the active one (the index; never a token). */
+  storedAccounts(): Promise<StoredAccounts>;
   /** Runs the CLI as a process with `args`. */
   run(...args: string[]): CliProcess;
-  /** Deletes the keychain entry, stops the sink, removes the working folder (and the session file in it). */
+  /** Deletes the keychain entries, stops the sink, removes the working folder (and the session files in it). */
   close(): Promise<void>;
 }
 
@@ -164,18 +270,22 @@ export async function startCliUser(
 ): Promise<CliUser> {
   const cwd = await mkdtemp(path.join(tmpdir(), 'electron-oidc-cli-cwd-'));
   const sink = await startUrlSink();
-  // The session file goes to the working folder, removed with it.
-  const env = cliEnv(providerEnv, slot, sink, path.join(cwd, 'vault'));
+  // The session files go to the working folder, removed with it.
+  const vaultDirectory = path.join(cwd, 'vault');
+  const env = cliEnv(providerEnv, slot, sink, vaultDirectory);
   return {
     sink,
     cwd,
     env,
-    storedSession: () => storedSession(slot, path.join(cwd, 'vault')),
+    vaultDirectory,
+    storedSession: (account) => storedSession(slot, vaultDirectory, account),
+    storedAccounts: () => storedAccounts(slot, vaultDirectory),
     run: (...args) => spawnCli(args, env, cwd),
     async close() {
-      await keychainEntry(slot)
-        .deleteCredential()
-        .catch(() => {});
+      const { accounts } = await storedAccounts(slot, vaultDirectory).catch(() => ({ accounts: [] }));
+      for (const entry of [keychainEntry(slot), ...accounts.map((a) => keychainEntry(slot, a.id))]) {
+        await entry.deleteCredential().catch(() => {});
+      }
       await sink.close();
       await rm(cwd, { recursive: true, force: true });
     },
