@@ -60,6 +60,12 @@ export function createProvider({ issuer, config, keys, store }: ProviderParts): 
     // native client always gets a refresh token for the grant it was given.
     issueRefreshToken: (_ctx, client) =>
       client.grantTypeAllowed('refresh_token') && client.applicationType === 'native',
+    // oidc-provider ties a grant without `offline_access` to the browser session by default,
+    // so a second account signed in in the same browser (prompt=login) would end the first
+    // one's refresh token. The native client's grants outlive the browser session: its
+    // sign-out revokes its refresh token (RFC 7009) instead.
+    expiresWithSession: (ctx, code) =>
+      !code.scopes.has('offline_access') && ctx.oidc.client?.applicationType !== 'native',
     // RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or
     // rotated; with rotation each refresh retires the token used (and reusing a
     // retired one revokes the whole grant).

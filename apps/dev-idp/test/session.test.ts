@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { completeLogout, launchBrowser } from '@electron-oidc/test-support';
+import { completeLogin, completeLogout, launchBrowser } from '@electron-oidc/test-support';
 import type { RunningIdp } from '../src/index.ts';
 import type { LoopbackTarget } from './support.ts';
 import {
@@ -69,6 +69,21 @@ describe('with refresh token rotation (the default)', () => {
     expect(await refusal(client.refreshTokenGrant(config, first.refresh_token!))).toBe('invalid_grant');
     // The replay may be an attacker's; the legitimate holder of the newest token is signed out too.
     expect(await refusal(client.refreshTokenGrant(config, second.refresh_token!))).toBe('invalid_grant');
+  });
+
+  it('a second account signed in in the same browser (prompt=login) leaves the first one’s refresh token working', async () => {
+    const alice = await signIn(context, config, target);
+    const request = await buildAuthorizationRequest(config, `${target.origin}/callback`);
+    request.url.searchParams.set('prompt', 'login');
+    const page = await context.newPage();
+    await page.goto(request.url.href);
+    await completeLogin(page, { username: 'bob', password: 'builder' });
+    await page.waitForURL((url) => url.origin === target.origin);
+    const bob = await client.authorizationCodeGrant(config, new URL(page.url()), request);
+    expect(bob.claims()?.sub).toBe('bob');
+    // The native client's grants are not tied to the browser session (see provider.ts).
+    const refreshed = await client.refreshTokenGrant(config, alice.refresh_token!);
+    expect(refreshed.claims()?.sub).toBe('alice');
   });
 
   it('refuses a refresh token after it was revoked (RFC 7009)', async () => {
