@@ -23,18 +23,35 @@ export function never<T>(): Promise<T> {
 /** How a vault operation misbehaves: refuses (rejects), hangs (the process died in it), or lands then hangs. */
 export type VaultFault = 'throw' | 'hang' | 'land-then-hang';
 
-/** Wraps a vault so that reads, writes or clears start failing on demand. */
+/**
+ * Wraps a vault so that reads, writes or clears start failing on demand. Where
+ * the wrapped vault has entries (`Vault.entry`: the keychain, where the
+ * library keeps an index of accounts in the vault's own entry and each
+ * account's session in an entry of its own), so does the wrapper: its entries
+ * share its `faults` and `calls`, so a fault hits the session as it does the
+ * index, as a keychain that refuses refuses every entry.
+ */
 export class FaultyVault implements Vault {
   readonly kind: string;
   readonly persistent: boolean;
   readonly inner: Vault;
   faults: { read?: VaultFault; write?: VaultFault; clear?: VaultFault } = {};
   readonly calls: string[] = [];
+  readonly entry?: (name: string) => FaultyVault;
+  readonly exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
 
-  constructor(inner: Vault) {
+  constructor(inner: Vault, parent?: FaultyVault) {
     this.inner = inner;
     this.kind = inner.kind;
     this.persistent = inner.persistent;
+    if (parent !== undefined) {
+      this.faults = parent.faults;
+      this.calls = parent.calls;
+    }
+    if (inner.entry !== undefined) this.entry = (name) => new FaultyVault(inner.entry!(name), this);
+    if (inner.exclusive !== undefined) {
+      this.exclusive = <T>(work: () => Promise<T>): Promise<T> => inner.exclusive!(work);
+    }
   }
 
   async read(): Promise<string | undefined> {
@@ -66,6 +83,31 @@ export class FaultyVault implements Vault {
     if (!landed && fault === 'hang') return never();
     if (landed && fault === 'land-then-hang') return never();
   }
+}
+
+/** The library's index of accounts, as it rests in a vault's own entry where the vault has entries. */
+export interface StoredIndex {
+  active?: string;
+  accounts: Array<{ id: string; sub: string }>;
+}
+
+/** The index of accounts in `vault`'s own entry, or `undefined` when the entry is empty. */
+export async function storedIndex(vault: Vault): Promise<StoredIndex | undefined> {
+  const raw = await vault.read();
+  if (raw === undefined) return undefined;
+  const index = JSON.parse(raw) as StoredIndex & { type?: string };
+  if (index.type !== 'electron-oidc/accounts') throw new Error('the entry holds no index of accounts');
+  return index;
+}
+
+/**
+ * The entry of `vault` that holds the active account's session
+ * (`vault.entry(<account id>)`, the index naming the active one).
+ */
+export async function activeSessionEntry(vault: Vault): Promise<Vault> {
+  const active = (await storedIndex(vault))?.active;
+  if (active === undefined || vault.entry === undefined) throw new Error('no active account is stored');
+  return vault.entry(active);
 }
 
 /** What a request is, for the fault hooks. */

@@ -23,7 +23,7 @@ import type { DesktopAuth } from 'electron-oidc';
 import { KeyringVault } from 'electron-oidc/vault';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authFor, FaultyVault, faultFetch, signInAlice } from './harness.ts';
+import { activeSessionEntry, authFor, FaultyVault, faultFetch, signInAlice } from './harness.ts';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
@@ -43,6 +43,9 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
   let auth: DesktopAuth;
   let offset = 0;
   const instances = new OpenInstances<DesktopAuth>();
+  /** Alice's session entry (`<account> #<her account id>`) and the index as stored at sign-in. */
+  let session: KeyringVault;
+  let index: string;
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
@@ -56,10 +59,13 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
       authFor(stack, { vault, logger, openBrowser, now: () => Date.now() + offset }),
     ));
     instances.add(auth);
+    session = (await activeSessionEntry(keychain)) as KeyringVault;
+    index = (await keychain.read())!;
   });
 
   afterAll(async () => {
     instances.closeAll();
+    await session?.clear();
     await keychain?.clear();
     await browser?.close();
     await stack?.close();
@@ -70,14 +76,14 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
   }
 
   it('when the keychain refuses to store the rotated token, the session goes on in memory, the outdated entry is cleared and the failure is logged', async () => {
-    expect(await keychain.read()).toBeDefined();
+    expect(await session.read()).toBeDefined();
     vault.faults.write = 'throw';
     expire();
     await auth.getAccessToken();
     expect(auth.state).toBe('signed-in');
     expect((await auth.fetchApi('/private')).status).toBe(200);
     // The entry held the rotated-out token; a later launch must not present it (reuse revokes the grant).
-    expect(await keychain.read()).toBeUndefined();
+    expect(await session.read()).toBeUndefined();
     expect(logger.lines.join('\n')).toMatch(
       /error: Could not store the session in the keychain vault; it lasts until the app quits \(test: the keychain refused to write\)/,
     );
@@ -85,10 +91,10 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
 
   it('when the keychain answers again, the next rotation is stored and a fresh launch restores from it', async () => {
     vault.faults.write = undefined;
-    const before = await keychain.read();
+    const before = await session.read();
     expire();
     await auth.getAccessToken();
-    const after = await keychain.read();
+    const after = await session.read();
     expect(storedRefreshToken(after)).not.toBe(storedRefreshToken(before));
 
     const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
@@ -109,7 +115,9 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     instances.add(next);
     expect(await next.restore()).toBe('signed-out');
     expect(net.sent).toEqual([]);
-    expect(log.lines.join('\n')).toMatch(/warn: Could not read the keychain vault, so no stored session/);
+    expect(log.lines.join('\n')).toMatch(
+      /warn: Could not read the stored accounts, so no stored session is restored \(test: the keychain refused to read\)/,
+    );
     expect(await keychain.read()).toBe(stored);
   });
 
@@ -139,10 +147,24 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     ['an oversized entry', () => 'x'.repeat(70_000), /\(corrupt\): the entry is too large/],
   ];
 
-  it.each(bad)(
-    'an entry that is %s means signed out, with a log line naming the problem and no request',
-    async (_name, value, line) => {
-      await keychain.write(value());
+  const places: Array<[string, (value: string) => Promise<void>]> = [
+    ["the vault's own entry (a session stored before several accounts)", (value) => keychain.write(value)],
+    [
+      "the active account's entry",
+      async (value) => {
+        await keychain.write(index);
+        await session.write(value);
+      },
+    ],
+  ];
+  const cases = places.flatMap(([place, put]) =>
+    bad.map(([name, value, line]) => [name, place, () => put(value()), line] as const),
+  );
+
+  it.each(cases)(
+    'an entry that is %s, in %s, means signed out, with a log line naming the problem and no request',
+    async (_name, _place, put, line) => {
+      await put();
       const net = faultFetch();
       const log = recordingLogger();
       const next = authFor(stack, { vault: keychain, logger: log, fetch: net.fetch });
@@ -155,13 +177,41 @@ describe.skipIf(skip !== undefined)('drill 5: the keychain refuses, or holds a b
     },
   );
 
+  const indexWith = (fields: Record<string, unknown>) =>
+    JSON.stringify({ ...(JSON.parse(index) as Record<string, unknown>), ...fields });
+  const badIndex: Array<[string, () => string, RegExp]> = [
+    [
+      'another issuer',
+      () => indexWith({ iss: 'https://evil.example/' }),
+      /belongs to another issuer or client/,
+    ],
+    ['another client', () => indexWith({ client_id: 'other-app' }), /belongs to another issuer or client/],
+    ['a future format version', () => indexWith({ v: 99 }), /has an unknown format \(version 99\)/],
+  ];
+
+  it.each(badIndex)(
+    'an index of accounts of %s means signed out, with a log line naming the problem and no request',
+    async (_name, value, line) => {
+      await keychain.write(value());
+      const net = faultFetch();
+      const log = recordingLogger();
+      const next = authFor(stack, { vault: keychain, logger: log, fetch: net.fetch });
+      instances.add(next);
+      expect(await next.restore()).toBe('signed-out');
+      expect(net.sent).toEqual([]);
+      expect(log.lines.join('\n')).toMatch(line);
+      expect(log.lines.join('\n')).toMatch(/Ignoring the stored accounts \(.*\)\. Sign in again\./);
+      expect(next.listAccounts()).toEqual([]);
+    },
+  );
+
   it('a sign-in over a bad entry replaces it', async () => {
     await keychain.write('garbage');
     const { auth: fresh } = await signInAlice(page, (openBrowser) =>
       authFor(stack, { vault: keychain, logger: recordingLogger(), openBrowser }),
     );
     instances.add(fresh);
-    expect(storedRefreshToken(await keychain.read())).toEqual(expect.any(String));
+    expect(storedRefreshToken(await (await activeSessionEntry(keychain)).read())).toEqual(expect.any(String));
     const next = authFor(stack, { vault: keychain, logger: recordingLogger() });
     instances.add(next);
     expect(await next.restore()).toBe('signed-in');

@@ -22,11 +22,10 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finishInteraction, launchBrowser } from '@electron-oidc/test-support';
-import { NO_BUS_NOTE, spawnCli, startCliUser } from '@electron-oidc/test-support/cli';
+import { NO_BUS_NOTE, sessionFile, spawnCli, startCliUser } from '@electron-oidc/test-support/cli';
 import type { CliUser } from '@electron-oidc/test-support/cli';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
-import { sealedVaultFiles } from 'electron-oidc/vault';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alice } from './harness.ts';
@@ -97,7 +96,9 @@ describe.skipIf(NO_BUS_NOTE !== '')(`drill 8: CLI processes in parallel on one s
   }, 120_000);
 
   it('a process killed while holding the refresh lock does not block the next one', async () => {
-    const lockFile = `${sealedVaultFiles(user.env.OIDC_VAULT_DIR!, slot.account).session}.lock`;
+    // The refresh lock is the account's own: beside its session's sealed file (`<account> #<id>`).
+    const { active } = await user.storedAccounts();
+    const lockFile = `${sessionFile(slot, user.vaultDirectory, active!)}.lock`;
     const holder = fork(
       path.join(here, 'fixtures/lock-holder.ts'),
       [

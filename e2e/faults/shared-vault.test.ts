@@ -2,7 +2,8 @@
  * Drill 4: two desktop processes share one keychain entry (two launches of
  * the app without the single-instance lock). Each process is a child running
  * the library (fixtures/library-process.ts) on the same real Secret Service
- * entry, keychain only (no `directory`, so no lock file: see
+ * entries (the index of accounts in the vault's own, alice's session in
+ * `<account> #<her id>`), keychain only (no `directory`, so no lock file: see
  * parallel-cli.test.ts for processes on the sealed vault, whose lock keeps
  * refreshes apart). Runs inside `dbus-run-session -- scripts/with-keyring.sh`;
  * skipped with a note elsewhere.
@@ -41,7 +42,7 @@ import { keychainAccount } from 'electron-oidc';
 import { KeyringVault } from 'electron-oidc/vault';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { authFor, signInAlice, until } from './harness.ts';
+import { authFor, signInAlice, storedIndex, until } from './harness.ts';
 import { startLocalStack } from '@electron-oidc/test-support/local-stack';
 import type { LocalStack } from '@electron-oidc/test-support/local-stack';
 
@@ -100,6 +101,7 @@ describe.skipIf(skip !== undefined)('drill 4: two processes share one keychain e
   let page: Page;
   let keychain: KeyringVault;
   let processes: DesktopProcess[] = [];
+  let aliceId: string;
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startLocalStack(), launchBrowser()]);
@@ -114,17 +116,21 @@ describe.skipIf(skip !== undefined)('drill 4: two processes share one keychain e
     processes = [];
   });
   afterAll(async () => {
+    if (aliceId !== undefined) await keychain?.entry(aliceId).clear();
     await keychain?.clear();
     await browser?.close();
     await stack?.close();
   });
 
+  /** Signs alice in; the keychain's own entry holds the index, her session is in `keychain.entry(aliceId)`. */
   async function signInToKeychain(): Promise<void> {
     const { auth } = await signInAlice(page, (openBrowser) =>
       authFor(stack, { vault: keychain, logger: recordingLogger(), openBrowser }),
     );
+    aliceId = auth.listAccounts()[0]!.id;
     auth.close();
-    expect(await keychain.read()).toBeDefined();
+    expect((await storedIndex(keychain))?.active).toBe(aliceId);
+    expect(await keychain.entry(aliceId).read()).toBeDefined();
   }
 
   async function launch(gate = false): Promise<DesktopProcess> {
@@ -184,6 +190,10 @@ describe.skipIf(skip !== undefined)('drill 4: two processes share one keychain e
     const state = await next.restore();
     next.close();
     expect(['signed-in', 'signed-out']).toContain(state);
-    if (state === 'signed-out') expect(await keychain.read()).toBeUndefined();
+    // Signed out: the account left the index, and its session's entry is cleared.
+    if (state === 'signed-out') {
+      expect((await storedIndex(keychain))?.accounts ?? []).toEqual([]);
+      expect(await keychain.entry(aliceId).read()).toBeUndefined();
+    }
   });
 });

@@ -110,6 +110,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(
   () => {
     it('a proxy that refuses connections: status says offline, the stored session is kept, and signed in once it is gone', async () => {
       const stored = await user.storedSession();
+      expect(stored?.refresh_token).toEqual(expect.any(String));
       const refusing = `http://127.0.0.1:${await freeLoopbackPort()}`;
       const { cli } = run({ HTTP_PROXY: refusing }, 'status');
       const r = await cli.result;
@@ -133,6 +134,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       // A proxy that is up, with the provider down behind it: it answers 502 Bad Gateway.
       const gateway = await startForwardingProxy();
       const stored = await user.storedSession();
+      expect(stored?.refresh_token).toEqual(expect.any(String));
       try {
         await stack.stopIdp();
         const r = await run({ HTTP_PROXY: gateway.url }, 'get', '/private').cli.result;

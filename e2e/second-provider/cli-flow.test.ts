@@ -23,7 +23,6 @@ describe.skipIf(NO_BUS_NOTE !== '').each(PROFILES)(
     let page: Page;
     let user: CliUser;
     const vault = { service: `electron-oidc-second-provider-${randomUUID()}`, account: profileName };
-    const keychain = keychainEntry(vault);
     const storedRefreshToken = async () => (await user.storedSession())!.refresh_token;
     let refreshTokenAtLogin: string;
 
@@ -52,6 +51,10 @@ describe.skipIf(NO_BUS_NOTE !== '').each(PROFILES)(
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Signed in as Alice Liddell <alice@example.com>.');
       refreshTokenAtLogin = await storedRefreshToken();
+      // The vault's own keychain entry holds the key of the index of accounts; alice's session is in her own.
+      const { accounts, active } = await user.storedAccounts();
+      expect(accounts).toEqual([expect.objectContaining({ id: active, email: 'alice@example.com' })]);
+      expect(await keychainEntry(vault, active).getPassword()).toMatch(/^k1:/);
     });
 
     it('status: restores with a refresh grant and shows alice and the issuer exactly as configured', async () => {
@@ -74,6 +77,7 @@ describe.skipIf(NO_BUS_NOTE !== '').each(PROFILES)(
     });
 
     it('logout: clears the keychain, revokes where the provider can, and signs out at the provider', async () => {
+      const { active } = await user.storedAccounts();
       const logout = user.run('logout');
       // $BROWSER gets the library's one-shot loopback page, which posts the logout form.
       const launched = await user.sink.next();
@@ -92,7 +96,9 @@ describe.skipIf(NO_BUS_NOTE !== '').each(PROFILES)(
         `Signed out Alice Liddell <alice@example.com> on this device${stack.traits.revokes ? '; the provider revoked the session' : ''}.\n`,
       );
       expect(r.stdout).toContain('Signed out at the provider too.');
-      expect(await keychain.getPassword()).toBeNull();
+      // The account's keychain entry (its session's key) is gone, and the index lists no account.
+      expect(await keychainEntry(vault, active).getPassword()).toBeNull();
+      expect(await user.storedAccounts()).toEqual({ active: undefined, accounts: [] });
     });
 
     it('status after logout: "Not signed in." and exit 1', async () => {
