@@ -19,10 +19,11 @@ export interface AccountSummary {
   /** Whether API calls and the profile are this account's. */
   readonly active: boolean;
   /**
-   * The account's own session state. `signed-out` for a listed account: not
-   * signed in in this process yet (only the active account is restored at
-   * launch; `useAccount` signs another one in silently), or its restore
-   * failed and it must be signed in again.
+   * The account's own session state: `signed-out` when it is listed but its
+   * stored session could not be used, so it must be signed in again;
+   * `signed-in` also for an account whose stored session is not renewed yet
+   * in this process (only the active account is restored at launch;
+   * `useAccount` renews another one silently).
    */
   readonly state: SessionState;
 }
@@ -32,8 +33,8 @@ export interface AccountSetOptions {
   store: AccountStore;
   issuer: string;
   mode: AccountsMode;
-  /** A token session on `entry` that calls `onEnded` once its entry is cleared (signed out, or ended by the provider). */
-  openSession(entry: Vault, onEnded: () => Promise<void>): TokenSession;
+  /** A token session on `entry` that calls `onEnded` when it ends (see `TokenSessionOptions.onEnded`). */
+  openSession(entry: Vault, onEnded: (cleared: Promise<void>) => Promise<void>): TokenSession;
   /** `getProfile` of one session (see `createProfileReader`). */
   profileReader(session: TokenSession): () => Promise<Profile | undefined>;
   logger: Logger;
@@ -42,6 +43,8 @@ export interface AccountSetOptions {
 /** One signed-in account: its record in the index, its session, its profile. */
 export interface Account {
   record: AccountRecord;
+  /** Whether this process has signed the account in, or tried to (restored, renewed or established). */
+  tried: boolean;
   readonly session: TokenSession;
   readonly getProfile: () => Promise<Profile | undefined>;
   readonly unsubscribe: () => void;
@@ -80,6 +83,8 @@ export class AccountSet {
   readonly #accounts = new Map<string, Account>();
   #active: string | undefined;
   #signingIn = false;
+  /** Accounts being signed in silently from their entries (see {@link #renew}). */
+  readonly #renewing = new Set<Account>();
   #loading: Promise<void> | undefined;
   #lastState: SessionState = 'signed-out';
   readonly #stateListeners = new Set<(state: SessionState) => void>();
@@ -92,7 +97,9 @@ export class AccountSet {
   /** `signing-in` during an interactive sign-in, else the active account's state (`signed-out` without one). */
   get state(): SessionState {
     if (this.#signingIn) return 'signing-in';
-    return this.active?.session.state ?? 'signed-out';
+    const active = this.active;
+    if (active === undefined) return 'signed-out';
+    return this.#stateOf(active);
   }
 
   /** The active account, if any. */
@@ -151,11 +158,12 @@ export class AccountSet {
   }
 
   #add(record: AccountRecord): Account {
-    const session = this.#options.openSession(this.#options.store.entry(record.id), () =>
-      this.#ended(record.id),
+    const session = this.#options.openSession(this.#options.store.entry(record.id), (cleared) =>
+      this.#ended(record.id, cleared),
     );
     const account: Account = {
       record,
+      tried: false,
       session,
       getProfile: this.#options.profileReader(session),
       unsubscribe: session.onStateChange(() => this.#changed()),
@@ -186,22 +194,32 @@ export class AccountSet {
   async #restoreActive(): Promise<void> {
     let account = this.active;
     while (account !== undefined) {
-      await account.session.restore();
+      await this.#renew(account);
       const next = this.active;
       if (next === account) return;
       account = next;
     }
   }
 
-  /** The accounts, in the order they were first signed in. */
+  /** An account's state: its session's, `signing-in` while it is being renewed from its entry. */
+  #stateOf(account: Account): SessionState {
+    const state = account.session.state;
+    return state === 'signed-out' && this.#renewing.has(account) ? 'signing-in' : state;
+  }
+
+  /**
+   * The accounts, in the order they were first signed in. An account not yet
+   * renewed in this process (not the active one, after a launch) is
+   * `signed-in`: its session is stored, and only a renewal can say otherwise.
+   */
   list(): AccountSummary[] {
-    return [...this.#accounts.values()].map(({ record, session }) => ({
-      id: record.id,
-      name: record.name,
-      email: record.email,
-      picture: record.picture,
-      active: record.id === this.#active,
-      state: session.state,
+    return [...this.#accounts.values()].map((account) => ({
+      id: account.record.id,
+      name: account.record.name,
+      email: account.record.email,
+      picture: account.record.picture,
+      active: account.record.id === this.#active,
+      state: account.tried ? this.#stateOf(account) : 'signed-in',
     }));
   }
 
@@ -233,7 +251,7 @@ export class AccountSet {
     this.#active = account.record.id;
     this.#changed();
     await this.#saveIndex((index) => ({ ...index, active: account.record.id }));
-    await account.session.restore();
+    await this.#renew(account);
     return account.session.state;
   }
 
@@ -251,8 +269,9 @@ export class AccountSet {
    */
   endSignInWithoutSession(): void {
     this.#signingIn = false;
+    const active = this.active;
+    if (active !== undefined && !active.tried) void this.#renew(active);
     this.#changed();
-    void this.active?.session.restore();
   }
 
   /**
@@ -272,6 +291,7 @@ export class AccountSet {
     const id = accountId(this.#options.issuer, claims.sub);
     if (this.#options.mode === 'single' || !this.#options.store.several) await this.#endAllBut(id);
     const account = this.#accounts.get(id) ?? this.#add({ id, sub: claims.sub });
+    account.tried = true;
     await account.session.establish(grant);
     this.#active = id;
     this.#signingIn = false;
@@ -306,21 +326,46 @@ export class AccountSet {
     return this.#active !== undefined && this.#accounts.has(this.#active) ? [...ids, this.#active] : ids;
   }
 
-  /** After an account's session ended: it leaves the list, and another becomes active and is restored. */
-  async #ended(id: string): Promise<void> {
+  /**
+   * An account's session is ending: it leaves the list at once, and the next
+   * one becomes active and is signed in silently (so the state goes from the
+   * ended account's straight to the next one's, never through `signed-out`);
+   * the index changes once the ended entry is cleared, so it never lists an
+   * account whose session is gone while its token is still stored.
+   */
+  async #ended(id: string, cleared: Promise<void>): Promise<void> {
     const account = this.#accounts.get(id);
     if (account === undefined) return;
     account.unsubscribe();
     this.#accounts.delete(id);
     const wasActive = this.#active === id;
     if (wasActive) this.#active = this.#accounts.keys().next().value;
+    // Not while a sign-in is about to install an account of its own.
+    const next = this.active;
+    if (wasActive && !this.#signingIn && next !== undefined) void this.#renew(next);
     this.#changed();
     const active = this.#active;
+    await cleared;
     // The stored active changes only if it was this account: another may be active
     // here for this process only (restore({ account })).
     await this.#saveIndex((index) => withoutAccount(index, id, index.active === id ? active : index.active));
-    // The next account takes over, signed in silently; not while a sign-in is about to install one.
-    if (wasActive && !this.#signingIn) void this.active?.session.restore();
+  }
+
+  /**
+   * Signs `account` in silently from its entry; meanwhile it counts as
+   * `signing-in` rather than `signed-out`, and from now on its own state is
+   * what the list shows (see {@link list}).
+   */
+  async #renew(account: Account): Promise<void> {
+    account.tried = true;
+    this.#renewing.add(account);
+    this.#changed();
+    try {
+      await account.session.restore();
+    } finally {
+      this.#renewing.delete(account);
+      this.#changed();
+    }
   }
 
   async #saveIndex(change: (index: AccountIndex) => AccountIndex): Promise<void> {

@@ -74,8 +74,13 @@ export interface TokenSessionOptions {
   binding?: VaultEntryBinding | undefined;
   /** The configured DPoP mode: which stored entries may be used (default `auto`: DPoP-bound and Bearer alike). */
   dpop?: DPoPMode | undefined;
-  /** Called once the session has ended and its vault entry is cleared (signed out, or ended by the provider). */
-  onEnded?: (() => Promise<void> | void) | undefined;
+  /**
+   * Called when the session ends (signed out, or ended by the provider),
+   * before its `signed-out` is published, with the clearing of its vault
+   * entry under way: whoever keeps the session (the accounts) may let
+   * another take over first, and wait for `cleared` before it writes.
+   */
+  onEnded?: ((cleared: Promise<void>) => Promise<void> | void) | undefined;
 }
 
 interface Current {
@@ -146,7 +151,7 @@ export class TokenSession {
   readonly #retrySchedule: RetrySchedule;
   readonly #binding: VaultEntryBinding | undefined;
   readonly #dpopMode: DPoPMode;
-  readonly #onEnded: (() => Promise<void> | void) | undefined;
+  readonly #onEnded: ((cleared: Promise<void>) => Promise<void> | void) | undefined;
   /** The restore under way, joined by any other call meanwhile. */
   #restoring: Promise<SessionState> | undefined;
   /** The binding value in the vault's entry, as far as this process knows. */
@@ -710,9 +715,11 @@ export class TokenSession {
     this.#current = undefined;
     this.#inflight = undefined;
     this.#stopRetrying();
+    const cleared = this.#clearVault();
+    const told = this.#onEnded?.(cleared);
     this.#setState('signed-out');
-    await this.#clearVault();
-    await this.#onEnded?.();
+    await cleared;
+    await told;
     return ended === undefined
       ? undefined
       : { sub: ended.sub, refreshToken: ended.refreshToken, idToken: ended.idToken };

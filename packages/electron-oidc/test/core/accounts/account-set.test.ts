@@ -410,6 +410,40 @@ describe('account set: one account’s session ending', () => {
     expect((await storedIndex(h.vault)).active).toBe(id('alice'));
   });
 
+  it('the active account ending hands over without a passing signed-out: the states go straight to the next one’s', async () => {
+    const h = makeSet();
+    await signIn(h, 'alice', 'bob');
+    const again = makeSet({ vault: h.vault, provider: h.provider });
+    await again.set.restore();
+    const states: SessionState[] = [];
+    again.set.onStateChange((state) => states.push(state));
+    h.provider.revoke('bob');
+    again.clock.now += 600_000;
+    await expect(again.set.active!.session.getAccessToken()).rejects.toMatchObject({
+      code: 'ERR_SESSION_EXPIRED',
+    });
+    await expect.poll(() => again.set.state).toBe('signed-in');
+    expect(again.set.active?.record.sub).toBe('alice');
+    expect(states).toEqual(['signing-in', 'signed-in']);
+  });
+
+  it('lists an account not renewed in this process as signed-in, and as signed-out once its stored session proves unusable', async () => {
+    const h = makeSet();
+    await signIn(h, 'alice', 'bob');
+    await h.vault.entry!(id('alice')).write('{"not":"a session"}');
+    const again = makeSet({ vault: h.vault, provider: h.provider });
+    await again.set.restore();
+    expect(again.set.list().map((a) => [a.email, a.active, a.state])).toEqual([
+      ['Alice@Example.com', false, 'signed-in'],
+      ['bob@example.com', true, 'signed-in'],
+    ]);
+    expect(await again.set.use('alice')).toBe('signed-out');
+    expect(again.set.list().map((a) => [a.email, a.state])).toEqual([
+      ['Alice@Example.com', 'signed-out'],
+      ['bob@example.com', 'signed-in'],
+    ]);
+  });
+
   it('end() of the active account makes the next one active and restores it', async () => {
     const h = makeSet();
     await signIn(h, 'alice', 'bob');
