@@ -64,10 +64,9 @@ beforeAll(async () => {
     account: keychainAccount(stack.issuer, stack.config.clientId!),
   };
   h = await startDesktopHarness({
-    // prompt=consent, as the library's own accounts test: without it the local provider (oidc-provider)
-    // drops offline_access, binds each refresh token to the browser's provider session, and so ends
-    // Alice's grant when Bob signs in in the same browser (see the report of issue 14).
-    config: { ...stack.config, accounts: 'multiple', authorizationParams: { prompt: 'consent' } },
+    // As the demo app runs: no prompt=consent, so Bob signing in in Alice's browser must leave her
+    // grant alone (the local provider's native client grants outlive the browser session).
+    config: { ...stack.config, accounts: 'multiple' },
     browser,
     // Each launch opens the keychain afresh, as main.ts does at start-up.
     vault: () => deferredVault(openAppVault()),
