@@ -53,15 +53,16 @@ export function describeVault(ctx: SessionContext, accountId?: string): string {
 }
 
 /**
- * An account's state as `accounts` shows it. Only the active account's
- * session is renewed by the command; the others are listed as stored.
+ * An account's state as `accounts` shows it (the library lists an account
+ * whose stored session is not renewed yet in this process as signed in; the
+ * command renews the active one only).
  */
 function describeState(account: AccountSummary): string {
   const words: Record<SessionState, string> = {
     'signed-in': 'signed in',
     offline: 'offline (the provider cannot be reached)',
     'signing-in': 'signing in',
-    'signed-out': account.active ? 'signed out: run "electron-oidc login" to sign in again' : 'stored',
+    'signed-out': 'signed out: run "electron-oidc login" to sign in again',
   };
   return words[account.state];
 }

@@ -67,7 +67,9 @@ class AccountsDouble {
   }
 
   stateOf(id: string | undefined): SessionState {
-    if (id === undefined || !this.restored.has(id)) return 'signed-out';
+    if (id === undefined || !this.stored.some((u) => u.id === id)) return 'signed-out';
+    // As the library lists it: an account not renewed yet in this process is signed in.
+    if (!this.restored.has(id)) return 'signed-in';
     const state = this.stored.find((u) => u.id === id)?.restoresTo ?? 'signed-in';
     return state === 'ended' ? 'signed-out' : state;
   }
@@ -259,7 +261,7 @@ describe('accounts lists every account, one line each, never a token', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(
       [
-        '  Alice        alice@example.com  aliceid000000000  stored',
+        '  Alice        alice@example.com  aliceid000000000  signed in',
         '* Bob Builder  bob@example.com    bobid00000000000  signed in',
         '',
       ].join('\n'),
