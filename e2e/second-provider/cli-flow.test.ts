@@ -96,9 +96,9 @@ describe.skipIf(NO_BUS_NOTE !== '').each(PROFILES)(
         `Signed out Alice Liddell <alice@example.com> on this device${stack.traits.revokes ? '; the provider revoked the session' : ''}.\n`,
       );
       expect(r.stdout).toContain('Signed out at the provider too.');
-      // The account's keychain entry (its session's key) is gone, and the index lists no account.
+      // Nothing stays behind: the account's keychain entry (its session's key), and the index's.
       expect(await keychainEntry(vault, active).getPassword()).toBeNull();
-      expect(await user.storedAccounts()).toEqual({ active: undefined, accounts: [] });
+      expect(await keychainEntry(vault).getPassword()).toBeNull();
     });
 
     it('status after logout: "Not signed in." and exit 1', async () => {

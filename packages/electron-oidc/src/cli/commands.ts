@@ -105,8 +105,7 @@ function describeLoginChange(
 }
 
 async function login(ctx: SessionContext): Promise<number> {
-  // The stored accounts first: to tell an added account from a renewed one, and so that the
-  // provider is asked for its login page while an account is signed in (DesktopAuth.signIn).
+  // The stored accounts first, to tell an added account from a renewed one.
   const { ended } = await endedDuring(ctx, () => ctx.interruptible(ctx.auth.restore()));
   if (ended.length > 0) warn(ctx, endedMessage(ctx, ended));
   const before = ctx.auth.listAccounts();

@@ -245,7 +245,9 @@ describe.skipIf(NO_BUS_NOTE !== '')(
           '',
         ].join('\n'),
       );
+      // Nothing stays behind: no account's entry, and not the index's either.
       expect(await user.storedAccounts()).toEqual({ active: undefined, accounts: [] });
+      expect(await keychainEntry(vault).getPassword()).toBeNull();
       for (const id of [aliceId, bobId]) {
         expect(await keychainEntry(vault, id).getPassword()).toBeNull();
         await expect(access(sessionFile(vault, user.vaultDirectory, id))).rejects.toThrow();

@@ -238,7 +238,7 @@ describe('login says whether it added or renewed an account, and which one is ac
     expect(r.stdout).toContain('Added the account bobid00000000000; it is the active account.\n');
   });
 
-  it('reads the stored accounts before signing in (so the library asks the provider for its login page)', async () => {
+  it('reads the stored accounts before signing in', async () => {
     const accounts = new AccountsDouble([ALICE]);
     await run(accounts, 'login');
     expect(accounts.loaded).toBe(true);

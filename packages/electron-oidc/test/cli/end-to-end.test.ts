@@ -167,9 +167,10 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       );
       expect(r.stdout).toContain('Signed out at the provider too.');
       expect(await page.textContent('h1')).toBe('You are signed out');
-      // The account's entry and session file are gone; the index lists no account.
+      // Nothing stays behind: the account's entry and session file, and the index's, are gone.
       expect(await keychainEntry(vault, aliceId).getPassword()).toBeNull();
       await expect(access(sessionFile(vault, user.vaultDirectory, aliceId))).rejects.toThrow();
+      expect(await keychain.getPassword()).toBeNull();
       expect(await user.storedAccounts()).toEqual({ active: undefined, accounts: [] });
     });
 
@@ -191,7 +192,7 @@ describe.skipIf(NO_BUS_NOTE !== '')(
       expect(r.code).toBe(130);
       expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('electron-oidc: The sign-in was cancelled.');
       await expect(fetch(redirectUri)).rejects.toThrow();
-      expect((await user.storedAccounts()).accounts).toEqual([]);
+      expect(await keychain.getPassword()).toBeNull();
     });
 
     it('in-process: an aborted signal cancels the pending sign-in and closes its listener', async () => {
