@@ -92,7 +92,9 @@ export interface DesktopAuth {
    * Reads the stored accounts and signs the active one in silently with its
    * refresh token, if any; resolves with the resulting state. `account` (an
    * id, email or subject): that account instead, for this process only
-   * (rejects with `ERR_UNKNOWN_ACCOUNT` when it names none). Only the active
+   * (rejects with `ERR_UNKNOWN_ACCOUNT` when it names none), resolving with
+   * that account's own state: `signed-out` if its session could not be used,
+   * even when another account then took over as the active one. Only the active
    * account is signed in here; {@link DesktopAuth.useAccount} signs in another.
    */
   restore(options?: { account?: string }): Promise<SessionState>;

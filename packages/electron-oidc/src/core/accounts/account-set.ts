@@ -173,17 +173,23 @@ export class AccountSet {
   }
 
   /**
-   * Loads the accounts and signs the active one in silently (`account`: that
-   * one instead, for this process only); resolves with the resulting state.
+   * Loads the accounts and signs the active one in silently; resolves with
+   * the resulting state. With `account`: that one instead, for this process
+   * only, and the state is that account's own, so a caller never acts as
+   * another account without knowing (`signed-out` when its session could not
+   * be used; the next account may have become the active one meanwhile).
    */
   async restore(options: { account?: string } = {}): Promise<SessionState> {
     await this.load();
-    if (options.account !== undefined) {
-      this.#active = this.find(options.account).record.id;
-      this.#changed();
+    if (options.account === undefined) {
+      await this.#restoreActive();
+      return this.state;
     }
-    await this.#restoreActive();
-    return this.state;
+    const account = this.find(options.account);
+    this.#active = account.record.id;
+    this.#changed();
+    await this.#renew(account);
+    return account.session.state;
   }
 
   /**

@@ -566,6 +566,15 @@ describe('account set: restoring', () => {
     expect((await storedIndex(h.vault)).active).toBe(id('alice'));
   });
 
+  it('restore({ account }) of an account the provider ended resolves signed-out, never the state of the one that took over', async () => {
+    const h = makeSet();
+    await signIn(h, 'alice', 'bob');
+    h.provider.revoke('alice');
+    const again = makeSet({ vault: h.vault, provider: h.provider });
+    expect(await again.set.restore({ account: 'alice@example.com' })).toBe('signed-out');
+    expect(again.set.list().map((a) => a.id)).toEqual([id('bob')]);
+  });
+
   it('restore({ account }) naming no account rejects with ERR_UNKNOWN_ACCOUNT', async () => {
     const h = makeSet();
     await signIn(h, 'alice');
