@@ -83,6 +83,8 @@ export class AccountSet {
   readonly #accounts = new Map<string, Account>();
   #active: string | undefined;
   #signingIn = false;
+  /** Whether the active account ended during an interactive sign-in and another took over, not yet renewed. */
+  #handedOver = false;
   /** Accounts being signed in silently from their entries (see {@link #renew}). */
   readonly #renewing = new Set<Account>();
   #loading: Promise<void> | undefined;
@@ -271,12 +273,13 @@ export class AccountSet {
    * Marks an interactive sign-in as ended without a new session: the state is
    * the active account's now. An account that became active during the
    * sign-in (the one before ended) was left for the sign-in to replace: it is
-   * signed in silently now (a no-op for a session already signed in).
+   * signed in silently now. Accounts the app has not restored stay as they are.
    */
   endSignInWithoutSession(): void {
     this.#signingIn = false;
     const active = this.active;
-    if (active !== undefined && !active.tried) void this.#renew(active);
+    if (this.#handedOver && active !== undefined) void this.#renew(active);
+    this.#handedOver = false;
     this.#changed();
   }
 
@@ -301,6 +304,7 @@ export class AccountSet {
     await account.session.establish(grant);
     this.#active = id;
     this.#signingIn = false;
+    this.#handedOver = false;
     this.#changed();
     await this.#saveIndex((index) => withAccount(index, account.record, id));
   }
@@ -346,9 +350,12 @@ export class AccountSet {
     this.#accounts.delete(id);
     const wasActive = this.#active === id;
     if (wasActive) this.#active = this.#accounts.keys().next().value;
-    // Not while a sign-in is about to install an account of its own.
+    // Not while a sign-in is about to install an account of its own: if it does not, it renews this one.
     const next = this.active;
-    if (wasActive && !this.#signingIn && next !== undefined) void this.#renew(next);
+    if (wasActive && next !== undefined) {
+      if (this.#signingIn) this.#handedOver = true;
+      else void this.#renew(next);
+    }
     this.#changed();
     const active = this.#active;
     await cleared;

@@ -331,6 +331,20 @@ describe('account set: the signing-in overlay', () => {
     expect(await again.set.active!.session.getAccessToken()).toMatch(/^at-alice-/);
   });
 
+  it('a sign-in that fails before any restore leaves the stored accounts alone: signed-out, no refresh', async () => {
+    const h = makeSet();
+    await signIn(h, 'alice');
+    const again = makeSet({ vault: h.vault, provider: h.provider });
+    const presented = h.provider.presented.length;
+    again.set.beginSignIn();
+    await again.set.load();
+    again.set.endSignInWithoutSession();
+    expect(again.set.state).toBe('signed-out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(h.provider.presented.length).toBe(presented);
+    expect(again.set.state).toBe('signed-out');
+  });
+
   it('a sign-in that installs a session ends the overlay', async () => {
     const h = makeSet();
     const states: SessionState[] = [];
