@@ -1,12 +1,13 @@
-import type { DPoPMode } from '../config.ts';
-import { DPoPKey } from '../dpop/key.ts';
+import type { DPoPKey } from '../dpop/key.ts';
 import { AuthError, isAuthError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Vault } from '../vault/vault.ts';
 import { DEFAULT_RETRY_SCHEDULE, retryDelay } from './retry-schedule.ts';
 import type { RetrySchedule } from './retry-schedule.ts';
-import { decodeStoredSession, encodeStoredSession } from './stored-session.ts';
-import type { StoredSession } from './stored-session.ts';
+import { SessionEntry } from './session-entry.ts';
+import type { SessionEntryOptions } from './session-entry.ts';
+
+export type { VaultEntryBinding } from './session-entry.ts';
 
 /** Where the user stands, as the UI shows it. */
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in' | 'offline';
@@ -43,37 +44,15 @@ export interface AccessCredential {
   readonly dpopKey: DPoPKey | undefined;
 }
 
-/**
- * An opaque string that another part of the library keeps in the vault entry
- * beside the refresh token, so that the vault vouches for something stored
- * elsewhere (the provider connection: the digest of its kept discovery
- * document). The session hands on the value it read and stores the value it
- * is given; it never looks inside.
- */
-export interface VaultEntryBinding {
-  /** Receives the value read with the stored refresh token, before that token is first used. */
-  restored(value: string | undefined): void;
-  /** The value to keep with the refresh token from now on. */
-  readonly current: string | undefined;
-}
-
-/** What {@link TokenSession} needs. */
-export interface TokenSessionOptions {
-  vault: Vault;
-  /** The issuer and client the stored entry must belong to. */
-  identity: { readonly issuer: string; readonly clientId: string };
+/** What {@link TokenSession} needs: its vault entry's options, and those of the token lifetime. */
+export interface TokenSessionOptions extends SessionEntryOptions {
   refresh: RefreshGrant;
-  logger: Logger;
   /** Refresh this long before the access token expires. */
   refreshAheadMs: number;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
   /** Delays between background attempts while offline. */
   retrySchedule?: RetrySchedule | undefined;
-  /** See {@link VaultEntryBinding}. */
-  binding?: VaultEntryBinding | undefined;
-  /** The configured DPoP mode: which stored entries may be used (default `auto`: DPoP-bound and Bearer alike). */
-  dpop?: DPoPMode | undefined;
   /**
    * Called when the session ends (signed out, or ended by the provider),
    * before its `signed-out` is published, with the clearing of its vault
@@ -117,17 +96,6 @@ function credentialOf(session: Current): AccessCredential {
   };
 }
 
-/** Why a stored entry's binding does not fit the configured mode, if it does not. */
-function modeRefusal(stored: StoredSession, mode: DPoPMode): string | undefined {
-  if (stored.dpop !== undefined && mode === 'off') {
-    return 'the stored session is DPoP-bound (RFC 9449) and "dpop" is "off"';
-  }
-  if (stored.dpop === undefined && mode === 'required') {
-    return 'the stored session is not DPoP-bound and "dpop" is "required"';
-  }
-  return undefined;
-}
-
 /** The refresh token of a session that has one (checked before a refresh begins). */
 function tokenOf(session: Current): string {
   if (session.refreshToken === undefined) throw notSignedIn();
@@ -143,19 +111,15 @@ function tokenOf(session: Current): string {
  */
 export class TokenSession {
   readonly #vault: Vault;
-  readonly #identity: { readonly issuer: string; readonly clientId: string };
+  readonly #entry: SessionEntry;
   readonly #refreshGrant: RefreshGrant;
   readonly #logger: Logger;
   readonly #refreshAheadMs: number;
   readonly #now: () => number;
   readonly #retrySchedule: RetrySchedule;
-  readonly #binding: VaultEntryBinding | undefined;
-  readonly #dpopMode: DPoPMode;
   readonly #onEnded: ((cleared: Promise<void>) => Promise<void> | void) | undefined;
   /** The restore under way, joined by any other call meanwhile. */
   #restoring: Promise<SessionState> | undefined;
-  /** The binding value in the vault's entry, as far as this process knows. */
-  #storedBinding: string | undefined;
   readonly #listeners = new Set<(state: SessionState) => void>();
 
   #state: SessionState = 'signed-out';
@@ -166,19 +130,15 @@ export class TokenSession {
   #inflight: { readonly generation: number; readonly promise: Promise<Current> } | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAttempt = 0;
-  /** Vault writes and clears run one after another, in call order. */
-  #vaultQueue: Promise<void> = Promise.resolve();
 
   constructor(options: TokenSessionOptions) {
     this.#vault = options.vault;
-    this.#identity = options.identity;
+    this.#entry = new SessionEntry(options);
     this.#refreshGrant = options.refresh;
     this.#logger = options.logger;
     this.#refreshAheadMs = options.refreshAheadMs;
     this.#now = options.now ?? Date.now;
     this.#retrySchedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
-    this.#binding = options.binding;
-    this.#dpopMode = options.dpop ?? 'auto';
     this.#onEnded = options.onEnded;
   }
 
@@ -263,85 +223,6 @@ export class TokenSession {
     }
   }
 
-  #enqueueVault<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#vaultQueue.then(work);
-    this.#vaultQueue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  /**
-   * Stores the refresh token if `generation` is still current; resolves with
-   * whether the vault holds it now. A vault failure keeps the session in
-   * memory. `sameToken`: only the binding changes, so a failed write leaves
-   * the (still valid) entry alone.
-   */
-  async #persist(
-    generation: number,
-    session: Pick<Current, 'sub' | 'dpopKey'>,
-    refreshToken: string,
-    options: { sameToken?: boolean } = {},
-  ): Promise<boolean> {
-    let stored = false;
-    await this.#enqueueVault(async () => {
-      if (!this.#isCurrent(generation)) return;
-      const binding = this.#binding?.current;
-      // The key rests with the refresh token bound to it (RFC 9449 §5), in the same write.
-      const entry = {
-        ...this.#identity,
-        sub: session.sub,
-        refreshToken,
-        binding,
-        dpop: session.dpopKey?.stored,
-      };
-      try {
-        await this.#vault.write(encodeStoredSession(entry));
-        this.#storedBinding = binding;
-        stored = true;
-      } catch (err) {
-        await this.#storeFailed(err, options.sameToken === true);
-      }
-    });
-    return stored;
-  }
-
-  /** After a failed write: the session lasts in memory, and an entry it outdated is cleared. */
-  async #storeFailed(err: unknown, sameToken: boolean): Promise<void> {
-    const reason = err instanceof Error ? err.message : String(err);
-    if (sameToken) {
-      this.#logger.info(
-        `Could not update the session in the ${this.#vault.kind} vault; the entry there stays as it was, with the same refresh token (${reason}).`,
-      );
-      return;
-    }
-    this.#logger.error(
-      `Could not store the session in the ${this.#vault.kind} vault; it lasts until the app quits (${reason}).`,
-    );
-    // The vault may still hold an older refresh token, already rotated out: presenting it at
-    // the next launch is a reuse the provider answers by revoking the grant (RFC 9700 §4.14.2).
-    try {
-      await this.#vault.clear();
-    } catch (clearErr) {
-      this.#logger.error(
-        `Could not clear the outdated session from the ${this.#vault.kind} vault either (${clearErr instanceof Error ? clearErr.message : String(clearErr)}).`,
-      );
-    }
-  }
-
-  async #clearVault(): Promise<void> {
-    await this.#enqueueVault(async () => {
-      try {
-        await this.#vault.clear();
-      } catch (err) {
-        this.#logger.error(
-          `Could not clear the ${this.#vault.kind} vault (${err instanceof Error ? err.message : String(err)}).`,
-        );
-      }
-    });
-  }
-
   /**
    * Installs the session a sign-in produced: the refresh token is stored
    * first, then the tokens become available and the state is `signed-in`.
@@ -360,11 +241,14 @@ export class TokenSession {
     this.#stopRetrying();
     let persisted = false;
     if (grant.refreshToken !== undefined) {
-      persisted = await this.#persist(generation, { sub, dpopKey: grant.dpopKey }, grant.refreshToken);
+      persisted = await this.#entry.store(
+        { sub, refreshToken: grant.refreshToken, dpopKey: grant.dpopKey },
+        () => this.#isCurrent(generation),
+      );
     } else {
       // No refresh token (offline_access not granted): a stale entry must not outlive this session.
       this.#logger.warn('The provider issued no refresh token; the session will end when the app quits.');
-      await this.#clearVault();
+      await this.#entry.clear();
     }
     if (!this.#isCurrent(generation)) return;
     this.#current = {
@@ -401,37 +285,19 @@ export class TokenSession {
 
   async #restoreStored(): Promise<SessionState> {
     if (this.#current !== undefined) return this.#state;
-    let raw: string | undefined;
-    try {
-      raw = await this.#vault.read();
-    } catch (err) {
-      this.#logger.warn(
-        `Could not read the ${this.#vault.kind} vault, so no stored session is restored (${err instanceof Error ? err.message : String(err)}).`,
-      );
-      return this.#state;
-    }
-    if (raw === undefined || this.#current !== undefined) return this.#state;
-    const decoded = decodeStoredSession(raw, this.#identity);
-    if (!decoded.ok) {
-      this.#logger.warn(
-        `Ignoring the stored session (${decoded.problem}): ${decoded.detail}. Sign in again.`,
-      );
-      return this.#state;
-    }
-    const dpopKey = await this.#storedKey(decoded.session);
-    if (dpopKey === null || this.#current !== undefined) return this.#state;
-    this.#storedBinding = decoded.session.binding;
-    this.#binding?.restored(decoded.session.binding);
+    const found = await this.#entry.read(() => this.#current === undefined);
+    if (found === undefined || this.#current !== undefined) return this.#state;
+    this.#entry.adopt(found);
     this.#generation++;
     this.#current = {
-      sub: decoded.session.sub,
-      refreshToken: decoded.session.refreshToken,
+      sub: found.sub,
+      refreshToken: found.refreshToken,
       accessToken: undefined,
       accessTokenExpiresAt: undefined,
       idToken: undefined,
       claims: undefined,
       persisted: true,
-      dpopKey,
+      dpopKey: found.dpopKey,
       accessTokenBound: false,
     };
     this.#setState('signing-in');
@@ -453,29 +319,6 @@ export class TokenSession {
       }
     }
     return this.#state;
-  }
-
-  /**
-   * The DPoP key of a stored entry, imported and checked against its
-   * thumbprint ({@link DPoPKey.restore}); `undefined` for a Bearer entry;
-   * `null` (logged) for an entry that must not be used: a key that does not
-   * match, or a binding the configured mode refuses. Never a fallback to Bearer.
-   */
-  async #storedKey(stored: StoredSession): Promise<DPoPKey | undefined | null> {
-    const refusal = modeRefusal(stored, this.#dpopMode);
-    if (refusal !== undefined) {
-      this.#logger.warn(`Ignoring the stored session: ${refusal}. Sign in again.`);
-      return null;
-    }
-    if (stored.dpop === undefined) return undefined;
-    try {
-      return await DPoPKey.restore(stored.dpop);
-    } catch (err) {
-      this.#logger.warn(
-        `Ignoring the stored session (dpop-key-invalid): ${err instanceof Error ? err.message : String(err)}. Sign in again.`,
-      );
-      return null;
-    }
   }
 
   #needsRefresh(current: Current): boolean {
@@ -600,33 +443,15 @@ export class TokenSession {
   }
 
   /**
-   * The session as another process left it in the vault: the same user with
-   * a refresh token other than `than`'s. Only the refresh token is stored, so
-   * the caller still refreshes, with that token. `undefined` when the entry
-   * holds nothing newer, another user's session, or cannot be read.
+   * `than` with the newer refresh token another process stored ({@link SessionEntry.readNewer}), if
+   * `generation` is still current. Only the refresh token is stored, so the caller still refreshes.
    */
   async #newerStored(generation: number, than: Current): Promise<Current | undefined> {
-    let raw: string | undefined;
-    try {
-      // Behind this session's own pending writes, so that it never finds its own older token.
-      raw = await this.#enqueueVault(() => this.#vault.read());
-    } catch (err) {
-      this.#logger.warn(
-        `Could not re-read the ${this.#vault.kind} vault for a refresh token another process may have stored; going on with the one in memory (${err instanceof Error ? err.message : String(err)}).`,
-      );
-      return undefined;
-    }
-    const decoded = raw === undefined ? undefined : decodeStoredSession(raw, this.#identity);
-    if (!decoded?.ok || !this.#isCurrent(generation)) return undefined;
-    const stored = decoded.session;
-    if (stored.sub !== than.sub || stored.refreshToken === than.refreshToken) return undefined;
-    // The other process's refresh token is bound to the key it stored with it (RFC 9449 §5).
-    const dpopKey = await this.#storedKey(stored);
-    if (dpopKey === null || !this.#isCurrent(generation)) return undefined;
+    const found = await this.#entry.readNewer(than, () => this.#isCurrent(generation));
+    if (found === undefined || !this.#isCurrent(generation)) return undefined;
     this.#logger.info('Another process renewed the session; continuing with the refresh token it stored.');
-    this.#storedBinding = stored.binding;
-    this.#binding?.restored(stored.binding);
-    return { ...than, refreshToken: stored.refreshToken, persisted: true, dpopKey };
+    this.#entry.adopt(found);
+    return { ...than, refreshToken: found.refreshToken, persisted: true, dpopKey: found.dpopKey };
   }
 
   /** A failed refresh grant of the current session: offline, or ended by the provider. Always throws. */
@@ -661,14 +486,16 @@ export class TokenSession {
   ): Promise<Current> {
     // Keep the old refresh token when the provider does not rotate (RFC 6749 §6).
     const refreshToken = grant.refreshToken ?? presented;
+    const stored = { sub: current.sub, refreshToken, dpopKey: current.dpopKey };
+    const stillCurrent = () => this.#isCurrent(generation);
     let persisted = current.persisted;
     if (refreshToken !== presented) {
       // Stored BEFORE anyone gets the new access token: a crash now must not leave the vault
       // with a rotated-out token whose reuse would revoke the grant (RFC 9700 §4.14.2).
-      persisted = await this.#persist(generation, current, refreshToken);
-    } else if (this.#binding?.current !== this.#storedBinding) {
+      persisted = await this.#entry.store(stored, stillCurrent);
+    } else if (this.#entry.bindingChanged) {
       // Only the binding's value changed: stored with the same refresh token, for the next launch to read.
-      persisted = (await this.#persist(generation, current, refreshToken, { sameToken: true })) || persisted;
+      persisted = (await this.#entry.store(stored, stillCurrent, { sameToken: true })) || persisted;
     }
     return {
       sub: current.sub,
@@ -715,7 +542,7 @@ export class TokenSession {
     this.#current = undefined;
     this.#inflight = undefined;
     this.#stopRetrying();
-    const cleared = this.#clearVault();
+    const cleared = this.#entry.clear();
     const told = this.#onEnded?.(cleared);
     this.#setState('signed-out');
     await cleared;
@@ -733,21 +560,8 @@ export class TokenSession {
    * rather than leaving it valid at the provider with no one holding it.
    */
   async end(): Promise<EndedSession | undefined> {
-    const stored = this.#current === undefined ? await this.#storedSession() : undefined;
-    return (await this.#endLocally()) ?? stored;
-  }
-
-  /** The user and refresh token the vault holds for this session, if it can be read and is ours. */
-  async #storedSession(): Promise<EndedSession | undefined> {
-    let raw: string | undefined;
-    try {
-      raw = await this.#enqueueVault(() => this.#vault.read());
-    } catch {
-      return undefined;
-    }
-    const decoded = raw === undefined ? undefined : decodeStoredSession(raw, this.#identity);
-    if (!decoded?.ok) return undefined;
-    return { sub: decoded.session.sub, refreshToken: decoded.session.refreshToken, idToken: undefined };
+    const stored = this.#current === undefined ? await this.#entry.peek() : undefined;
+    return (await this.#endLocally()) ?? (stored && { ...stored, idToken: undefined });
   }
 
   /** Stops background work (the retry timer). The session itself stays as it is. */
