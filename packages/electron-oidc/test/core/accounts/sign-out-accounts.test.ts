@@ -87,7 +87,9 @@ describe('signing out of accounts', () => {
     const b = browser();
     const result = await signOutAccounts(
       { config, accounts: set, provider: idp.get, openBrowser: b.open, logger: silentLogger },
-      { all: true, endProviderSession: true, timeoutMs: 300 },
+      // Long enough for the page to be fetched on a loaded machine (300 ms was not, once); the
+      // browser never comes back, so the wait ends with the timeout.
+      { all: true, endProviderSession: true, timeoutMs: 3_000 },
     );
     expect(set.ended).toEqual(['alice', 'carol', 'bob']);
     expect(idp.revoked).toEqual(['rt-alice', 'rt-carol', 'rt-bob']);
