@@ -117,8 +117,9 @@ describe('the desktop app, end to end', () => {
     expect(await win.getByRole('status').textContent()).toBe('Waiting for you to sign in in your browser.');
     await screenshot('waiting');
 
-    // The system browser, not the app's window, shows the provider's login page.
-    expect(h.system.opened).toHaveLength(1);
+    // The system browser, not the app's window, shows the provider's login page: opened once the
+    // request is pushed, which may come after the waiting screen.
+    await expect.poll(() => h.system.opened.length).toBe(1);
     expect(new URL(h.system.opened[0]!).origin).toBe(stack.idp.issuer);
     expect(win.url()).toBe(h.appUrl);
     await completeLogin(await h.system.lastPage(), alice);
