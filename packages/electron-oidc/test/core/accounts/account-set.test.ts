@@ -18,6 +18,7 @@ import type { SessionState, TokenGrant } from '../../../src/core/session/token-s
 import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
 import { RecordingVault } from '../session/recording-vault.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 
 const OWNER = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
 const id = (sub: string) => accountId(OWNER.issuer, sub);
@@ -26,16 +27,6 @@ const EMAILS: Record<string, string> = {
   bob: 'bob@example.com',
   carol: 'carol@example.com',
 };
-
-function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
 
 /**
  * A provider's token endpoint: refresh tokens `rt-<sub>-<n>`, rotated on every

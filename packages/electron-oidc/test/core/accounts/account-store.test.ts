@@ -18,25 +18,15 @@ import {
   singleAccountStore,
 } from '../../../src/core/accounts/account-store.ts';
 import { AuthError } from '../../../src/core/errors.ts';
-import type { Logger } from '../../../src/core/logger.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
 import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
 import { RecordingVault } from '../session/recording-vault.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 
 const OWNER = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
 const ALICE = accountId(OWNER.issuer, 'alice');
 const BOB = accountId(OWNER.issuer, 'bob');
 const CAROL = accountId(OWNER.issuer, 'carol');
-
-function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
 
 /** A session as the single-account release wrote it into the vault's own entry. */
 const legacySession = (sub = 'alice', refreshToken = 'rt-legacy') =>

@@ -8,16 +8,11 @@
  * revoked behind the library's back (bob alone signed out), and signing out
  * of all.
  */
-import {
-  finishInteraction,
-  launchBrowser,
-  OpenInstances,
-  recordingLogger,
-} from '@electron-oidc/test-support';
+import { launchBrowser, OpenInstances, recordingLogger } from '@electron-oidc/test-support';
 import type { DemoCredentials } from '@electron-oidc/test-support';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountId, decodeAccountIndex } from '../../../src/core/accounts/account-index.ts';
 import type { AccountIndex } from '../../../src/core/accounts/account-index.ts';
@@ -26,7 +21,14 @@ import type { DesktopAuth } from '../../../src/core/desktop-auth.ts';
 import { DPoPKey } from '../../../src/core/dpop/key.ts';
 import type { StoredDPoPKey } from '../../../src/core/dpop/key.ts';
 import { MemoryVault } from '../../../src/core/vault/memory-vault.ts';
-import { alice, authFor, countingFetch, discoverDirectly, requestParameters } from './harness.ts';
+import {
+  alice,
+  authFor,
+  browserOpener,
+  countingFetch,
+  discoverDirectly,
+  requestParameters,
+} from './harness.ts';
 import type { CountingFetch } from './harness.ts';
 import { startLocalStack } from '../../support/local-stack.ts';
 import type { LocalStack } from '../../support/local-stack.ts';
@@ -37,28 +39,6 @@ interface StoredEntry {
   sub: string;
   refresh_token: string;
   dpop?: StoredDPoPKey;
-}
-
-/**
- * Plays the user's browser: opens the URL in `page`, notes whether the
- * provider showed its login page, and finishes whatever it shows as `credentials`.
- */
-function loginRecordingOpener(page: Page, credentials: DemoCredentials) {
-  const opened: string[] = [];
-  const loginPageShown: boolean[] = [];
-  const navigations: Array<Promise<void>> = [];
-  const open = async (url: string): Promise<void> => {
-    opened.push(url);
-    navigations.push(
-      (async () => {
-        await page.goto(url);
-        const atInteraction = new URL(page.url()).pathname.startsWith('/interaction/');
-        loginPageShown.push(atInteraction && (await page.getByLabel('Username').count()) > 0);
-        await finishInteraction(page, credentials);
-      })(),
-    );
-  };
-  return { open, opened, loginPageShown, settled: () => Promise.all(navigations) };
 }
 
 describe('several accounts: alice and bob (local provider, real Chromium)', () => {
@@ -108,7 +88,7 @@ describe('several accounts: alice and bob (local provider, real Chromium)', () =
     options: { vault?: MemoryVault; config?: AuthConfigInput & Record<string, unknown> } = {},
   ) {
     const page = await context.newPage();
-    const opener = loginRecordingOpener(page, credentials);
+    const opener = browserOpener(page, credentials);
     const counter = countingFetch();
     const auth = instances.add(
       authFor(stack, {

@@ -65,22 +65,26 @@ export function requestParameters(opened: URL, counter: CountingFetch): URLSearc
 }
 
 /**
- * Plays the user's system browser: opens the URL in a Chromium page and, when
- * the provider shows its login page, signs in like a person would.
+ * Plays the user's system browser: opens the URL in a Chromium page, notes
+ * whether the provider showed its login page (`loginPageShown`, one entry per
+ * URL) and, when it asks, signs in like a person would.
  */
 export function browserOpener(page: Page, credentials: DemoCredentials = alice) {
   const opened: string[] = [];
+  const loginPageShown: boolean[] = [];
   const navigations: Array<Promise<void>> = [];
   const open = async (url: string): Promise<void> => {
     opened.push(url);
     navigations.push(
       (async () => {
         await page.goto(url);
+        const atInteraction = new URL(page.url()).pathname.startsWith('/interaction/');
+        loginPageShown.push(atInteraction && (await page.getByLabel('Username').count()) > 0);
         await finishInteraction(page, credentials);
       })(),
     );
   };
-  return { open, opened, settled: () => Promise.all(navigations) };
+  return { open, opened, loginPageShown, settled: () => Promise.all(navigations) };
 }
 
 /** A library instance wired to the stack. */

@@ -8,12 +8,12 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../src/core/errors.ts';
-import type { Logger } from '../../../src/core/logger.ts';
 import { encodeStoredSession } from '../../../src/core/session/stored-session.ts';
 import { TokenSession } from '../../../src/core/session/token-session.ts';
 import type { TokenGrant } from '../../../src/core/session/token-session.ts';
 import type { Vault } from '../../../src/core/vault/vault.ts';
 import { RecordingVault } from './recording-vault.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 
 const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
 const stored = (refreshToken: string, sub = 'alice') =>
@@ -80,15 +80,7 @@ class RotatingProvider {
   };
 }
 
-const quiet = (): Logger & { lines: string[] } => {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-};
+const quiet = memoryLogger;
 
 let sessions: TokenSession[] = [];
 afterEach(() => {

@@ -7,18 +7,9 @@ import { encodeStoredSession } from '../../../src/core/session/stored-session.ts
 import { TokenSession } from '../../../src/core/session/token-session.ts';
 import type { SessionState, TokenGrant, VaultEntryBinding } from '../../../src/core/session/token-session.ts';
 import { RecordingVault } from './recording-vault.ts';
+import { memoryLogger } from '../../support/memory-logger.ts';
 
 const IDENTITY = { issuer: 'https://idp.example.com/', clientId: 'desktop-app' };
-
-function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
