@@ -95,11 +95,16 @@ export function indexedAccountStore(
     },
     update: (change) =>
       exclusive(async () => {
-        const next = change(await indexOf(await vault.read()));
+        const raw = await vault.read();
+        const next = change(await indexOf(raw));
         // Signed out of every account: nothing stays behind (not even an empty index, or the
         // key of a sealed vault), as when the single account signed out before.
         if (next.accounts.length === 0) await vault.clear();
-        else await vault.write(encodeAccountIndex(next, owner));
+        else {
+          const encoded = encodeAccountIndex(next, owner);
+          // A change that changes nothing (e.g. choosing the account already active) writes nothing.
+          if (encoded !== raw) await vault.write(encoded);
+        }
       }),
     entry: (id) => vault.entry(id),
   };

@@ -216,6 +216,22 @@ describe('indexed account store', () => {
     expect((await two.load()).active).toBe(BOB);
   });
 
+  it('an update that changes nothing writes nothing', async () => {
+    const vault = new MemoryVault();
+    const store = indexedAccountStore(vault, OWNER, memoryLogger());
+    await store.update(withAccount('alice', ALICE));
+    let writes = 0;
+    const write = vault.write.bind(vault);
+    vault.write = async (value) => {
+      writes++;
+      await write(value);
+    };
+    await store.update((index) => ({ ...index, active: ALICE }));
+    expect(writes).toBe(0);
+    await store.update(withAccount('bob', BOB));
+    expect(writes).toBe(1);
+  });
+
   it('update runs under the root’s exclusive, so concurrent updates are not lost', async () => {
     const vault = new MemoryVault() as MemoryVault & { exclusive<T>(work: () => Promise<T>): Promise<T> };
     let tail: Promise<unknown> = Promise.resolve();
